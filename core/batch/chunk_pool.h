@@ -1,0 +1,47 @@
+// ChunkPool: recycles Chunks (and so their block, span and output buffers) between the
+// writer, which releases them, and the reader, which acquires them. The limiter bounds how
+// many exist, so after warm-up nothing is allocated per block. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/batch/row_batch.h"
+
+namespace flowengine {
+
+class ChunkPool {
+ public:
+  /// A chunk with empty batch and output and no error; block bytes keep their capacity.
+  Chunk* Acquire() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (free_.empty()) {
+      all_.push_back(std::make_unique<Chunk>());
+      return all_.back().get();
+    }
+    Chunk* c = free_.back();
+    free_.pop_back();
+    return c;
+  }
+  void Release(Chunk* c) {
+    c->batch.num_rows = 0;
+    c->output.Clear();
+    c->error.reset();
+    c->skipped = false;
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_.push_back(c);
+  }
+  /// Chunks created so far (the high-water mark of chunks in flight).
+  size_t created() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return all_.size();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<Chunk>> all_;
+  std::vector<Chunk*> free_;
+};
+
+}  // namespace flowengine

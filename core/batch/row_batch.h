@@ -1,0 +1,70 @@
+// The block and batch model: a Block holds whole records read from the input; a RowBatch
+// holds field spans pointing into the block's bytes plus per-row provenance. A Chunk is the
+// unit that flows through the graph (block + batch + formatted output), recycled by a pool,
+// so steady state allocates nothing per block, row or field. One stage owns a Chunk at a
+// time; no synchronisation inside.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "core/error/error.h"
+#include "core/memory/pod_buffer.h"
+
+namespace flowengine {
+
+/// A field: bytes [offset, offset + length) of the block. For a quoted field the span is
+/// the text between the quotes; kEscaped means it still holds doubled quotes ("").
+struct FieldSpan {
+  static constexpr uint32_t kQuoted = 1u << 31;
+  static constexpr uint32_t kEscaped = 1u << 30;
+  static constexpr uint32_t kLengthMask = kEscaped - 1;
+
+  uint32_t offset;
+  uint32_t length_and_flags;
+
+  uint32_t length() const { return length_and_flags & kLengthMask; }
+  bool quoted() const { return (length_and_flags & kQuoted) != 0; }
+  bool escaped() const { return (length_and_flags & kEscaped) != 0; }
+};
+
+/// Provenance of one row: where its record starts and ends in the block, and its line
+/// relative to the block's first line (0 = the block's first line).
+struct RowInfo {
+  uint32_t line_delta;
+  uint32_t begin;  ///< offset of the record's first byte
+  uint32_t end;    ///< offset one past its last byte, line ending excluded
+};
+
+/// Bytes of whole records, padded (kPaddingBytes zeroed after size()).
+struct Block {
+  ByteBuffer bytes;
+  uint64_t seq = 0;         ///< 0-based position in the stream of blocks
+  int64_t first_line = 1;   ///< 1-based line number of the first record
+  int64_t byte_offset = 0;  ///< offset of bytes[0] in the input file
+  int64_t line_count = 0;   ///< line breaks inside the block's records
+};
+
+/// Rows of a block as field spans, row-major, `num_columns` spans per row.
+struct RowBatch {
+  uint32_t num_columns = 0;
+  size_t num_rows = 0;
+  PodBuffer<FieldSpan> fields;
+  PodBuffer<RowInfo> rows;
+
+  const FieldSpan& Field(size_t row, size_t column) const {
+    return fields[row * num_columns + column];
+  }
+};
+
+/// The unit of work in the graph. `error` set by any stage makes the later stages pass the
+/// chunk through untouched; the writer, seeing chunks in order, reports the earliest one.
+struct Chunk {
+  Block block;
+  RowBatch batch;
+  ByteBuffer output;
+  std::optional<Error> error;
+  bool skipped = false;  ///< work skipped because the run is stopping
+};
+
+}  // namespace flowengine

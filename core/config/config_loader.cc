@@ -1,0 +1,413 @@
+#include "core/config/config_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/config/suggest.h"
+#include "core/error/error.h"
+
+namespace flowengine {
+namespace {
+
+namespace fs = std::filesystem;
+using Names = std::span<const std::string_view>;
+
+constexpr std::array<std::string_view, 8> kTopKeys{
+    "pipeline", "source", "transform", "sink", "routes", "errorHandling", "deadLetter", "limits"};
+constexpr std::array<std::string_view, 4> kSourceKeys{"path", "format", "header", "columns"};
+constexpr std::array<std::string_view, 3> kColumnKeys{"name", "type", "required"};
+constexpr std::array<std::string_view, 3> kSinkKeys{"path", "format", "outputMode"};
+constexpr std::array<std::string_view, 7> kLimitsKeys{
+    "threads", "maxRecordSize", "blockSize", "memory", "timeout", "scriptTimeout", "scriptHeap"};
+constexpr std::array<std::string_view, 3> kFormats{"csv", "tsv", "psv"};
+constexpr std::array<std::string_view, 3> kOutputModes{"create", "replace", "append"};
+constexpr std::array<std::string_view, 2> kErrorHandlings{"fail-fast", "skip-row"};
+// Keys of DESIGN.md that later versions implement: refused clearly instead of ignored.
+constexpr std::array<std::string_view, 3> kTopKeysNotYet{"transform", "routes", "deadLetter"};
+constexpr std::array<std::string_view, 4> kLimitsKeysNotYet{"memory", "timeout", "scriptTimeout",
+                                                            "scriptHeap"};
+
+bool Contains(Names names, std::string_view s) {
+  for (std::string_view n : names) {
+    if (n == s) return true;
+  }
+  return false;
+}
+
+// Walks the YAML tree; knows the file, which keys came from --set, and how to point at a node.
+class SpecReader {
+ public:
+  SpecReader(std::string file, std::set<std::string> overridden)
+      : file_(std::move(file)), overridden_(std::move(overridden)) {}
+
+  bool IsOverridden(const std::string& path) const { return overridden_.count(path) > 0; }
+
+  Location Where(const YAML::Node& node, const std::string& path) const {
+    Location loc;
+    loc.field = path;
+    if (IsOverridden(path)) {
+      loc.file = "--set " + path;
+      return loc;
+    }
+    loc.file = file_;
+    const YAML::Mark mark = node.Mark();
+    if (mark.line >= 0) {
+      loc.line = mark.line + 1;
+      loc.column = mark.column + 1;
+    }
+    return loc;
+  }
+
+  [[noreturn]] void Fail(const YAML::Node& node, const std::string& path, const std::string& code,
+                         std::string message, std::string hint = {}) const {
+    Error e = MakeError(code, std::move(message), Where(node, path), "config");
+    if (!hint.empty()) e.hint = std::move(hint);
+    throw ErrorException(std::move(e));
+  }
+
+  // A map whose keys must all be in `allowed`.
+  void ExpectMap(const YAML::Node& node, const std::string& path, Names allowed) const {
+    if (!node.IsMap()) {
+      Fail(node, path, "FE-CONFIG-TYPE", "Expected a map of keys for '" + path + "'",
+           "Write '" + path + "' as indented 'key: value' lines; allowed keys: " +
+               JoinNames(allowed) + ".");
+    }
+    for (const auto& kv : node) {
+      const std::string key = kv.first.as<std::string>();
+      if (Contains(allowed, key)) continue;
+      const std::string where = path.empty() ? key : path + "." + key;
+      std::string suggestion = SuggestClosest(key, allowed);
+      std::string hint = suggestion.empty()
+                             ? "Remove it; allowed keys here: " + JoinNames(allowed) + "."
+                             : "Did you mean '" + suggestion + "'? Allowed keys here: " +
+                                   JoinNames(allowed) + ".";
+      Fail(kv.first, where, "FE-CONFIG-UNKNOWN-KEY", "Unknown key '" + where + "'",
+           std::move(hint));
+    }
+  }
+
+  std::string Scalar(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsScalar()) {
+      Fail(node, path, "FE-CONFIG-TYPE", "Expected a single value for '" + path + "'",
+           "Write '" + path + ": <value>' on one line.");
+    }
+    return node.Scalar();
+  }
+
+  std::string Enum(const YAML::Node& node, const std::string& path, Names allowed) const {
+    std::string value = Scalar(node, path);
+    if (Contains(allowed, value)) return value;
+    std::string suggestion = SuggestClosest(value, allowed);
+    Fail(node, path, "FE-CONFIG-VALUE",
+         "Value not allowed for '" + path + "': '" + value + "'; allowed: " + JoinNames(allowed),
+         suggestion.empty() ? "Use one of: " + JoinNames(allowed) + "."
+                            : "Did you mean '" + suggestion + "'?");
+  }
+
+  bool Bool(const YAML::Node& node, const std::string& path) const {
+    std::string value = Scalar(node, path);
+    if (value == "true") return true;
+    if (value == "false") return false;
+    Fail(node, path, "FE-CONFIG-VALUE",
+         "Value not allowed for '" + path + "': '" + value + "'; allowed: true, false");
+  }
+
+  int64_t Int(const YAML::Node& node, const std::string& path, int64_t min, int64_t max) const {
+    std::string value = Scalar(node, path);
+    int64_t out = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+    if (ec != std::errc() || ptr != value.data() + value.size() || out < min || out > max) {
+      Fail(node, path, "FE-CONFIG-VALUE",
+           "Expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
+               " for '" + path + "', got '" + value + "'");
+    }
+    return out;
+  }
+
+  int64_t Size(const YAML::Node& node, const std::string& path, int64_t min, int64_t max) const {
+    std::string value = Scalar(node, path);
+    int64_t out = ParseByteSize(value);
+    if (out < min || out > max) {
+      Fail(node, path, "FE-CONFIG-VALUE",
+           "Expected a size from " + std::to_string(min) + " to " + std::to_string(max) +
+               " bytes for '" + path + "', got '" + value + "'",
+           "Write a byte count or a number with KiB, MiB or GiB, e.g. 64MiB.");
+    }
+    return out;
+  }
+
+  std::string Path(const YAML::Node& node, const std::string& path) const {
+    std::string value = Scalar(node, path);
+    if (value.empty()) Fail(node, path, "FE-CONFIG-VALUE", "Empty path for '" + path + "'");
+    fs::path p(value);
+    if (p.is_relative()) {
+      fs::path base = IsOverridden(path) ? fs::current_path() : fs::path(file_).parent_path();
+      p = base / p;
+    }
+    return p.lexically_normal().string();
+  }
+
+  const YAML::Node Require(const YAML::Node& map, const std::string& path,
+                           const std::string& key) const {
+    const YAML::Node child = map[key];
+    if (!child) {
+      Fail(map, path, "FE-CONFIG-MISSING-KEY",
+           "Missing key '" + (path.empty() ? key : path + "." + key) + "'");
+    }
+    return child;
+  }
+
+ private:
+  std::string file_;
+  std::set<std::string> overridden_;
+};
+
+Dialect DialectFor(const std::string& format) {
+  if (format == "tsv") return Dialect::Tsv();
+  if (format == "psv") return Dialect::Psv();
+  return Dialect::Csv();
+}
+
+void ReadColumns(const SpecReader& r, const YAML::Node& node, SourceSpec& source) {
+  if (!node.IsSequence()) {
+    r.Fail(node, "source.columns", "FE-CONFIG-TYPE", "Expected a list for 'source.columns'",
+           "Write one '- { name: id, type: int64 }' entry per column.");
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node c = node[i];
+    const std::string path = "source.columns[" + std::to_string(i) + "]";
+    r.ExpectMap(c, path, kColumnKeys);
+    ColumnSpec col;
+    col.name = r.Scalar(r.Require(c, path, "name"), path + ".name");
+    if (col.name.empty()) r.Fail(c["name"], path + ".name", "FE-CONFIG-VALUE", "Empty column name");
+    if (!seen.insert(col.name).second) {
+      r.Fail(c["name"], path + ".name", "FE-CONFIG-VALUE",
+             "Column declared twice: '" + col.name + "'", "Declare each column once.");
+    }
+    if (c["type"]) {
+      std::string type = r.Scalar(c["type"], path + ".type");
+      auto parsed = ParseColumnTypeName(type);
+      if (!parsed) {
+        r.Fail(c["type"], path + ".type", "FE-CONFIG-VALUE",
+               "Unknown column type '" + type + "'; allowed: " +
+                   std::string(AllColumnTypeNames()));
+      }
+      col.type = *parsed;
+    }
+    if (c["required"]) col.required = r.Bool(c["required"], path + ".required");
+    source.columns.push_back(std::move(col));
+  }
+}
+
+std::set<std::string> ApplyOverrides(YAML::Node& root, const std::vector<std::string>& overrides) {
+  std::set<std::string> paths;
+  for (const std::string& o : overrides) {
+    size_t eq = o.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      Location loc;
+      loc.file = "--set " + o;
+      ThrowError("FE-CONFIG-SET", "Override without '=': '" + o + "'", loc, "config");
+    }
+    std::string key = o.substr(0, eq);
+    std::string value = o.substr(eq + 1);
+    std::vector<std::string> parts;
+    std::stringstream ss(key);
+    for (std::string part; std::getline(ss, part, '.');) {
+      if (part.empty()) {
+        Location loc;
+        loc.file = "--set " + o;
+        ThrowError("FE-CONFIG-SET", "Empty key segment in override: '" + key + "'", loc,
+                   "config");
+      }
+      parts.push_back(part);
+    }
+    if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+    YAML::Node node = root;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      if (!node.IsMap()) {
+        Location loc;
+        loc.file = "--set " + o;
+        ThrowError("FE-CONFIG-SET", "Override path goes through a value that is not a map: '" +
+                                        key + "'", loc, "config");
+      }
+      if (!node[parts[i]] || !node[parts[i]].IsMap()) {
+        if (node[parts[i]] && !node[parts[i]].IsNull()) {
+          Location loc;
+          loc.file = "--set " + o;
+          ThrowError("FE-CONFIG-SET",
+                     "Override path goes through a value that is not a map: '" + key + "'", loc,
+                     "config");
+        }
+        node[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      }
+      node.reset(node[parts[i]]);
+    }
+    if (!node.IsMap()) {
+      Location loc;
+      loc.file = "--set " + o;
+      ThrowError("FE-CONFIG-SET", "Override path is not inside a map: '" + key + "'", loc,
+                 "config");
+    }
+    node[parts.back()] = value;
+    paths.insert(key);
+  }
+  return paths;
+}
+
+PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
+                       const std::vector<std::string>& overrides) {
+  const std::set<std::string> overridden = ApplyOverrides(root, overrides);
+  const SpecReader r(yaml_path, overridden);
+  if (!root || root.IsNull()) {
+    Location loc;
+    loc.file = yaml_path;
+    ThrowError("FE-CONFIG-MISSING-KEY", "The pipeline file is empty", loc, "config");
+  }
+  r.ExpectMap(root, "", kTopKeys);
+  for (std::string_view key : kTopKeysNotYet) {
+    const std::string k(key);
+    if (root[k]) {
+      r.Fail(root[k], k, "FE-CONFIG-UNSUPPORTED",
+             "'" + k + "' is not available in this version of FlowEngine",
+             "Remove '" + k + "'; this version supports pipeline, source, sink, errorHandling "
+             "and limits.");
+    }
+  }
+
+  PipelineSpec spec;
+  spec.config_path = yaml_path;
+  spec.name = root["pipeline"] ? r.Scalar(root["pipeline"], "pipeline")
+                               : fs::path(yaml_path).stem().string();
+
+  const YAML::Node src = r.Require(root, "", "source");
+  r.ExpectMap(src, "source", kSourceKeys);
+  spec.source.path = r.Path(r.Require(src, "source", "path"), "source.path");
+  std::string source_format = "csv";
+  if (src["format"]) source_format = r.Enum(src["format"], "source.format", kFormats);
+  spec.source.dialect = DialectFor(source_format);
+  if (src["header"]) spec.source.header = r.Bool(src["header"], "source.header");
+  if (src["columns"]) ReadColumns(r, src["columns"], spec.source);
+  if (!spec.source.header && spec.source.columns.empty()) {
+    r.Fail(src, "source", "FE-CONFIG-MISSING-KEY",
+           "Missing key 'source.columns' (required when source.header is false)",
+           "Declare the columns in file order, or set source.header: true.");
+  }
+
+  const YAML::Node sink = r.Require(root, "", "sink");
+  r.ExpectMap(sink, "sink", kSinkKeys);
+  spec.sink.path = r.Path(r.Require(sink, "sink", "path"), "sink.path");
+  spec.sink.dialect = sink["format"] ? DialectFor(r.Enum(sink["format"], "sink.format", kFormats))
+                                     : spec.source.dialect;
+  if (sink["outputMode"]) {
+    std::string mode = r.Enum(sink["outputMode"], "sink.outputMode", kOutputModes);
+    spec.sink.mode = mode == "create"    ? OutputMode::kCreate
+                     : mode == "replace" ? OutputMode::kReplace
+                                         : OutputMode::kAppend;
+  }
+  std::error_code ec;
+  if (fs::weakly_canonical(spec.sink.path, ec) == fs::weakly_canonical(spec.source.path, ec)) {
+    r.Fail(sink["path"], "sink.path", "FE-CONFIG-VALUE",
+           "sink.path is the same file as source.path: '" + spec.sink.path + "'",
+           "Write the output to a different file; FlowEngine never overwrites its input.");
+  }
+
+  if (root["errorHandling"]) {
+    std::string eh = r.Enum(root["errorHandling"], "errorHandling", kErrorHandlings);
+    if (eh == "skip-row") {
+      r.Fail(root["errorHandling"], "errorHandling", "FE-CONFIG-UNSUPPORTED",
+             "errorHandling 'skip-row' is not available in this version of FlowEngine",
+             "Use errorHandling: fail-fast; skip-row with dead-letter files comes in a later "
+             "version.");
+    }
+  }
+
+  if (root["limits"]) {
+    const YAML::Node lim = root["limits"];
+    r.ExpectMap(lim, "limits", kLimitsKeys);
+    for (std::string_view key : kLimitsKeysNotYet) {
+      const std::string k(key);
+      if (lim[k]) {
+        r.Fail(lim[k], "limits." + k, "FE-CONFIG-UNSUPPORTED",
+               "'limits." + k + "' is not available in this version of FlowEngine",
+               "Remove it; this version supports limits.threads, limits.blockSize and "
+               "limits.maxRecordSize.");
+      }
+    }
+    if (lim["threads"]) {
+      spec.limits.threads = static_cast<int>(r.Int(lim["threads"], "limits.threads", 0, 1024));
+    }
+    if (lim["blockSize"]) {
+      spec.limits.block_size = r.Size(lim["blockSize"], "limits.blockSize", 4096, 1ll << 30);
+    }
+    if (lim["maxRecordSize"]) {
+      spec.limits.max_record_size =
+          r.Size(lim["maxRecordSize"], "limits.maxRecordSize", 4096, 1ll << 31);
+    }
+    if (spec.limits.max_record_size < spec.limits.block_size) {
+      r.Fail(lim, "limits", "FE-CONFIG-VALUE",
+             "limits.maxRecordSize is smaller than limits.blockSize",
+             "Set limits.maxRecordSize to at least limits.blockSize.");
+    }
+  }
+  return spec;
+}
+
+}  // namespace
+
+int64_t ParseByteSize(const std::string& text) {
+  int64_t number = 0;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  auto [ptr, ec] = std::from_chars(first, last, number);
+  if (ec != std::errc() || number < 0) return -1;
+  std::string unit(ptr, last);
+  while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+  static const std::map<std::string, int64_t> kUnits{
+      {"", 1},          {"B", 1},           {"KiB", 1ll << 10}, {"MiB", 1ll << 20},
+      {"GiB", 1ll << 30}, {"KB", 1000},     {"MB", 1000000},    {"GB", 1000000000}};
+  auto it = kUnits.find(unit);
+  if (it == kUnits.end()) return -1;
+  if (number > (int64_t{1} << 62) / it->second) return -1;
+  return number * it->second;
+}
+
+PipelineSpec LoadPipelineSpecFromString(const std::string& yaml_text, const std::string& yaml_path,
+                                        const std::vector<std::string>& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    Location loc;
+    loc.file = yaml_path;
+    loc.line = e.mark.line >= 0 ? e.mark.line + 1 : 0;
+    loc.column = e.mark.column >= 0 ? e.mark.column + 1 : 0;
+    ThrowError("FE-CONFIG-YAML", "Invalid YAML: " + e.msg, loc, "config");
+  }
+  return BuildSpec(root, yaml_path, overrides);
+}
+
+PipelineSpec LoadPipelineSpec(const std::string& yaml_path,
+                              const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(yaml_path, ec).lexically_normal();
+  std::ifstream in(abs, std::ios::binary);
+  if (!in || fs::is_directory(abs, ec)) {
+    Location loc;
+    loc.file = yaml_path;
+    ThrowError("FE-CONFIG-FILE", "Cannot read the pipeline file '" + yaml_path + "'", loc,
+               "config");
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return LoadPipelineSpecFromString(buffer.str(), abs.string(), overrides);
+}
+
+}  // namespace flowengine

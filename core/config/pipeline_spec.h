@@ -1,0 +1,55 @@
+// PipelineSpec: the validated, fully resolved description of one pipeline, produced by
+// LoadPipelineSpec (config_loader.h) and consumed by the engine. Plain structs with
+// documented defaults; every path is absolute. Value type, not synchronised.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/csv/dialect.h"
+#include "core/types/column_type.h"
+
+namespace flowengine {
+
+/// A declared column of the source.
+struct ColumnSpec {
+  std::string name;
+  ColumnType type = ColumnType::kString;
+  bool required = false;  ///< an empty value is an error
+};
+
+struct SourceSpec {
+  std::string path;                  ///< absolute
+  Dialect dialect = Dialect::Csv();  ///< from `format`
+  bool header = true;                ///< first record holds the column names
+  std::vector<ColumnSpec> columns;   ///< declared columns (may be empty when header: true)
+};
+
+/// What to do when the sink's target already exists.
+enum class OutputMode { kCreate, kReplace, kAppend };
+
+struct SinkSpec {
+  std::string path;  ///< absolute
+  Dialect dialect = Dialect::Csv();
+  OutputMode mode = OutputMode::kCreate;
+};
+
+enum class ErrorHandling { kFailFast, kSkipRow };
+
+struct LimitsSpec {
+  int threads = 0;                      ///< 0: all cores
+  int64_t max_record_size = 64ll << 20;  ///< bytes; a larger record is an error
+  int64_t block_size = 1ll << 20;       ///< bytes read per block
+};
+
+struct PipelineSpec {
+  std::string name;
+  std::string config_path;  ///< absolute path of the YAML file ("" when built in code)
+  SourceSpec source;
+  SinkSpec sink;
+  ErrorHandling error_handling = ErrorHandling::kFailFast;
+  LimitsSpec limits;
+};
+
+}  // namespace flowengine

@@ -1,0 +1,32 @@
+// Parse stage of the delimited source: splits a Block into a RowBatch with the scanning
+// kernel, then validates typed and required columns. Errors become rich Errors naming the
+// file, line, column, byte offset and field; within a block the earliest error in file order
+// is returned. Stateless; safe to call from many threads on different blocks.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/batch/row_batch.h"
+#include "core/csv/dialect.h"
+#include "core/csv/scan_kernel.h"
+#include "core/types/schema.h"
+
+namespace flowengine {
+
+struct BlockParserOptions {
+  std::string file;  ///< input path, for messages
+  Dialect dialect;
+  const Schema* schema = nullptr;
+  const ScanKernel* kernel = nullptr;  ///< nullptr: BestKernel()
+};
+
+/// Fills `batch` from `block`. On error returns it; rows before the error stay in `batch`.
+std::optional<Error> ParseBlock(const Block& block, const BlockParserOptions& options,
+                                RowBatch& batch);
+
+/// The value of a field as text, unescaping doubled quotes into `scratch` when needed.
+std::string_view FieldText(const char* block_data, const FieldSpan& span, char quote,
+                           std::string& scratch);
+
+}  // namespace flowengine

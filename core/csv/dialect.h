@@ -1,0 +1,24 @@
+// Dialect: the delimiter and quote character of a delimited file. Value type.
+#pragma once
+
+#include <string_view>
+
+namespace flowengine {
+
+/// The characters that structure a delimited file. RFC 4180 quoting (doubled quotes).
+struct Dialect {
+  char delimiter = ',';
+  char quote = '"';
+
+  static constexpr Dialect Csv() { return {',', '"'}; }
+  static constexpr Dialect Tsv() { return {'\t', '"'}; }
+  static constexpr Dialect Psv() { return {'|', '"'}; }
+
+  /// "csv", "tsv" or "psv".
+  std::string_view FormatName() const {
+    return delimiter == '\t' ? "tsv" : delimiter == '|' ? "psv" : "csv";
+  }
+  bool operator==(const Dialect&) const = default;
+};
+
+}  // namespace flowengine

@@ -1,0 +1,26 @@
+// Format stage of the delimited sink: renders rows as delimited text with minimal quoting
+// (a field is quoted only when it holds the delimiter, the quote, CR or LF) and LF record
+// ends. Stateless; safe on many threads.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/batch/row_batch.h"
+#include "core/csv/dialect.h"
+
+namespace flowengine {
+
+/// Appends every row of `batch` (field spans into `block_data`, read in dialect `in`) to
+/// `out` in dialect `out_dialect`. `out` grows as needed.
+void FormatBatch(const char* block_data, const RowBatch& batch, const Dialect& in,
+                 const Dialect& out_dialect, ByteBuffer& out);
+
+/// Appends one value, quoted if it needs to be.
+void AppendField(std::string_view value, const Dialect& dialect, std::string& out);
+
+/// A header line ("a,b,c\n") for `names`.
+std::string FormatHeader(std::span<const std::string> names, const Dialect& dialect);
+
+}  // namespace flowengine

@@ -1,0 +1,189 @@
+// The scanning loops shared by every kernel, written once and compiled per instruction set.
+// Included by kernel_*.cc inside an anonymous namespace after they define `struct Simd`
+// with:
+//   static Masks Classify(const char* p, char delimiter, char quote);  // 64 bytes at p
+//   static uint64_t PrefixXor(uint64_t bits);  // bit i = xor of bits 0..i
+// Nothing here may call an inline function or template shared with other translation
+// units: each kernel file is compiled with its own -m flags, and a shared weak symbol could
+// leak its instructions into code that runs on any CPU. Hence builtins and plain loops only.
+
+struct Masks {
+  uint64_t quote;
+  uint64_t delimiter;
+  uint64_t lf;
+  uint64_t cr;
+};
+
+inline uint64_t LowBits(size_t n) { return n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1; }
+
+// Classifies the 64 bytes at data + base, keeping bits below `size`, and computes the line
+// ends: LF, and CR not followed by LF. The CR test looks at the raw next byte, which may lie
+// past `size` (the real next byte, or zero padding).
+inline Masks ClassifyChunk(const char* data, size_t base, size_t size, char delimiter,
+                           char quote, uint64_t* line_ends) {
+  Masks m = Simd::Classify(data + base, delimiter, quote);
+  uint64_t cr_before_lf = (m.lf >> 1) | (data[base + 64] == '\n' ? uint64_t{1} << 63 : 0);
+  uint64_t valid = LowBits(size - base);
+  m.quote &= valid;
+  m.delimiter &= valid;
+  m.lf &= valid;
+  m.cr &= valid;
+  *line_ends = m.lf | (m.cr & ~cr_before_lf);
+  return m;
+}
+
+BoundaryResult FindBoundaryImpl(const char* data, size_t size, char quote) {
+  BoundaryResult result;
+  uint64_t inside_carry = 0;
+  int64_t lines = 0;
+  for (size_t base = 0; base < size; base += 64) {
+    uint64_t ends;
+    Masks m = ClassifyChunk(data, base, size, '\0', quote, &ends);
+    uint64_t inside = Simd::PrefixXor(m.quote) ^ inside_carry;
+    inside_carry = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
+    uint64_t record_ends = ends & ~inside;
+    if (record_ends != 0) {
+      int bit = 63 - __builtin_clzll(record_ends);
+      result.end = base + static_cast<size_t>(bit) + 1;
+      result.line_count = lines + __builtin_popcountll(ends & LowBits(static_cast<size_t>(bit) + 1));
+    }
+    lines += __builtin_popcountll(ends);
+  }
+  return result;
+}
+
+// First quote in [from, to) not followed by another quote, skipping doubled pairs; returns
+// `to` when every quote is doubled. `*escaped` is set when a pair was seen.
+inline size_t FindLoneQuote(const char* data, size_t from, size_t to, char quote, bool* escaped) {
+  for (size_t i = from; i < to; ++i) {
+    if (data[i] != quote) continue;
+    if (i + 1 < to && data[i + 1] == quote) {
+      *escaped = true;
+      ++i;
+      continue;
+    }
+    return i;
+  }
+  return to;
+}
+
+struct ParseState {
+  const ParseArgs* args;
+  ParseResult result;
+  size_t field_start = 0;
+  size_t record_start = 0;
+  uint32_t record_line = 0;
+  uint32_t column = 0;  // fields already stored for the current record
+  FieldSpan* row_fields;
+};
+
+// Stores field [state.field_start, end); false on error (state.result set).
+inline bool StoreField(ParseState& s, size_t end, bool has_quote) {
+  const ParseArgs& a = *s.args;
+  const size_t begin = s.field_start;
+  FieldSpan span;
+  if (!has_quote) {
+    span.offset = static_cast<uint32_t>(begin);
+    span.length_and_flags = static_cast<uint32_t>(end - begin);
+  } else if (a.data[begin] != a.quote) {
+    size_t q = begin;
+    while (a.data[q] != a.quote) ++q;
+    s.result.status = ScanStatus::kStrayQuote;
+    s.result.error_offset = q;
+    return false;
+  } else {
+    bool escaped = false;
+    size_t lone = FindLoneQuote(a.data, begin + 1, end, a.quote, &escaped);
+    if (lone + 1 != end) {  // the closing quote must be the field's last byte
+      s.result.status = ScanStatus::kAfterQuote;
+      s.result.error_offset = lone + 1;
+      return false;
+    }
+    span.offset = static_cast<uint32_t>(begin + 1);
+    span.length_and_flags = static_cast<uint32_t>(end - begin - 2) | FieldSpan::kQuoted |
+                            (escaped ? FieldSpan::kEscaped : 0u);
+  }
+  if (s.column >= a.num_columns) {
+    s.result.status = ScanStatus::kFieldCount;
+    s.result.error_offset = begin;
+    return false;
+  }
+  s.row_fields[s.column++] = span;
+  return true;
+}
+
+// Ends the record whose last field ends at `end`; false on error.
+inline bool EndRecord(ParseState& s, size_t end, bool has_quote) {
+  const ParseArgs& a = *s.args;
+  if (s.column == 0 && end == s.field_start && !has_quote) return true;  // blank line
+  if (!StoreField(s, end, has_quote)) return false;
+  if (s.column != a.num_columns) {
+    s.result.status = ScanStatus::kFieldCount;
+    s.result.error_offset = end;
+    return false;
+  }
+  RowInfo& row = a.rows[s.result.num_rows++];
+  row.line_delta = s.record_line;
+  row.begin = static_cast<uint32_t>(s.record_start);
+  row.end = static_cast<uint32_t>(end);
+  s.row_fields += a.num_columns;
+  s.column = 0;
+  return true;
+}
+
+ParseResult ParseImpl(const ParseArgs& a) {
+  ParseState s;
+  s.args = &a;
+  s.row_fields = a.fields;
+  const char* data = a.data;
+  uint64_t inside_carry = 0;
+  uint32_t lines_before = 0;
+  bool quote_carry = false;  // a quote was seen in the current field in earlier chunks
+  bool ok = true;
+  for (size_t base = 0; base < a.size && ok; base += 64) {
+    uint64_t ends;
+    Masks m = ClassifyChunk(data, base, a.size, a.delimiter, a.quote, &ends);
+    uint64_t inside = Simd::PrefixXor(m.quote) ^ inside_carry;
+    inside_carry = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
+    uint64_t structural = (m.delimiter | ends) & ~inside;
+    while (structural != 0) {
+      const size_t bit = static_cast<size_t>(__builtin_ctzll(structural));
+      const size_t pos = base + bit;
+      const size_t from = s.field_start > base ? s.field_start - base : 0;
+      const bool has_quote = quote_carry || (m.quote & LowBits(bit) & ~LowBits(from)) != 0;
+      quote_carry = false;
+      if ((ends >> bit) & 1) {
+        size_t end = pos;
+        if (data[pos] == '\n' && pos > s.field_start && data[pos - 1] == '\r') end = pos - 1;
+        if (!EndRecord(s, end, has_quote)) {
+          ok = false;
+          break;
+        }
+        s.record_start = pos + 1;
+        s.record_line = lines_before + static_cast<uint32_t>(__builtin_popcountll(
+                                           ends & LowBits(bit + 1)));
+      } else if (!StoreField(s, pos, has_quote)) {
+        ok = false;
+        break;
+      }
+      s.field_start = pos + 1;
+      structural &= structural - 1;
+    }
+    if (!ok) break;
+    const size_t from = s.field_start > base ? s.field_start - base : 0;
+    quote_carry = (m.quote & ~LowBits(from)) != 0;
+    lines_before += static_cast<uint32_t>(__builtin_popcountll(ends));
+  }
+  if (ok) {
+    if (inside_carry != 0) {
+      size_t q = s.field_start;
+      while (data[q] != a.quote) ++q;
+      s.result.status = ScanStatus::kUnterminatedQuote;
+      s.result.error_offset = q;
+    } else if (s.field_start < a.size || s.column > 0) {
+      EndRecord(s, a.size, quote_carry);
+    }
+  }
+  if (s.result.status != ScanStatus::kOk) s.result.error_record_begin = s.record_start;
+  return s.result;
+}

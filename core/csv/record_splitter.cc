@@ -1,0 +1,62 @@
+#include "core/csv/record_splitter.h"
+
+namespace flowengine {
+
+SplitRecord SplitOneRecord(const char* data, size_t begin, size_t size, const Dialect& dialect) {
+  SplitRecord out;
+  std::string field;
+  bool in_quotes = false;
+  size_t i = begin;
+  while (i < size) {
+    const char c = data[i];
+    if (in_quotes) {
+      if (c == dialect.quote) {
+        if (i + 1 < size && data[i + 1] == dialect.quote) {
+          field += c;
+          i += 2;
+          continue;
+        }
+        in_quotes = false;
+      } else {
+        if (c == '\n' || (c == '\r' && !(i + 1 < size && data[i + 1] == '\n'))) ++out.line_breaks;
+        field += c;
+      }
+      ++i;
+      continue;
+    }
+    if (c == dialect.quote) {
+      in_quotes = true;
+    } else if (c == dialect.delimiter) {
+      out.fields.push_back(std::move(field));
+      field.clear();
+    } else if (c == '\n' || c == '\r') {
+      i += (c == '\r' && i + 1 < size && data[i + 1] == '\n') ? 2 : 1;
+      ++out.line_breaks;
+      out.fields.push_back(std::move(field));
+      out.end = i;
+      out.complete = true;
+      return out;
+    } else {
+      field += c;
+    }
+    ++i;
+  }
+  out.fields.push_back(std::move(field));
+  out.end = size;
+  out.complete = !in_quotes;
+  return out;
+}
+
+LinePosition CountLineBreaks(const char* data, size_t offset) {
+  LinePosition pos;
+  for (size_t i = 0; i < offset; ++i) {
+    const char c = data[i];
+    if (c == '\n' || (c == '\r' && !(i + 1 < offset && data[i + 1] == '\n'))) {
+      ++pos.line_breaks;
+      pos.line_start = i + 1;
+    }
+  }
+  return pos;
+}
+
+}  // namespace flowengine

@@ -1,0 +1,78 @@
+// The SIMD scanning kernels: find record boundaries (reader) and split a block into field
+// spans (parse stage). One implementation of the loop (parse_loop_impl.h) is compiled per
+// instruction set (scalar, SSE4.2, AVX2) and picked at run time. Kernels are pure
+// functions over caller-owned memory; thread-safe.
+//
+// Invariants callers provide: `data` is readable for kPaddingBytes past `size`, and the
+// padding (data[size] ...) is zero; a parse starts at a record boundary (outside quotes).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "core/batch/row_batch.h"
+
+namespace flowengine {
+
+/// What a kernel found wrong; the caller turns it into an Error off the hot path.
+enum class ScanStatus : uint8_t {
+  kOk,
+  kFieldCount,         ///< a record has too many or too few fields
+  kStrayQuote,         ///< quote inside an unquoted field (error_offset: the quote)
+  kAfterQuote,         ///< closing quote followed by text (error_offset: that text)
+  kUnterminatedQuote,  ///< end of data inside quotes (error_offset: the opening quote)
+};
+
+struct ParseArgs {
+  const char* data;
+  size_t size;
+  char delimiter;
+  char quote;
+  uint32_t num_columns;
+  FieldSpan* fields;  ///< capacity MaxFields(size, num_columns)
+  RowInfo* rows;      ///< capacity MaxRows(size, num_columns)
+};
+
+struct ParseResult {
+  size_t num_rows = 0;  ///< complete, valid rows written before any error
+  ScanStatus status = ScanStatus::kOk;
+  size_t error_offset = 0;        ///< offending byte (see ScanStatus)
+  size_t error_record_begin = 0;  ///< first byte of the record with the error
+};
+
+struct BoundaryResult {
+  size_t end = 0;          ///< bytes [0, end) are whole records; 0 when none ends in range
+  int64_t line_count = 0;  ///< line breaks (LF, CRLF, lone CR, quoted or not) in [0, end)
+};
+
+/// One instruction-set implementation.
+struct ScanKernel {
+  const char* name;  ///< "scalar", "sse42", "avx2"
+  /// Last record end (LF, CRLF, lone CR outside quotes) in [0, size). data[size] must be the
+  /// real next byte or zero padding (it decides whether a CR at size-1 starts a CRLF).
+  BoundaryResult (*find_boundary)(const char* data, size_t size, char quote);
+  /// Splits records into field spans; blank lines are skipped. Stops at the first error.
+  ParseResult (*parse)(const ParseArgs& args);
+};
+
+/// Upper bound of rows in `size` bytes of `num_columns`-column records.
+inline size_t MaxRows(size_t size, uint32_t num_columns) {
+  return size / (num_columns < 2 ? 2 : num_columns) + 2;
+}
+/// Upper bound of field spans written for `size` bytes.
+inline size_t MaxFields(size_t size, uint32_t num_columns) {
+  return MaxRows(size, num_columns) * num_columns;
+}
+
+/// The fastest kernel this CPU supports.
+const ScanKernel& BestKernel();
+/// Every kernel this CPU can run, scalar first.
+std::span<const ScanKernel* const> AvailableKernels();
+
+// Per-ISA entry points (defined in kernel_*.cc; only call those the CPU supports).
+const ScanKernel& ScalarKernel();
+const ScanKernel& Sse42Kernel();
+const ScanKernel& Avx2Kernel();
+
+}  // namespace flowengine

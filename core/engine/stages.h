@@ -1,0 +1,56 @@
+// The contracts between the engine and the pipeline's nodes. The engine (core/) only knows
+// these interfaces; nodes/ implements them and hands the engine a NodeFactory, so core/
+// never includes nodes/. Each method says when the engine calls it and on which thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "core/batch/row_batch.h"
+#include "core/config/pipeline_spec.h"
+#include "core/types/schema.h"
+
+namespace flowengine {
+
+/// Reads and parses the input.
+class SourceStage {
+ public:
+  virtual ~SourceStage() = default;
+  /// Startup, calling thread: open the input, resolve the schema. Throws ErrorException.
+  virtual void Open() = 0;
+  /// After Open(): the schema of the rows Parse() produces.
+  virtual const Schema& schema() const = 0;
+  /// After Open(): input size in bytes, 0 when unknown.
+  virtual int64_t input_size() const = 0;
+  /// Reader stage, one call at a time: the next block of whole records; false at the end.
+  virtual bool ReadBlock(Block& block) = 0;
+  /// Parse stage, concurrent on different chunks: fill chunk.batch, set chunk.error.
+  virtual void Parse(Chunk& chunk) const = 0;
+};
+
+/// Formats and writes the output atomically.
+class SinkStage {
+ public:
+  virtual ~SinkStage() = default;
+  /// Side-effect-free startup checks (target directory, output mode). Throws ErrorException.
+  virtual void Check() const = 0;
+  /// Startup: create the temp file, write the header. Throws ErrorException.
+  virtual void Open() = 0;
+  /// Format stage, concurrent on different chunks: fill chunk.output.
+  virtual void Format(Chunk& chunk) const = 0;
+  /// Writer stage, one call at a time, chunks in input order. Throws ErrorException.
+  virtual void Write(const Chunk& chunk) = 0;
+  /// After a successful run: make the output visible atomically. Throws ErrorException.
+  virtual void Commit() = 0;
+  /// After a failed or stopped run: remove every trace; the target stays untouched.
+  virtual void Abort() noexcept = 0;
+};
+
+/// Builds the stages of a pipeline. Constructors must not do I/O.
+struct NodeFactory {
+  std::function<std::unique_ptr<SourceStage>(const PipelineSpec&)> make_source;
+  /// `input` is the schema of the rows reaching the sink.
+  std::function<std::unique_ptr<SinkStage>(const PipelineSpec&, const Schema& input)> make_sink;
+};
+
+}  // namespace flowengine

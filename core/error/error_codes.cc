@@ -1,0 +1,103 @@
+#include "core/error/error_codes.h"
+
+#include <array>
+
+namespace flowengine {
+namespace {
+
+using C = ErrorClass;
+
+constexpr std::array kCodes{
+    // config
+    ErrorCodeInfo{"FE-CONFIG-FILE", C::kConfig, false, "The pipeline file cannot be read.",
+                  "Check the path and that the file is readable."},
+    ErrorCodeInfo{"FE-CONFIG-YAML", C::kConfig, false, "The pipeline file is not valid YAML.",
+                  "Fix the YAML syntax at the position shown (indentation, colons, quotes)."},
+    ErrorCodeInfo{"FE-CONFIG-UNKNOWN-KEY", C::kConfig, false, "A key is not part of the schema.",
+                  "Remove the key or correct its spelling; `flowengine schema` lists every key."},
+    ErrorCodeInfo{"FE-CONFIG-MISSING-KEY", C::kConfig, false, "A required key is missing.",
+                  "Add the key shown; docs/config.md describes it."},
+    ErrorCodeInfo{"FE-CONFIG-TYPE", C::kConfig, false,
+                  "A key has the wrong kind of value (map, list or scalar).",
+                  "Write the value in the form shown in docs/config.md."},
+    ErrorCodeInfo{"FE-CONFIG-VALUE", C::kConfig, false, "A value is not one of those allowed.",
+                  "Use one of the allowed values listed in the message."},
+    ErrorCodeInfo{"FE-CONFIG-UNSUPPORTED", C::kConfig, false,
+                  "A documented value is not available in this version.",
+                  "Use one of the values this version supports, listed in the message."},
+    ErrorCodeInfo{"FE-CONFIG-SET", C::kConfig, false, "A --set override is malformed.",
+                  "Write overrides as --set key.path=value, e.g. --set source.path=in.csv."},
+    ErrorCodeInfo{"FE-CONFIG-HEADER", C::kConfig, false,
+                  "The input header does not fit the declared columns.",
+                  "Make source.columns match the header names shown, or fix the file's header."},
+    ErrorCodeInfo{"FE-USAGE", C::kConfig, false, "The command line is not valid.",
+                  "Run `flowengine --help` for the commands and options."},
+    // input
+    ErrorCodeInfo{"FE-INPUT-OPEN", C::kInput, false, "The input file cannot be opened.",
+                  "Check source.path and the file's permissions."},
+    ErrorCodeInfo{"FE-INPUT-READ", C::kInput, true, "Reading the input failed.",
+                  "Check the disk or network filesystem holding the input, then re-run."},
+    ErrorCodeInfo{"FE-INPUT-FIELD-COUNT", C::kInput, false,
+                  "A record has a different number of fields than the header.",
+                  "Quote fields that contain the delimiter, or fix the record so that it has "
+                  "one value per column."},
+    ErrorCodeInfo{"FE-INPUT-UNTERMINATED-QUOTE", C::kInput, false,
+                  "A quoted field is not closed before the end of the input.",
+                  "Close the quote, or double any quote character inside the field (\"\")."},
+    ErrorCodeInfo{"FE-INPUT-STRAY-QUOTE", C::kInput, false,
+                  "A quote character appears inside an unquoted field.",
+                  "Enclose the field in quotes and double the quote inside it: \"a \"\"b\"\" c\"."},
+    ErrorCodeInfo{"FE-INPUT-AFTER-QUOTE", C::kInput, false,
+                  "A closing quote is followed by something other than a delimiter or line end.",
+                  "Double quote characters inside quoted fields (\"\"), or move the text inside "
+                  "the quotes."},
+    ErrorCodeInfo{"FE-INPUT-RECORD-TOO-LARGE", C::kInput, false,
+                  "A record is larger than limits.maxRecordSize.",
+                  "Look for an unterminated quote near the line shown, or raise "
+                  "limits.maxRecordSize."},
+    ErrorCodeInfo{"FE-INPUT-NO-HEADER", C::kInput, false,
+                  "source.header is true but the input has no header record.",
+                  "Add a header line, or set source.header: false and declare source.columns."},
+    // schema
+    ErrorCodeInfo{"FE-SCHEMA-TYPE", C::kSchema, false,
+                  "A value does not parse as its column's declared type.",
+                  "Fix the value, or declare the column with a type that fits (e.g. string)."},
+    ErrorCodeInfo{"FE-SCHEMA-REQUIRED", C::kSchema, false, "A required column is empty.",
+                  "Fill in the value, or drop `required: true` from the column."},
+    // output
+    ErrorCodeInfo{"FE-OUTPUT-EXISTS", C::kOutput, false,
+                  "sink.outputMode is create but the target file exists.",
+                  "Remove the file, or set outputMode to replace or append."},
+    ErrorCodeInfo{"FE-OUTPUT-OPEN", C::kOutput, false,
+                  "The output's temporary file cannot be created.",
+                  "Check that the target directory exists and is writable."},
+    ErrorCodeInfo{"FE-OUTPUT-WRITE", C::kOutput, false, "Writing the output failed.",
+                  "Check free space and permissions of the target directory."},
+    ErrorCodeInfo{"FE-OUTPUT-COMMIT", C::kOutput, false,
+                  "The finished output could not be moved into place.",
+                  "Check the target directory's permissions; the previous target is untouched."},
+    ErrorCodeInfo{"FE-OUTPUT-APPEND-HEADER", C::kOutput, false,
+                  "sink.outputMode is append but the target's header differs from the output "
+                  "columns.",
+                  "Append only to a file with the same columns, or use outputMode: replace."},
+    // resource
+    ErrorCodeInfo{"FE-RESOURCE-INTERRUPTED", C::kResource, false,
+                  "The run was stopped by SIGINT or SIGTERM.",
+                  "Re-run the pipeline; targets were left untouched."},
+    // internal
+    ErrorCodeInfo{"FE-INTERNAL", C::kInternal, false, "An internal invariant was violated.",
+                  "Please report this with the pipeline file and the input that caused it."},
+};
+
+}  // namespace
+
+std::span<const ErrorCodeInfo> AllErrorCodes() { return kCodes; }
+
+const ErrorCodeInfo* FindErrorCode(std::string_view code) {
+  for (const ErrorCodeInfo& info : kCodes) {
+    if (info.code == code) return &info;
+  }
+  return nullptr;
+}
+
+}  // namespace flowengine

@@ -1,0 +1,128 @@
+#include "core/graph/pipeline_graph.h"
+
+#include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include "core/batch/chunk_pool.h"
+
+namespace flowengine {
+namespace {
+
+namespace flow = oneapi::tbb::flow;
+
+// Runs `body`, turning any exception into the chunk's error.
+template <typename Body>
+void Guarded(Chunk& chunk, const char* stage, Body&& body) noexcept {
+  try {
+    body();
+  } catch (const ErrorException& e) {
+    chunk.error = e.error();
+  } catch (const std::bad_alloc&) {
+    chunk.error = MakeError("FE-INTERNAL", "Out of memory", {}, stage);
+  } catch (const std::exception& e) {
+    chunk.error = MakeError("FE-INTERNAL", std::string("Unexpected exception: ") + e.what(), {},
+                            stage);
+  } catch (...) {
+    chunk.error = MakeError("FE-INTERNAL", "Unexpected exception", {}, stage);
+  }
+}
+
+}  // namespace
+
+int EffectiveThreads(int requested) {
+  const int available = oneapi::tbb::info::default_concurrency();
+  if (requested <= 0) return available;
+  return requested;
+}
+
+GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
+  GraphResult result;
+  result.threads = EffectiveThreads(options.threads);
+  result.tokens = options.tokens > 0 ? options.tokens : static_cast<size_t>(2 * result.threads + 2);
+  std::atomic<bool> local_stop{false};
+  std::atomic<bool>& external_stop = options.stop ? *options.stop : local_stop;
+  std::atomic<bool> failed{false};
+  ChunkPool pool;
+  uint64_t next_seq = 0;
+  bool reader_done = false;
+
+  auto stopping = [&] { return failed.load() || external_stop.load(); };
+
+  oneapi::tbb::task_arena arena(result.threads);
+  arena.execute([&] {
+    flow::graph g;
+    flow::input_node<Chunk*> reader(g, [&](oneapi::tbb::flow_control& fc) -> Chunk* {
+      if (reader_done || stopping()) {
+        if (external_stop.load() && !failed.load()) result.stopped = true;
+        fc.stop();
+        return nullptr;
+      }
+      Chunk* chunk = pool.Acquire();
+      bool more = true;
+      Guarded(*chunk, "read", [&] { more = stages.read(chunk->block); });
+      if (!more && !chunk->error) {
+        pool.Release(chunk);
+        reader_done = true;
+        fc.stop();
+        return nullptr;
+      }
+      chunk->block.seq = next_seq++;  // contiguous, whatever the source numbers
+      if (chunk->error) reader_done = true;
+      return chunk;
+    });
+    flow::limiter_node<Chunk*> limiter(g, result.tokens);
+    flow::function_node<Chunk*, Chunk*> parse(g, flow::unlimited, [&](Chunk* chunk) {
+      if (chunk->error || stopping()) {
+        chunk->skipped = true;
+      } else {
+        Guarded(*chunk, "parse", [&] { stages.parse(*chunk); });
+      }
+      return chunk;
+    });
+    flow::function_node<Chunk*, Chunk*> format(g, flow::unlimited, [&](Chunk* chunk) {
+      if (!chunk->error && !chunk->skipped && !stopping()) {
+        Guarded(*chunk, "format", [&] { stages.format(*chunk); });
+      }
+      return chunk;
+    });
+    flow::sequencer_node<Chunk*> sequencer(g, [](Chunk* const& chunk) -> size_t {
+      return static_cast<size_t>(chunk->block.seq);
+    });
+    flow::function_node<Chunk*, flow::continue_msg> writer(
+        g, flow::serial, [&](Chunk* chunk) {
+          if (!failed.load()) {
+            // fail-fast: the first chunk with an error in input order ends the run; its
+            // good rows are not written because nothing is committed anyway.
+            if (chunk->error) {
+              result.error = chunk->error;
+              failed.store(true);
+            } else if (!chunk->skipped && !external_stop.load()) {
+              Guarded(*chunk, "write", [&] { stages.write(*chunk); });
+              if (chunk->error) {
+                result.error = chunk->error;
+                failed.store(true);
+              } else {
+                ++result.blocks;
+                result.rows += chunk->batch.num_rows;
+                result.bytes_read += chunk->block.bytes.size();
+              }
+            }
+          }
+          pool.Release(chunk);
+          return flow::continue_msg();
+        });
+    flow::make_edge(reader, limiter);
+    flow::make_edge(limiter, parse);
+    flow::make_edge(parse, format);
+    flow::make_edge(format, sequencer);
+    flow::make_edge(sequencer, writer);
+    flow::make_edge(writer, limiter.decrementer());
+    reader.activate();
+    g.wait_for_all();
+  });
+  if (external_stop.load() && !result.error) result.stopped = true;
+  return result;
+}
+
+}  // namespace flowengine

@@ -1,0 +1,52 @@
+// Compiles the pipeline's stages into a oneTBB flow graph and runs it:
+//
+//   reader (input_node, serial) -> limiter_node(tokens) -> parse (parallel)
+//     -> format (parallel) -> sequencer_node(block seq) -> writer (serial)
+//     -> limiter decrement
+//
+// Stages are plain callbacks, so nodes/ never include TBB. No exception escapes a node
+// body: each is caught and stored on the chunk as an Error; later stages pass such chunks
+// through, and the writer, which sees chunks in input order, records the first one (the
+// earliest in file order) and stops the reader. RunGraph is called from one thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "core/batch/row_batch.h"
+#include "core/error/error.h"
+
+namespace flowengine {
+
+struct GraphStages {
+  std::function<bool(Block&)> read;     ///< serial; false when the input is exhausted
+  std::function<void(Chunk&)> parse;    ///< parallel; may set chunk.error
+  std::function<void(Chunk&)> format;   ///< parallel
+  std::function<void(const Chunk&)> write;  ///< serial, in input order
+};
+
+struct GraphOptions {
+  int threads = 0;        ///< 0: all cores
+  size_t tokens = 0;      ///< blocks in flight; 0: derived from the thread count
+  std::atomic<bool>* stop = nullptr;  ///< set from outside (signals) to stop reading
+};
+
+struct GraphResult {
+  std::optional<Error> error;  ///< earliest error in file order
+  bool stopped = false;        ///< ended because `stop` was set
+  uint64_t blocks = 0;
+  uint64_t rows = 0;          ///< rows written
+  uint64_t bytes_read = 0;    ///< bytes of the blocks written
+  size_t tokens = 0;
+  int threads = 0;
+};
+
+/// Runs the graph to completion (or to the first error / stop request).
+GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options);
+
+/// Threads the graph would use for `requested` (0: all cores available to the process).
+int EffectiveThreads(int requested);
+
+}  // namespace flowengine

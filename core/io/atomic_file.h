@@ -1,0 +1,44 @@
+// AtomicFile: writes a target file so that readers only ever see the old file or the
+// complete new one. Data goes to a temp file in the target's directory
+// (".<name>.flowengine-tmp.<pid>.<n>"); Commit() fsyncs it, renames it over the target and
+// fsyncs the directory; Abort() (or the destructor) removes it. One writer thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace flowengine {
+
+class AtomicFile {
+ public:
+  enum class Commit { kReplace, kNoReplace };
+
+  AtomicFile() = default;
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  ~AtomicFile();
+
+  /// Creates the temp file for `target`. With `copy_existing`, the temp starts as a copy of
+  /// the current target (for append). Throws ErrorException FE-OUTPUT-OPEN.
+  void Open(const std::string& target, bool copy_existing);
+  /// Appends bytes; throws FE-OUTPUT-WRITE (disk full, I/O error).
+  void Write(const char* data, size_t n);
+  /// fsync + rename + directory fsync. kNoReplace fails with FE-OUTPUT-EXISTS when the target
+  /// appeared meanwhile. Throws FE-OUTPUT-COMMIT / FE-OUTPUT-WRITE.
+  void CommitTo(Commit mode);
+  /// Removes the temp file; the target is untouched. Safe to call more than once.
+  void Abort() noexcept;
+
+  const std::string& temp_path() const { return temp_path_; }
+  const std::string& target() const { return target_; }
+  /// Bytes in the temp file so far.
+  size_t size() const { return size_; }
+
+ private:
+  int fd_ = -1;
+  size_t size_ = 0;
+  std::string target_;
+  std::string temp_path_;
+};
+
+}  // namespace flowengine

@@ -1,0 +1,174 @@
+#include "nodes/delimited_source.h"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include "core/csv/record_splitter.h"
+#include "core/csv/scan_kernel.h"
+
+namespace flowengine {
+
+DelimitedSource::DelimitedSource(SourceSpec spec, LimitsSpec limits)
+    : spec_(std::move(spec)), limits_(limits) {}
+
+void DelimitedSource::Open() {
+  file_.Open(spec_.path);
+  parser_options_.file = spec_.path;
+  parser_options_.dialect = spec_.dialect;
+  parser_options_.kernel = &BestKernel();
+  pending_.Reserve(static_cast<size_t>(limits_.block_size));
+  Fill(static_cast<size_t>(limits_.block_size));
+  // A UTF-8 byte order mark is not part of the data.
+  if (pending_.size() >= 3 && std::memcmp(pending_.data(), "\xEF\xBB\xBF", 3) == 0) {
+    std::memmove(pending_.data(), pending_.data() + 3, pending_.size() - 3);
+    pending_.Resize(pending_.size() - 3);
+    next_offset_ = 3;
+  }
+  if (spec_.header) {
+    ReadHeader();
+  } else {
+    schema_.columns = spec_.columns;
+  }
+  parser_options_.schema = &schema_;
+}
+
+void DelimitedSource::Fill(size_t want) {
+  while (!eof_ && pending_.size() < want) {
+    const size_t old = pending_.size();
+    pending_.Resize(want);
+    const size_t got = file_.Read(pending_.data() + old, want - old);
+    pending_.Resize(old + got);
+    if (got < want - old) eof_ = true;
+  }
+  pending_.ZeroTail();
+}
+
+void DelimitedSource::FailHeader(const std::string& message, const std::string& header) const {
+  Location loc;
+  loc.file = spec_.path;
+  loc.line = next_line_;
+  Error e = MakeError("FE-CONFIG-HEADER", message + "; header found: " + header, loc, "read");
+  throw ErrorException(std::move(e));
+}
+
+void DelimitedSource::ReadHeader() {
+  // Skip blank lines before the header.
+  size_t begin = 0;
+  int64_t lines = 0;
+  while (true) {
+    while (begin < pending_.size() && (pending_[begin] == '\n' || pending_[begin] == '\r')) {
+      const bool crlf = pending_[begin] == '\r' && begin + 1 < pending_.size() &&
+                        pending_[begin + 1] == '\n';
+      begin += crlf ? 2 : 1;
+      ++lines;
+    }
+    if (begin < pending_.size() || eof_) break;
+    Fill(pending_.size() + static_cast<size_t>(limits_.block_size));
+  }
+  if (begin >= pending_.size()) {
+    Location loc;
+    loc.file = spec_.path;
+    ThrowError("FE-INPUT-NO-HEADER", "The input is empty but source.header is true", loc, "read");
+  }
+  SplitRecord header;
+  while (true) {
+    header = SplitOneRecord(pending_.data(), begin, pending_.size(), spec_.dialect);
+    // Complete when a line ending was found before the end of what is buffered.
+    if (eof_ || (header.complete && header.end < pending_.size())) break;
+    if (pending_.size() >= static_cast<size_t>(limits_.max_record_size)) {
+      Location loc;
+      loc.file = spec_.path;
+      loc.line = 1 + lines;
+      ThrowError("FE-INPUT-RECORD-TOO-LARGE",
+                 "Header record is larger than limits.maxRecordSize (" +
+                     std::to_string(limits_.max_record_size) + " bytes)",
+                 loc, "read");
+    }
+    Fill(pending_.size() * 2);
+  }
+  next_line_ = 1 + lines;
+  std::string header_text(pending_.data() + begin, header.end - begin);
+  while (!header_text.empty() && (header_text.back() == '\n' || header_text.back() == '\r')) {
+    header_text.pop_back();
+  }
+  if (!header.complete) {
+    Location loc;
+    loc.file = spec_.path;
+    loc.line = next_line_;
+    ThrowError("FE-INPUT-UNTERMINATED-QUOTE",
+               "Quoted field in the header is not closed before the end of the input", loc,
+               "read");
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < header.fields.size(); ++i) {
+    const std::string& name = header.fields[i];
+    if (name.empty()) FailHeader("Empty column name at position " + std::to_string(i + 1), header_text);
+    if (!seen.insert(name).second) FailHeader("Duplicate column name '" + name + "'", header_text);
+    schema_.columns.push_back(ColumnSpec{name, ColumnType::kString, false});
+  }
+  for (const ColumnSpec& declared : spec_.columns) {
+    int index = schema_.IndexOf(declared.name);
+    if (index < 0) {
+      FailHeader("Declared column '" + declared.name + "' is not in the header", header_text);
+    }
+    schema_.columns[static_cast<size_t>(index)] = declared;
+  }
+  next_line_ += header.line_breaks;
+  next_offset_ += static_cast<int64_t>(header.end);
+  std::memmove(pending_.data(), pending_.data() + header.end, pending_.size() - header.end);
+  pending_.Resize(pending_.size() - header.end);
+  pending_.ZeroTail();
+}
+
+bool DelimitedSource::ReadBlock(Block& block) {
+  const size_t block_size = static_cast<size_t>(limits_.block_size);
+  size_t want = block_size;
+  BoundaryResult boundary;
+  while (true) {
+    Fill(want);
+    if (pending_.empty()) return false;
+    if (eof_) {
+      boundary.end = pending_.size();
+      boundary.line_count = 0;  // nothing follows the last block
+      break;
+    }
+    // The last byte stays out of the search: a CR there may be the first half of a CRLF.
+    boundary = parser_options_.kernel->find_boundary(pending_.data(), pending_.size() - 1,
+                                                     spec_.dialect.quote);
+    if (boundary.end > 0) break;
+    if (want >= static_cast<size_t>(limits_.max_record_size)) {
+      Location loc;
+      loc.file = spec_.path;
+      loc.line = next_line_;
+      loc.byte_offset = next_offset_;
+      ThrowError("FE-INPUT-RECORD-TOO-LARGE",
+                 "Record starting at line " + std::to_string(next_line_) +
+                     " is larger than limits.maxRecordSize (" +
+                     std::to_string(limits_.max_record_size) + " bytes)",
+                 loc, "read");
+    }
+    want = std::min(want * 2, static_cast<size_t>(limits_.max_record_size));
+  }
+  // The block takes the read buffer; only the partial record after the boundary is copied.
+  std::swap(block.bytes, pending_);
+  const size_t rest = block.bytes.size() - boundary.end;
+  pending_.Clear();
+  pending_.Reserve(std::max(block_size, rest));
+  pending_.Append(block.bytes.data() + boundary.end, rest);
+  block.bytes.Resize(boundary.end);
+  block.bytes.ZeroTail();
+  block.seq = next_seq_++;
+  block.first_line = next_line_;
+  block.byte_offset = next_offset_;
+  block.line_count = boundary.line_count;
+  next_line_ += boundary.line_count;
+  next_offset_ += static_cast<int64_t>(boundary.end);
+  return true;
+}
+
+void DelimitedSource::Parse(Chunk& chunk) const {
+  chunk.error = ParseBlock(chunk.block, parser_options_, chunk.batch);
+}
+
+}  // namespace flowengine

@@ -1,0 +1,53 @@
+// DelimitedSource: the reader and parse stages of a CSV/TSV/PSV input.
+//   Open()      startup, on the calling thread: opens the file, reads the header, resolves
+//               the schema (header names + declared types). Throws ErrorException.
+//   ReadBlock() reader stage, serial: the next block of whole records. Throws ErrorException.
+//   Parse()     parse stage, any thread, concurrently on different chunks.
+// The constructor does no I/O.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/batch/row_batch.h"
+#include "core/config/pipeline_spec.h"
+#include "core/csv/block_parser.h"
+#include "core/engine/stages.h"
+#include "core/io/input_file.h"
+#include "core/types/schema.h"
+
+namespace flowengine {
+
+class DelimitedSource final : public SourceStage {
+ public:
+  DelimitedSource(SourceSpec spec, LimitsSpec limits);
+
+  void Open() override;
+  const Schema& schema() const override { return schema_; }
+  /// Input size in bytes (0 when unknown).
+  int64_t input_size() const override { return file_.size(); }
+
+  /// Fills `block` with whole records; false when the input is exhausted.
+  bool ReadBlock(Block& block) override;
+  /// Splits and validates `chunk.block` into `chunk.batch`; sets `chunk.error` on a bad row.
+  void Parse(Chunk& chunk) const override;
+
+ private:
+  // Reads more input into pending_ until it holds at least `want` bytes or the file ends.
+  void Fill(size_t want);
+  void ReadHeader();
+  [[noreturn]] void FailHeader(const std::string& message, const std::string& header) const;
+
+  SourceSpec spec_;
+  LimitsSpec limits_;
+  InputFile file_;
+  Schema schema_;
+  BlockParserOptions parser_options_;
+  ByteBuffer pending_;         // bytes read but not yet handed out
+  bool eof_ = false;
+  uint64_t next_seq_ = 0;
+  int64_t next_line_ = 1;
+  int64_t next_offset_ = 0;
+};
+
+}  // namespace flowengine

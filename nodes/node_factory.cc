@@ -1,0 +1,22 @@
+#include "nodes/node_factory.h"
+
+#include "nodes/delimited_sink.h"
+#include "nodes/delimited_source.h"
+
+namespace flowengine {
+
+NodeFactory DelimitedNodeFactory() {
+  NodeFactory factory;
+  factory.make_source = [](const PipelineSpec& spec) -> std::unique_ptr<SourceStage> {
+    return std::make_unique<DelimitedSource>(spec.source, spec.limits);
+  };
+  factory.make_sink = [](const PipelineSpec& spec,
+                         const Schema& input) -> std::unique_ptr<SinkStage> {
+    std::vector<std::string> names;
+    for (const ColumnSpec& c : input.columns) names.push_back(c.name);
+    return std::make_unique<DelimitedSink>(spec.sink, spec.source.dialect, std::move(names));
+  };
+  return factory;
+}
+
+}  // namespace flowengine

@@ -1,0 +1,229 @@
+// flowengine: the command-line tool. Parses the command line, loads the pipeline and hands
+// it to the engine; prints errors and the run summary on stderr. No engine logic here.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "core/config/config_loader.h"
+#include "core/csv/scan_kernel.h"
+#include "core/engine/pipeline_runner.h"
+#include "core/error/error.h"
+#include "core/io/temp_registry.h"
+#include "nodes/node_factory.h"
+
+#ifndef FLOWENGINE_VERSION
+#define FLOWENGINE_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using flowengine::Error;
+using flowengine::ErrorClass;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+std::atomic<bool> g_stop{false};
+volatile sig_atomic_t g_signal = 0;
+
+void OnSignal(int sig) {
+  if (g_signal != 0) {
+    // Second signal: remove temp files and exit at once; targets were never touched.
+    flowengine::RemoveAllTempFilesFromSignalHandler();
+    _exit(128 + sig);
+  }
+  g_signal = sig;
+  g_stop.store(true);
+}
+
+void InstallSignalHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+constexpr const char* kMainHelp =
+    "Usage: flowengine <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  run PIPELINE.yaml [--set key.path=value]...       run a pipeline\n"
+    "  validate PIPELINE.yaml [--set key.path=value]...  check a pipeline without running it\n"
+    "  version                                           print the version\n"
+    "\n"
+    "Run 'flowengine <command> --help' for details. Exit codes: 0 success, 1 run failed,\n"
+    "2 invalid configuration or usage, 130/143 interrupted by SIGINT/SIGTERM.\n";
+
+constexpr const char* kRunHelp =
+    "Usage: flowengine run PIPELINE.yaml [--set key.path=value]...\n"
+    "\n"
+    "Runs the pipeline: reads the source, writes the sink atomically (a temp file renamed\n"
+    "over the target only after a successful run). Prints a summary on stderr.\n"
+    "\n"
+    "Options:\n"
+    "  --set key.path=value  override a scalar of the pipeline file, e.g.\n"
+    "                        --set source.path=in.csv --set limits.threads=1\n"
+    "                        (relative paths given here resolve against the current directory)\n"
+    "  -h, --help            show this help\n";
+
+constexpr const char* kValidateHelp =
+    "Usage: flowengine validate PIPELINE.yaml [--set key.path=value]...\n"
+    "\n"
+    "Checks the pipeline file, the source header against the declared columns, and the sink's\n"
+    "directory and output mode, without writing anything. Exit 0 when valid, 2 otherwise.\n"
+    "\n"
+    "Options:\n"
+    "  --set key.path=value  override a scalar of the pipeline file\n"
+    "  -h, --help            show this help\n";
+
+constexpr const char* kVersionHelp = "Usage: flowengine version\n\nPrints the version.\n";
+
+int ExitCodeFor(const Error& e) {
+  return e.error_class == ErrorClass::kConfig ? kExitUsage : kExitFailed;
+}
+
+void PrintError(const Error& e) { std::cerr << "flowengine: " << e.ToString() << "\n"; }
+
+int UsageError(const std::string& message, const char* help) {
+  PrintError(flowengine::MakeError("FE-USAGE", message, {}, "cli"));
+  std::cerr << "\n" << help;
+  return kExitUsage;
+}
+
+struct PipelineArgs {
+  std::string path;
+  std::vector<std::string> overrides;
+  bool help = false;
+};
+
+// Parses "PIPELINE.yaml [--set k=v]... [--help]"; returns an error message or "".
+std::string ParsePipelineArgs(const std::vector<std::string>& args, PipelineArgs& out) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      out.help = true;
+    } else if (a == "--set") {
+      if (i + 1 >= args.size()) return "--set needs a value: --set key.path=value";
+      out.overrides.push_back(args[++i]);
+    } else if (a.rfind("--set=", 0) == 0) {
+      out.overrides.push_back(a.substr(6));
+    } else if (!a.empty() && a[0] == '-') {
+      return "Unknown option '" + a + "'";
+    } else if (out.path.empty()) {
+      out.path = a;
+    } else {
+      return "Unexpected argument '" + a + "' (only one pipeline file is allowed)";
+    }
+  }
+  if (!out.help && out.path.empty()) return "Missing the pipeline file";
+  return "";
+}
+
+std::string FormatRate(double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.0f", value);
+  return buf;
+}
+
+int Run(const std::vector<std::string>& args) {
+  PipelineArgs pa;
+  std::string problem = ParsePipelineArgs(args, pa);
+  if (!problem.empty()) return UsageError(problem, kRunHelp);
+  if (pa.help) {
+    std::cout << kRunHelp;
+    return kExitOk;
+  }
+  flowengine::PipelineSpec spec;
+  try {
+    spec = flowengine::LoadPipelineSpec(pa.path, pa.overrides);
+  } catch (const flowengine::ErrorException& e) {
+    PrintError(e.error());
+    return ExitCodeFor(e.error());
+  }
+  InstallSignalHandlers();
+  flowengine::RunOptions options;
+  options.stop = &g_stop;
+  flowengine::RunSummary s =
+      flowengine::RunPipeline(spec, flowengine::DelimitedNodeFactory(), options);
+  if (s.stopped) {
+    std::cerr << "flowengine: run '" << spec.name << "' interrupted by "
+              << (g_signal == SIGTERM ? "SIGTERM" : "SIGINT") << " after " << s.rows_written
+              << " rows; nothing was committed, targets are untouched\n";
+    return 128 + (g_signal == 0 ? SIGINT : static_cast<int>(g_signal));
+  }
+  if (s.error) {
+    PrintError(*s.error);
+    std::cerr << "flowengine: run '" << spec.name << "' failed; nothing was committed, "
+              << "the target is untouched\n";
+    return ExitCodeFor(*s.error);
+  }
+  const double secs = s.seconds > 0 ? s.seconds : 1e-9;
+  char seconds[32];
+  std::snprintf(seconds, sizeof(seconds), "%.3f", s.seconds);
+  std::cerr << "flowengine: run '" << spec.name << "' ok: " << s.rows_read << " rows read, "
+            << s.rows_written << " rows written in " << seconds << " s ("
+            << FormatRate(static_cast<double>(s.rows_read) / secs) << " rows/s, "
+            << FormatRate(static_cast<double>(s.bytes_read) / secs / 1e6) << " MB/s, "
+            << s.threads << " threads)\n";
+  return kExitOk;
+}
+
+int Validate(const std::vector<std::string>& args) {
+  PipelineArgs pa;
+  std::string problem = ParsePipelineArgs(args, pa);
+  if (!problem.empty()) return UsageError(problem, kValidateHelp);
+  if (pa.help) {
+    std::cout << kValidateHelp;
+    return kExitOk;
+  }
+  try {
+    flowengine::PipelineSpec spec = flowengine::LoadPipelineSpec(pa.path, pa.overrides);
+    flowengine::ValidatePipeline(spec, flowengine::DelimitedNodeFactory());
+    std::cerr << "flowengine: pipeline '" << spec.name << "' is valid\n";
+    return kExitOk;
+  } catch (const flowengine::ErrorException& e) {
+    PrintError(e.error());
+    return kExitUsage;
+  }
+}
+
+int Version(const std::vector<std::string>& args) {
+  if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
+    std::cout << kVersionHelp;
+    return kExitOk;
+  }
+  if (!args.empty()) return UsageError("Unexpected argument '" + args[0] + "'", kVersionHelp);
+  std::cout << "flowengine " << FLOWENGINE_VERSION << " (scan kernel "
+            << flowengine::BestKernel().name << ")\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) return UsageError("Missing command", kMainHelp);
+  const std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    if (command == "run") return Run(args);
+    if (command == "validate") return Validate(args);
+    if (command == "version" || command == "--version") return Version(args);
+    if (command == "-h" || command == "--help" || command == "help") {
+      std::cout << kMainHelp;
+      return kExitOk;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "flowengine: internal error: " << e.what() << "\n";
+    return kExitFailed;
+  }
+  return UsageError("Unknown command '" + command + "'", kMainHelp);
+}
