@@ -14,6 +14,7 @@
 #include "core/csv/scan_kernel.h"
 #include "core/engine/pipeline_runner.h"
 #include "core/error/error.h"
+#include "core/io/stop_flag.h"
 #include "core/io/temp_registry.h"
 #include "nodes/node_factory.h"
 
@@ -30,7 +31,6 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 
-std::atomic<bool> g_stop{false};
 volatile sig_atomic_t g_signal = 0;
 
 void OnSignal(int sig) {
@@ -40,12 +40,13 @@ void OnSignal(int sig) {
     _exit(128 + sig);
   }
   g_signal = sig;
-  g_stop.store(true);
+  flowengine::ProcessStopFlag().store(true);
 }
 
 void InstallSignalHandlers() {
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
+  sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
@@ -150,10 +151,11 @@ int Run(const std::vector<std::string>& args) {
   }
   InstallSignalHandlers();
   flowengine::RunOptions options;
-  options.stop = &g_stop;
+  options.stop = &flowengine::ProcessStopFlag();
   flowengine::RunSummary s =
       flowengine::RunPipeline(spec, flowengine::DelimitedNodeFactory(), options);
-  if (s.stopped) {
+  // A signal after a successful commit does not undo it: report the success.
+  if (s.stopped || (s.error && g_signal != 0)) {
     std::cerr << "flowengine: run '" << spec.name << "' interrupted by "
               << (g_signal == SIGTERM ? "SIGTERM" : "SIGINT") << " after " << s.rows_written
               << " rows; nothing was committed, targets are untouched\n";

@@ -1,6 +1,7 @@
 #include "core/io/input_file.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cstring>
 
 #include "core/error/error.h"
+#include "core/io/stop_flag.h"
 
 namespace flowengine {
 
@@ -29,14 +31,27 @@ void InputFile::Open(const std::string& path) {
     if (S_ISDIR(st.st_mode)) {
       ThrowError("FE-INPUT-OPEN", "Cannot open the input file: it is a directory", loc, "read");
     }
-    if (S_ISREG(st.st_mode)) size_ = st.st_size;
+    regular_ = S_ISREG(st.st_mode);
+    if (regular_) size_ = st.st_size;
   }
   ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+}
+
+void InputFile::WaitReadable() {
+  pollfd p{fd_, POLLIN, 0};
+  while (::poll(&p, 1, 100) <= 0) {
+    if (StopRequested()) {
+      Location loc;
+      loc.file = path_;
+      ThrowError("FE-RESOURCE-INTERRUPTED", "Stopped while waiting for input", loc, "read");
+    }
+  }
 }
 
 size_t InputFile::Read(char* dst, size_t n) {
   size_t total = 0;
   while (total < n) {
+    if (!regular_) WaitReadable();
     ssize_t got = ::read(fd_, dst + total, n - total);
     if (got == 0) break;
     if (got < 0) {

@@ -1,5 +1,5 @@
-// InputFile: a read-only file descriptor with full reads that retry EINTR. Move-only; one
-// reader at a time.
+// InputFile: a read-only file descriptor with full reads that retry EINTR; regular files,
+// pipes and FIFOs. Not copyable; one reader at a time.
 #pragma once
 
 #include <cstddef>
@@ -17,15 +17,19 @@ class InputFile {
 
   /// Opens `path`; throws ErrorException FE-INPUT-OPEN.
   void Open(const std::string& path);
-  /// Reads up to `n` bytes (fewer only at end of file); throws FE-INPUT-READ.
+  /// Reads up to `n` bytes (fewer only at end of file); throws FE-INPUT-READ. On a pipe it
+  /// waits in slices of 100 ms and throws FE-RESOURCE-INTERRUPTED once a stop is requested.
   size_t Read(char* dst, size_t n);
   /// File size at open time (0 for pipes).
   int64_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
  private:
+  void WaitReadable();
+
   int fd_ = -1;
   int64_t size_ = 0;
+  bool regular_ = false;
   std::string path_;
 };
 

@@ -1,0 +1,276 @@
+#include "core/config/config_loader.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/error/error.h"
+#include "tests/test_util.h"
+
+namespace flowengine {
+namespace {
+
+constexpr const char* kYamlPath = "/pipelines/p.yaml";
+
+Error LoadError(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
+  try {
+    LoadPipelineSpecFromString(yaml, kYamlPath, overrides);
+  } catch (const ErrorException& e) {
+    return e.error();
+  }
+  ADD_FAILURE() << "expected an error for:\n" << yaml;
+  return {};
+}
+
+constexpr const char* kMinimal =
+    "source:\n"
+    "  path: in.csv\n"
+    "sink:\n"
+    "  path: out.csv\n";
+
+TEST(ConfigLoaderTest, MinimalPipelineGetsDefaults) {
+  PipelineSpec spec = LoadPipelineSpecFromString(kMinimal, kYamlPath);
+  EXPECT_EQ(spec.name, "p");
+  EXPECT_EQ(spec.source.path, "/pipelines/in.csv");
+  EXPECT_EQ(spec.sink.path, "/pipelines/out.csv");
+  EXPECT_EQ(spec.source.dialect, Dialect::Csv());
+  EXPECT_EQ(spec.sink.dialect, Dialect::Csv());
+  EXPECT_TRUE(spec.source.header);
+  EXPECT_EQ(spec.sink.mode, OutputMode::kCreate);
+  EXPECT_EQ(spec.error_handling, ErrorHandling::kFailFast);
+  EXPECT_EQ(spec.limits.threads, 0);
+}
+
+TEST(ConfigLoaderTest, FullPipeline) {
+  PipelineSpec spec = LoadPipelineSpecFromString(
+      "pipeline: customers\n"
+      "source:\n"
+      "  path: data/in.tsv\n"
+      "  format: tsv\n"
+      "  header: true\n"
+      "  columns:\n"
+      "    - { name: id, type: int64, required: true }\n"
+      "    - { name: amount, type: float64 }\n"
+      "sink:\n"
+      "  path: /abs/out.psv\n"
+      "  format: psv\n"
+      "  outputMode: append\n"
+      "errorHandling: fail-fast\n"
+      "limits: { threads: 3, blockSize: 64KiB, maxRecordSize: 1MiB }\n",
+      kYamlPath);
+  EXPECT_EQ(spec.name, "customers");
+  EXPECT_EQ(spec.source.path, "/pipelines/data/in.tsv");
+  EXPECT_EQ(spec.source.dialect, Dialect::Tsv());
+  ASSERT_EQ(spec.source.columns.size(), 2u);
+  EXPECT_EQ(spec.source.columns[0].name, "id");
+  EXPECT_EQ(spec.source.columns[0].type, ColumnType::kInt64);
+  EXPECT_TRUE(spec.source.columns[0].required);
+  EXPECT_EQ(spec.source.columns[1].type, ColumnType::kFloat64);
+  EXPECT_FALSE(spec.source.columns[1].required);
+  EXPECT_EQ(spec.sink.path, "/abs/out.psv");
+  EXPECT_EQ(spec.sink.dialect, Dialect::Psv());
+  EXPECT_EQ(spec.sink.mode, OutputMode::kAppend);
+  EXPECT_EQ(spec.limits.threads, 3);
+  EXPECT_EQ(spec.limits.block_size, 64 * 1024);
+  EXPECT_EQ(spec.limits.max_record_size, 1024 * 1024);
+}
+
+TEST(ConfigLoaderTest, SinkFormatDefaultsToSourceFormat) {
+  PipelineSpec spec = LoadPipelineSpecFromString(
+      "source: { path: in.psv, format: psv }\nsink: { path: out.psv }\n", kYamlPath);
+  EXPECT_EQ(spec.sink.dialect, Dialect::Psv());
+}
+
+TEST(ConfigLoaderTest, UnknownKeySuggestsTheClosest) {
+  Error e = LoadError(
+      "source:\n"
+      "  path: in.csv\n"
+      "sink:\n"
+      "  path: out.csv\n"
+      "  outpuMode: replace\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-UNKNOWN-KEY");
+  EXPECT_EQ(e.error_class, ErrorClass::kConfig);
+  EXPECT_EQ(e.message, "Unknown key 'sink.outpuMode'");
+  EXPECT_EQ(e.location.file, kYamlPath);
+  EXPECT_EQ(e.location.line, 5);
+  EXPECT_EQ(e.location.column, 3);
+  EXPECT_NE(e.hint.find("Did you mean 'outputMode'?"), std::string::npos) << e.hint;
+}
+
+TEST(ConfigLoaderTest, UnknownTopLevelKeyWithoutCloseMatchListsAllowedKeys) {
+  Error e = LoadError(std::string(kMinimal) + "zzzzzzzz: 1\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-UNKNOWN-KEY");
+  EXPECT_EQ(e.message, "Unknown key 'zzzzzzzz'");
+  EXPECT_NE(e.hint.find("allowed keys here: pipeline, source"), std::string::npos) << e.hint;
+  EXPECT_EQ(e.location.line, 5);
+}
+
+TEST(ConfigLoaderTest, BadEnumValueNamesAllowedValues) {
+  Error e = LoadError("source: { path: in.csv, format: cvs }\nsink: { path: out.csv }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+  EXPECT_EQ(e.message, "Value not allowed for 'source.format': 'cvs'; allowed: csv, tsv, psv");
+  EXPECT_EQ(e.hint, "Did you mean 'csv'?");
+  EXPECT_EQ(e.location.line, 1);
+  EXPECT_EQ(e.location.column, 33);
+}
+
+TEST(ConfigLoaderTest, BadOutputMode) {
+  Error e = LoadError("source: { path: in.csv }\nsink: { path: out.csv, outputMode: overwrite }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+  EXPECT_EQ(e.message,
+            "Value not allowed for 'sink.outputMode': 'overwrite'; allowed: create, replace, "
+            "append");
+  EXPECT_EQ(e.location.line, 2);
+}
+
+TEST(ConfigLoaderTest, WrongKindOfValue) {
+  Error e = LoadError("source: in.csv\nsink: { path: out.csv }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-TYPE");
+  EXPECT_EQ(e.message, "Expected a map of keys for 'source'");
+  EXPECT_EQ(e.location.line, 1);
+  EXPECT_EQ(e.location.column, 9);
+}
+
+TEST(ConfigLoaderTest, MissingRequiredKey) {
+  Error e = LoadError("source: { format: csv }\nsink: { path: out.csv }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-MISSING-KEY");
+  EXPECT_EQ(e.message, "Missing key 'source.path'");
+  EXPECT_EQ(e.location.line, 1);
+}
+
+TEST(ConfigLoaderTest, MissingSink) {
+  Error e = LoadError("source: { path: in.csv }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-MISSING-KEY");
+  EXPECT_EQ(e.message, "Missing key 'sink'");
+}
+
+TEST(ConfigLoaderTest, HeaderFalseNeedsColumns) {
+  Error e = LoadError("source: { path: in.csv, header: false }\nsink: { path: out.csv }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-MISSING-KEY");
+  EXPECT_EQ(e.message, "Missing key 'source.columns' (required when source.header is false)");
+}
+
+TEST(ConfigLoaderTest, BadBool) {
+  Error e = LoadError("source: { path: in.csv, header: yes please }\nsink: { path: out.csv }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+  EXPECT_EQ(e.message, "Value not allowed for 'source.header': 'yes please'; allowed: true, false");
+}
+
+TEST(ConfigLoaderTest, UnknownColumnType) {
+  Error e = LoadError(
+      "source:\n  path: in.csv\n  columns:\n    - { name: a, type: integer }\n"
+      "sink: { path: out.csv }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+  EXPECT_EQ(e.message,
+            "Unknown column type 'integer'; allowed: string, int32, int64, float64, bool");
+  EXPECT_EQ(e.location.line, 4);
+  EXPECT_EQ(e.location.field, "source.columns[0].type");
+}
+
+TEST(ConfigLoaderTest, DuplicateDeclaredColumn) {
+  Error e = LoadError(
+      "source:\n  path: in.csv\n  columns: [ { name: a }, { name: a } ]\nsink: { path: o.csv }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+  EXPECT_EQ(e.message, "Column declared twice: 'a'");
+}
+
+TEST(ConfigLoaderTest, SkipRowIsRefusedUntilItExists) {
+  Error e = LoadError(std::string(kMinimal) + "errorHandling: skip-row\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-UNSUPPORTED");
+  EXPECT_EQ(e.message, "errorHandling 'skip-row' is not available in this version of FlowEngine");
+  EXPECT_EQ(e.location.line, 5);
+}
+
+TEST(ConfigLoaderTest, FutureKeysAreRefusedNotIgnored) {
+  Error e = LoadError(std::string(kMinimal) + "transform:\n  - javascript: { code: x }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-UNSUPPORTED");
+  EXPECT_EQ(e.message, "'transform' is not available in this version of FlowEngine");
+  Error m = LoadError(std::string(kMinimal) + "limits: { memory: 1GiB }\n");
+  EXPECT_EQ(m.code, "FE-CONFIG-UNSUPPORTED");
+  EXPECT_EQ(m.message, "'limits.memory' is not available in this version of FlowEngine");
+}
+
+TEST(ConfigLoaderTest, ThreadsOutOfRange) {
+  Error e = LoadError(std::string(kMinimal) + "limits: { threads: -1 }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+  EXPECT_EQ(e.message, "Expected a whole number from 0 to 1024 for 'limits.threads', got '-1'");
+}
+
+TEST(ConfigLoaderTest, InvalidYamlNamesLineAndColumn) {
+  Error e = LoadError("source:\n  path: [unclosed\nsink: {}\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-YAML");
+  EXPECT_EQ(e.location.file, kYamlPath);
+  EXPECT_GT(e.location.line, 0);
+  EXPECT_EQ(e.message.rfind("Invalid YAML: ", 0), 0u) << e.message;
+}
+
+TEST(ConfigLoaderTest, EmptyFile) {
+  Error e = LoadError("");
+  EXPECT_EQ(e.code, "FE-CONFIG-MISSING-KEY");
+  EXPECT_EQ(e.message, "The pipeline file is empty");
+}
+
+TEST(ConfigLoaderTest, SinkSameAsSourceIsRefused) {
+  Error e = LoadError("source: { path: data.csv }\nsink: { path: ./data.csv }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+  EXPECT_EQ(e.message, "sink.path is the same file as source.path: '/pipelines/data.csv'");
+}
+
+TEST(ConfigLoaderTest, SetOverridesScalarsAndResolvesAgainstTheCurrentDirectory) {
+  PipelineSpec spec = LoadPipelineSpecFromString(
+      kMinimal, kYamlPath,
+      {"source.path=/data/x.csv", "limits.threads=1", "sink.outputMode=replace",
+       "sink.path=rel/out.csv"});
+  EXPECT_EQ(spec.source.path, "/data/x.csv");
+  EXPECT_EQ(spec.limits.threads, 1);
+  EXPECT_EQ(spec.sink.mode, OutputMode::kReplace);
+  EXPECT_EQ(spec.sink.path, (std::filesystem::current_path() / "rel/out.csv").string());
+}
+
+TEST(ConfigLoaderTest, SetWithBadValueNamesTheOverride) {
+  Error e = LoadError(kMinimal, {"sink.outputMode=sometimes"});
+  EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+  EXPECT_EQ(e.location.file, "--set sink.outputMode");
+  EXPECT_EQ(e.location.line, 0);
+}
+
+TEST(ConfigLoaderTest, SetWithoutEquals) {
+  Error e = LoadError(kMinimal, {"source.path"});
+  EXPECT_EQ(e.code, "FE-CONFIG-SET");
+  EXPECT_EQ(e.message, "Override without '=': 'source.path'");
+}
+
+TEST(ConfigLoaderTest, SetUnknownKeyIsStillAnError) {
+  Error e = LoadError(kMinimal, {"sink.pth=x.csv"});
+  EXPECT_EQ(e.code, "FE-CONFIG-UNKNOWN-KEY");
+  EXPECT_NE(e.hint.find("Did you mean 'path'?"), std::string::npos);
+}
+
+TEST(ConfigLoaderTest, SetThroughAScalarIsAnError) {
+  Error e = LoadError(kMinimal, {"sink.path.x=1"});
+  EXPECT_EQ(e.code, "FE-CONFIG-SET");
+}
+
+TEST(ConfigLoaderTest, LoadFromMissingFile) {
+  try {
+    LoadPipelineSpec("/nonexistent/p.yaml");
+    FAIL();
+  } catch (const ErrorException& e) {
+    EXPECT_EQ(e.error().code, "FE-CONFIG-FILE");
+    EXPECT_EQ(e.error().message, "Cannot read the pipeline file '/nonexistent/p.yaml'");
+  }
+}
+
+TEST(ConfigLoaderTest, ParseByteSize) {
+  EXPECT_EQ(ParseByteSize("4096"), 4096);
+  EXPECT_EQ(ParseByteSize("64KiB"), 64 * 1024);
+  EXPECT_EQ(ParseByteSize("1 MiB"), 1024 * 1024);
+  EXPECT_EQ(ParseByteSize("2GiB"), 2ll << 30);
+  EXPECT_EQ(ParseByteSize("5MB"), 5000000);
+  EXPECT_EQ(ParseByteSize("5 parsecs"), -1);
+  EXPECT_EQ(ParseByteSize("-5"), -1);
+  EXPECT_EQ(ParseByteSize(""), -1);
+}
+
+}  // namespace
+}  // namespace flowengine

@@ -1,0 +1,55 @@
+#include "core/csv/formatter.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/csv/block_parser.h"
+
+namespace flowengine {
+namespace {
+
+// Parses `text` as `in` (two columns) and formats it as `out`.
+std::string Reformat(const std::string& text, Dialect in, Dialect out) {
+  Schema schema;
+  schema.columns = {{"a", ColumnType::kString, false}, {"b", ColumnType::kString, false}};
+  Block block;
+  block.bytes.Append(text.data(), text.size());
+  block.bytes.ZeroTail();
+  BlockParserOptions options;
+  options.dialect = in;
+  options.schema = &schema;
+  RowBatch batch;
+  auto error = ParseBlock(block, options, batch);
+  EXPECT_FALSE(error) << error->ToString();
+  ByteBuffer buffer;
+  FormatBatch(block.bytes.data(), batch, in, out, buffer);
+  return std::string(buffer.data(), buffer.size());
+}
+
+TEST(FormatterTest, MinimalQuotingIsAPassthrough) {
+  const std::string text = "a,b\n\"x,y\",\"say \"\"hi\"\"\"\n\"l1\nl2\",\n";
+  EXPECT_EQ(Reformat(text, Dialect::Csv(), Dialect::Csv()), text);
+}
+
+TEST(FormatterTest, NeedlessQuotesAreDroppedAndCrlfBecomesLf) {
+  EXPECT_EQ(Reformat("\"a\",\"b\"\r\nc,d\r", Dialect::Csv(), Dialect::Csv()), "a,b\nc,d\n");
+}
+
+TEST(FormatterTest, CsvToTsvQuotesOnlyWhatTsvNeeds) {
+  EXPECT_EQ(Reformat("\"x,y\",a\tb\n\"q\"\"\",\"l\nm\"\n", Dialect::Csv(), Dialect::Tsv()),
+            "x,y\t\"a\tb\"\n\"q\"\"\"\t\"l\nm\"\n");
+}
+
+TEST(FormatterTest, TsvToPsv) {
+  EXPECT_EQ(Reformat("a|b\tc\n", Dialect::Tsv(), Dialect::Psv()), "\"a|b\"|c\n");
+}
+
+TEST(FormatterTest, Header) {
+  std::vector<std::string> names = {"id", "full name", "a,b", "q\""};
+  EXPECT_EQ(FormatHeader(names, Dialect::Csv()), "id,full name,\"a,b\",\"q\"\"\"\n");
+  EXPECT_EQ(FormatHeader(names, Dialect::Tsv()), "id\tfull name\ta,b\t\"q\"\"\"\n");
+}
+
+}  // namespace
+}  // namespace flowengine

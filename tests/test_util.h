@@ -1,0 +1,40 @@
+// Helpers shared by the tests: scratch directories, whole-file I/O, running the CLI.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace flowengine::testing {
+
+/// A fresh directory under the system temp dir, removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  /// path() + "/" + name
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+  /// Names of the entries in the directory, sorted.
+  std::vector<std::string> List() const;
+
+ private:
+  std::string path_;
+};
+
+void WriteFile(const std::string& path, const std::string& content);
+std::string ReadFile(const std::string& path);
+bool FileExists(const std::string& path);
+
+/// Result of running a program.
+struct ProcessResult {
+  int exit_code = -1;  ///< exit status, or 128 + signal when killed
+  std::string out;     ///< stdout
+  std::string err;     ///< stderr
+};
+
+/// Runs `argv` (argv[0] is a path) with stdin from /dev/null; captures stdout and stderr.
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& cwd = "");
+
+}  // namespace flowengine::testing
