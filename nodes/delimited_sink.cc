@@ -23,8 +23,7 @@ Location FileLocation(const std::string& path) {
 }
 }  // namespace
 
-DelimitedSink::DelimitedSink(SinkSpec spec, Dialect input_dialect,
-                             std::vector<std::string> columns)
+DelimitedSink::DelimitedSink(SinkSpec spec, Dialect input_dialect, std::vector<std::string> columns)
     : spec_(std::move(spec)), input_dialect_(input_dialect), columns_(std::move(columns)) {}
 
 std::string DelimitedSink::ExistingHeader(bool* ends_with_newline) const {

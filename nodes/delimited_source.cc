@@ -58,8 +58,8 @@ void DelimitedSource::ReadHeader() {
   int64_t lines = 0;
   while (true) {
     while (begin < pending_.size() && (pending_[begin] == '\n' || pending_[begin] == '\r')) {
-      const bool crlf = pending_[begin] == '\r' && begin + 1 < pending_.size() &&
-                        pending_[begin + 1] == '\n';
+      const bool crlf =
+          pending_[begin] == '\r' && begin + 1 < pending_.size() && pending_[begin + 1] == '\n';
       begin += crlf ? 2 : 1;
       ++lines;
     }
@@ -97,13 +97,13 @@ void DelimitedSource::ReadHeader() {
     loc.file = spec_.path;
     loc.line = next_line_;
     ThrowError("FE-INPUT-UNTERMINATED-QUOTE",
-               "Quoted field in the header is not closed before the end of the input", loc,
-               "read");
+               "Quoted field in the header is not closed before the end of the input", loc, "read");
   }
   std::set<std::string> seen;
   for (size_t i = 0; i < header.fields.size(); ++i) {
     const std::string& name = header.fields[i];
-    if (name.empty()) FailHeader("Empty column name at position " + std::to_string(i + 1), header_text);
+    if (name.empty())
+      FailHeader("Empty column name at position " + std::to_string(i + 1), header_text);
     if (!seen.insert(name).second) FailHeader("Duplicate column name '" + name + "'", header_text);
     schema_.columns.push_back(ColumnSpec{name, ColumnType::kString, false});
   }

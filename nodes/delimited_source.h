@@ -43,7 +43,7 @@ class DelimitedSource final : public SourceStage {
   InputFile file_;
   Schema schema_;
   BlockParserOptions parser_options_;
-  ByteBuffer pending_;         // bytes read but not yet handed out
+  ByteBuffer pending_;  // bytes read but not yet handed out
   bool eof_ = false;
   uint64_t next_seq_ = 0;
   int64_t next_line_ = 1;

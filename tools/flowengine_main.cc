@@ -173,8 +173,8 @@ int Run(const std::vector<std::string>& args) {
   std::cerr << "flowengine: run '" << spec.name << "' ok: " << s.rows_read << " rows read, "
             << s.rows_written << " rows written in " << seconds << " s ("
             << FormatRate(static_cast<double>(s.rows_read) / secs) << " rows/s, "
-            << FormatRate(static_cast<double>(s.bytes_read) / secs / 1e6) << " MB/s, "
-            << s.threads << " threads)\n";
+            << FormatRate(static_cast<double>(s.bytes_read) / secs / 1e6) << " MB/s, " << s.threads
+            << " threads)\n";
   return kExitOk;
 }
 

@@ -30,20 +30,19 @@ struct Rng {
 
 constexpr const char* kAsciiFirst[] = {"James", "Mary",  "Robert", "Linda", "Michael", "Sarah",
                                        "David", "Karen", "Thomas", "Nancy", "Daniel",  "Laura"};
-constexpr const char* kUtf8First[] = {"José",  "Zoë",    "Łukasz", "Søren", "François", "Ágnes",
+constexpr const char* kUtf8First[] = {"José",  "Zoë",    "Łukasz", "Søren", "François",   "Ágnes",
                                       "Björn", "Renée",  "Jürgen", "Iñaki", "Małgorzata", "Çağla",
                                       "Ōsaka", "Dmitrï", "Håkon",  "Élodie"};
-constexpr const char* kAsciiLast[] = {"Smith", "Johnson", "Brown", "Garcia", "Miller", "Davis",
-                                      "Wilson", "Moore",  "Taylor", "Clark", "Lewis",  "Walker"};
-constexpr const char* kUtf8Last[] = {"Müller", "Núñez",   "Østergård", "Dvořák", "Łęcki",
+constexpr const char* kAsciiLast[] = {"Smith",  "Johnson", "Brown",  "Garcia", "Miller", "Davis",
+                                      "Wilson", "Moore",   "Taylor", "Clark",  "Lewis",  "Walker"};
+constexpr const char* kUtf8Last[] = {"Müller",    "Núñez",   "Østergård", "Dvořák", "Łęcki",
                                      "Gonçalves", "Sjöberg", "Françoise", "Öztürk", "Šimić"};
-constexpr const char* kCities[] = {"London", "Paris",  "Berlin", "Madrid",    "São Paulo",
-                                   "Zürich", "Kraków", "Québec", "New York", "Tokyo",
-                                   "Reykjavík", "Austin"};
+constexpr const char* kCities[] = {"London", "Paris",  "Berlin",   "Madrid", "São Paulo", "Zürich",
+                                   "Kraków", "Québec", "New York", "Tokyo",  "Reykjavík", "Austin"};
 constexpr const char* kDomains[] = {"example.com", "mail.test", "corp.example", "inbox.test"};
-constexpr const char* kWords[] = {"customer", "prefers", "email", "contact", "account",
-                                  "premium",  "renewal", "since", "order",   "support",
-                                  "ticket",   "resolved", "pending", "new",   "loyal"};
+constexpr const char* kWords[] = {"customer", "prefers",  "email",   "contact", "account",
+                                  "premium",  "renewal",  "since",   "order",   "support",
+                                  "ticket",   "resolved", "pending", "new",     "loyal"};
 
 std::string Lower(std::string_view s) {
   std::string out;
@@ -108,9 +107,12 @@ int main(int argc, char** argv) {
       seed = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--format" && has_value) {
       const std::string f = argv[++i];
-      if (f == "csv") delim = ',';
-      else if (f == "tsv") delim = '\t';
-      else if (f == "psv") delim = '|';
+      if (f == "csv")
+        delim = ',';
+      else if (f == "tsv")
+        delim = '\t';
+      else if (f == "psv")
+        delim = '|';
       else {
         std::fprintf(stderr, "flowengine-gen: unknown format '%s' (csv, tsv, psv)\n", f.c_str());
         return 2;

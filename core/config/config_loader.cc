@@ -76,18 +76,18 @@ class SpecReader {
   void ExpectMap(const YAML::Node& node, const std::string& path, Names allowed) const {
     if (!node.IsMap()) {
       Fail(node, path, "FE-CONFIG-TYPE", "Expected a map of keys for '" + path + "'",
-           "Write '" + path + "' as indented 'key: value' lines; allowed keys: " +
-               JoinNames(allowed) + ".");
+           "Write '" + path +
+               "' as indented 'key: value' lines; allowed keys: " + JoinNames(allowed) + ".");
     }
     for (const auto& kv : node) {
       const std::string key = kv.first.as<std::string>();
       if (Contains(allowed, key)) continue;
       const std::string where = path.empty() ? key : path + "." + key;
       std::string suggestion = SuggestClosest(key, allowed);
-      std::string hint = suggestion.empty()
-                             ? "Remove it; allowed keys here: " + JoinNames(allowed) + "."
-                             : "Did you mean '" + suggestion + "'? Allowed keys here: " +
-                                   JoinNames(allowed) + ".";
+      std::string hint =
+          suggestion.empty()
+              ? "Remove it; allowed keys here: " + JoinNames(allowed) + "."
+              : "Did you mean '" + suggestion + "'? Allowed keys here: " + JoinNames(allowed) + ".";
       Fail(kv.first, where, "FE-CONFIG-UNKNOWN-KEY", "Unknown key '" + where + "'",
            std::move(hint));
     }
@@ -197,8 +197,7 @@ void ReadColumns(const SpecReader& r, const YAML::Node& node, SourceSpec& source
       auto parsed = ParseColumnTypeName(type);
       if (!parsed) {
         r.Fail(c["type"], path + ".type", "FE-CONFIG-VALUE",
-               "Unknown column type '" + type + "'; allowed: " +
-                   std::string(AllColumnTypeNames()));
+               "Unknown column type '" + type + "'; allowed: " + std::string(AllColumnTypeNames()));
       }
       col.type = *parsed;
     }
@@ -224,8 +223,7 @@ std::set<std::string> ApplyOverrides(YAML::Node& root, const std::vector<std::st
       if (part.empty()) {
         Location loc;
         loc.file = "--set " + o;
-        ThrowError("FE-CONFIG-SET", "Empty key segment in override: '" + key + "'", loc,
-                   "config");
+        ThrowError("FE-CONFIG-SET", "Empty key segment in override: '" + key + "'", loc, "config");
       }
       parts.push_back(part);
     }
@@ -235,8 +233,9 @@ std::set<std::string> ApplyOverrides(YAML::Node& root, const std::vector<std::st
       if (!node.IsMap()) {
         Location loc;
         loc.file = "--set " + o;
-        ThrowError("FE-CONFIG-SET", "Override path goes through a value that is not a map: '" +
-                                        key + "'", loc, "config");
+        ThrowError("FE-CONFIG-SET",
+                   "Override path goes through a value that is not a map: '" + key + "'", loc,
+                   "config");
       }
       if (!node[parts[i]] || !node[parts[i]].IsMap()) {
         if (node[parts[i]] && !node[parts[i]].IsNull()) {
@@ -277,8 +276,9 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
     if (root[k]) {
       r.Fail(root[k], k, "FE-CONFIG-UNSUPPORTED",
              "'" + k + "' is not available in this version of FlowEngine",
-             "Remove '" + k + "'; this version supports pipeline, source, sink, errorHandling "
-             "and limits.");
+             "Remove '" + k +
+                 "'; this version supports pipeline, source, sink, errorHandling "
+                 "and limits.");
     }
   }
 
@@ -371,8 +371,8 @@ int64_t ParseByteSize(const std::string& text) {
   std::string unit(ptr, last);
   while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
   static const std::map<std::string, int64_t> kUnits{
-      {"", 1},          {"B", 1},           {"KiB", 1ll << 10}, {"MiB", 1ll << 20},
-      {"GiB", 1ll << 30}, {"KB", 1000},     {"MB", 1000000},    {"GB", 1000000000}};
+      {"", 1},      {"B", 1},        {"KiB", 1ll << 10}, {"MiB", 1ll << 20}, {"GiB", 1ll << 30},
+      {"KB", 1000}, {"MB", 1000000}, {"GB", 1000000000}};
   auto it = kUnits.find(unit);
   if (it == kUnits.end()) return -1;
   if (number > (int64_t{1} << 62) / it->second) return -1;

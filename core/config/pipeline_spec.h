@@ -38,9 +38,9 @@ struct SinkSpec {
 enum class ErrorHandling { kFailFast, kSkipRow };
 
 struct LimitsSpec {
-  int threads = 0;                      ///< 0: all cores
+  int threads = 0;                       ///< 0: all cores
   int64_t max_record_size = 64ll << 20;  ///< bytes; a larger record is an error
-  int64_t block_size = 1ll << 20;       ///< bytes read per block
+  int64_t block_size = 1ll << 20;        ///< bytes read per block
 };
 
 struct PipelineSpec {

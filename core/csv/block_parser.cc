@@ -39,8 +39,7 @@ Error ScanError(const Block& block, const BlockParserOptions& options, const Par
                        loc, "parse");
     }
     case ScanStatus::kStrayQuote:
-      return MakeError("FE-INPUT-STRAY-QUOTE",
-                       "Quote character inside an unquoted field",
+      return MakeError("FE-INPUT-STRAY-QUOTE", "Quote character inside an unquoted field",
                        LocateInBlock(block, options, r.error_offset), "parse");
     case ScanStatus::kAfterQuote:
       return MakeError("FE-INPUT-AFTER-QUOTE",
@@ -55,7 +54,8 @@ Error ScanError(const Block& block, const BlockParserOptions& options, const Par
                            "of the file",
                        loc, "parse");
     }
-    case ScanStatus::kOk: break;
+    case ScanStatus::kOk:
+      break;
   }
   return MakeError("FE-INTERNAL", "Unexpected scan status", {}, "parse");
 }
@@ -118,8 +118,8 @@ std::optional<Error> ParseBlock(const Block& block, const BlockParserOptions& op
   batch.num_columns = ncols;
   batch.fields.Resize(MaxFields(size, ncols));
   batch.rows.Resize(MaxRows(size, ncols));
-  ParseArgs args{block.bytes.data(), size,          options.dialect.delimiter,
-                 options.dialect.quote, ncols,      batch.fields.data(),
+  ParseArgs args{block.bytes.data(),    size,  options.dialect.delimiter,
+                 options.dialect.quote, ncols, batch.fields.data(),
                  batch.rows.data()};
   ParseResult result = kernel.parse(args);
   batch.num_rows = result.num_rows;
@@ -136,12 +136,12 @@ std::optional<Error> ParseBlock(const Block& block, const BlockParserOptions& op
       error = MakeError("FE-SCHEMA-REQUIRED",
                         "Required value is empty in column '" + col.name + "'", loc, "parse");
     } else {
-      error = MakeError("FE-SCHEMA-TYPE",
-                        "Value is not a valid " + std::string(ColumnTypeName(col.type)) +
-                            " in column '" + col.name + "': " +
-                            Quoted(FieldText(block.bytes.data(), span, options.dialect.quote,
-                                             scratch)),
-                        loc, "parse");
+      error = MakeError(
+          "FE-SCHEMA-TYPE",
+          "Value is not a valid " + std::string(ColumnTypeName(col.type)) + " in column '" +
+              col.name +
+              "': " + Quoted(FieldText(block.bytes.data(), span, options.dialect.quote, scratch)),
+          loc, "parse");
     }
     batch.num_rows = problem->row;
   } else if (result.status != ScanStatus::kOk) {

@@ -19,8 +19,8 @@ inline uint64_t LowBits(size_t n) { return n >= 64 ? ~uint64_t{0} : (uint64_t{1}
 // Classifies the 64 bytes at data + base, keeping bits below `size`, and computes the line
 // ends: LF, and CR not followed by LF. The CR test looks at the raw next byte, which may lie
 // past `size` (the real next byte, or zero padding).
-inline Masks ClassifyChunk(const char* data, size_t base, size_t size, char delimiter,
-                           char quote, uint64_t* line_ends) {
+inline Masks ClassifyChunk(const char* data, size_t base, size_t size, char delimiter, char quote,
+                           uint64_t* line_ends) {
   Masks m = Simd::Classify(data + base, delimiter, quote);
   uint64_t cr_before_lf = (m.lf >> 1) | (data[base + 64] == '\n' ? uint64_t{1} << 63 : 0);
   uint64_t valid = LowBits(size - base);
@@ -45,7 +45,8 @@ BoundaryResult FindBoundaryImpl(const char* data, size_t size, char quote) {
     if (record_ends != 0) {
       int bit = 63 - __builtin_clzll(record_ends);
       result.end = base + static_cast<size_t>(bit) + 1;
-      result.line_count = lines + __builtin_popcountll(ends & LowBits(static_cast<size_t>(bit) + 1));
+      result.line_count =
+          lines + __builtin_popcountll(ends & LowBits(static_cast<size_t>(bit) + 1));
     }
     lines += __builtin_popcountll(ends);
   }
@@ -160,8 +161,8 @@ ParseResult ParseImpl(const ParseArgs& a) {
           break;
         }
         s.record_start = pos + 1;
-        s.record_line = lines_before + static_cast<uint32_t>(__builtin_popcountll(
-                                           ends & LowBits(bit + 1)));
+        s.record_line =
+            lines_before + static_cast<uint32_t>(__builtin_popcountll(ends & LowBits(bit + 1)));
       } else if (!StoreField(s, pos, has_quote)) {
         ok = false;
         break;

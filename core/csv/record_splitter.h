@@ -13,9 +13,9 @@ namespace flowengine {
 
 struct SplitRecord {
   std::vector<std::string> fields;  ///< unescaped values
-  size_t end = 0;         ///< offset one past the record and its line ending
-  int64_t line_breaks = 0;  ///< line breaks consumed, quoted ones and the record's own
-  bool complete = false;  ///< false when the data ended inside quotes
+  size_t end = 0;                   ///< offset one past the record and its line ending
+  int64_t line_breaks = 0;          ///< line breaks consumed, quoted ones and the record's own
+  bool complete = false;            ///< false when the data ended inside quotes
 };
 
 /// Splits the record starting at data[begin]; stops at the record's line ending or `size`.

@@ -46,8 +46,8 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   summary.error = result.error;
   summary.stopped = result.stopped;
   if (!summary.error && summary.stopped) {
-    summary.error = MakeError("FE-RESOURCE-INTERRUPTED", "The run was interrupted by a signal",
-                              {}, "run");
+    summary.error =
+        MakeError("FE-RESOURCE-INTERRUPTED", "The run was interrupted by a signal", {}, "run");
   }
   if (summary.error) {
     sink->Abort();
@@ -59,8 +59,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
       summary.error = e.error();
     }
   }
-  summary.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }
 

@@ -6,14 +6,22 @@ namespace flowengine {
 
 const char* ErrorClassName(ErrorClass c) {
   switch (c) {
-    case ErrorClass::kConfig: return "config";
-    case ErrorClass::kInput: return "input";
-    case ErrorClass::kEncoding: return "encoding";
-    case ErrorClass::kSchema: return "schema";
-    case ErrorClass::kScript: return "script";
-    case ErrorClass::kOutput: return "output";
-    case ErrorClass::kResource: return "resource";
-    case ErrorClass::kInternal: return "internal";
+    case ErrorClass::kConfig:
+      return "config";
+    case ErrorClass::kInput:
+      return "input";
+    case ErrorClass::kEncoding:
+      return "encoding";
+    case ErrorClass::kSchema:
+      return "schema";
+    case ErrorClass::kScript:
+      return "script";
+    case ErrorClass::kOutput:
+      return "output";
+    case ErrorClass::kResource:
+      return "resource";
+    case ErrorClass::kInternal:
+      return "internal";
   }
   return "internal";
 }

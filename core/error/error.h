@@ -11,18 +11,27 @@
 namespace flowengine {
 
 /// What kind of thing went wrong; decides who has to act (user config, input data, ...).
-enum class ErrorClass { kConfig, kInput, kEncoding, kSchema, kScript, kOutput, kResource, kInternal };
+enum class ErrorClass {
+  kConfig,
+  kInput,
+  kEncoding,
+  kSchema,
+  kScript,
+  kOutput,
+  kResource,
+  kInternal
+};
 
 /// Lower-case name used in messages and the dead-letter `error_class` column.
 const char* ErrorClassName(ErrorClass c);
 
 /// Where an error happened. Unknown parts are left empty / zero.
 struct Location {
-  std::string file;         ///< file the error refers to (YAML, input, output, script)
-  int64_t line = 0;         ///< 1-based line, 0 when unknown
-  int64_t column = 0;       ///< 1-based column, 0 when unknown
-  int64_t byte_offset = -1; ///< byte offset in `file`, -1 when unknown
-  std::string field;        ///< field / column / config key name
+  std::string file;          ///< file the error refers to (YAML, input, output, script)
+  int64_t line = 0;          ///< 1-based line, 0 when unknown
+  int64_t column = 0;        ///< 1-based column, 0 when unknown
+  int64_t byte_offset = -1;  ///< byte offset in `file`, -1 when unknown
+  std::string field;         ///< field / column / config key name
 };
 
 /// A user-facing error. `code` is stable (e.g. FE-INPUT-FIELD-COUNT) and listed in

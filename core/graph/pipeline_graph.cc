@@ -21,8 +21,8 @@ void Guarded(Chunk& chunk, const char* stage, Body&& body) noexcept {
   } catch (const std::bad_alloc&) {
     chunk.error = MakeError("FE-INTERNAL", "Out of memory", {}, stage);
   } catch (const std::exception& e) {
-    chunk.error = MakeError("FE-INTERNAL", std::string("Unexpected exception: ") + e.what(), {},
-                            stage);
+    chunk.error =
+        MakeError("FE-INTERNAL", std::string("Unexpected exception: ") + e.what(), {}, stage);
   } catch (...) {
     chunk.error = MakeError("FE-INTERNAL", "Unexpected exception", {}, stage);
   }
@@ -86,32 +86,30 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
       }
       return chunk;
     });
-    flow::sequencer_node<Chunk*> sequencer(g, [](Chunk* const& chunk) -> size_t {
-      return static_cast<size_t>(chunk->block.seq);
-    });
-    flow::function_node<Chunk*, flow::continue_msg> writer(
-        g, flow::serial, [&](Chunk* chunk) {
-          if (!failed.load()) {
-            // fail-fast: the first chunk with an error in input order ends the run; its
-            // good rows are not written because nothing is committed anyway.
-            if (chunk->error) {
-              result.error = chunk->error;
-              failed.store(true);
-            } else if (!chunk->skipped && !external_stop.load()) {
-              Guarded(*chunk, "write", [&] { stages.write(*chunk); });
-              if (chunk->error) {
-                result.error = chunk->error;
-                failed.store(true);
-              } else {
-                ++result.blocks;
-                result.rows += chunk->batch.num_rows;
-                result.bytes_read += chunk->block.bytes.size();
-              }
-            }
+    flow::sequencer_node<Chunk*> sequencer(
+        g, [](Chunk* const& chunk) -> size_t { return static_cast<size_t>(chunk->block.seq); });
+    flow::function_node<Chunk*, flow::continue_msg> writer(g, flow::serial, [&](Chunk* chunk) {
+      if (!failed.load()) {
+        // fail-fast: the first chunk with an error in input order ends the run; its
+        // good rows are not written because nothing is committed anyway.
+        if (chunk->error) {
+          result.error = chunk->error;
+          failed.store(true);
+        } else if (!chunk->skipped && !external_stop.load()) {
+          Guarded(*chunk, "write", [&] { stages.write(*chunk); });
+          if (chunk->error) {
+            result.error = chunk->error;
+            failed.store(true);
+          } else {
+            ++result.blocks;
+            result.rows += chunk->batch.num_rows;
+            result.bytes_read += chunk->block.bytes.size();
           }
-          pool.Release(chunk);
-          return flow::continue_msg();
-        });
+        }
+      }
+      pool.Release(chunk);
+      return flow::continue_msg();
+    });
     flow::make_edge(reader, limiter);
     flow::make_edge(limiter, parse);
     flow::make_edge(parse, format);

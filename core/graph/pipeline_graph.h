@@ -21,15 +21,15 @@
 namespace flowengine {
 
 struct GraphStages {
-  std::function<bool(Block&)> read;     ///< serial; false when the input is exhausted
-  std::function<void(Chunk&)> parse;    ///< parallel; may set chunk.error
-  std::function<void(Chunk&)> format;   ///< parallel
+  std::function<bool(Block&)> read;         ///< serial; false when the input is exhausted
+  std::function<void(Chunk&)> parse;        ///< parallel; may set chunk.error
+  std::function<void(Chunk&)> format;       ///< parallel
   std::function<void(const Chunk&)> write;  ///< serial, in input order
 };
 
 struct GraphOptions {
-  int threads = 0;        ///< 0: all cores
-  size_t tokens = 0;      ///< blocks in flight; 0: derived from the thread count
+  int threads = 0;                    ///< 0: all cores
+  size_t tokens = 0;                  ///< blocks in flight; 0: derived from the thread count
   std::atomic<bool>* stop = nullptr;  ///< set from outside (signals) to stop reading
 };
 
@@ -37,8 +37,8 @@ struct GraphResult {
   std::optional<Error> error;  ///< earliest error in file order
   bool stopped = false;        ///< ended because `stop` was set
   uint64_t blocks = 0;
-  uint64_t rows = 0;          ///< rows written
-  uint64_t bytes_read = 0;    ///< bytes of the blocks written
+  uint64_t rows = 0;        ///< rows written
+  uint64_t bytes_read = 0;  ///< bytes of the blocks written
   size_t tokens = 0;
   int threads = 0;
 };

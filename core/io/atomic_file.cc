@@ -28,8 +28,8 @@ namespace fs = std::filesystem;
 std::string TempPathFor(const std::string& target) {
   static std::atomic<unsigned> counter{0};
   fs::path t(target);
-  std::string name = "." + t.filename().string() + ".flowengine-tmp." +
-                     std::to_string(::getpid()) + "." + std::to_string(counter++);
+  std::string name = "." + t.filename().string() + ".flowengine-tmp." + std::to_string(::getpid()) +
+                     "." + std::to_string(counter++);
   return (t.parent_path() / name).string();
 }
 
@@ -93,7 +93,8 @@ void AtomicFile::Write(const char* data, size_t n) {
 }
 
 void AtomicFile::CommitTo(Commit mode) {
-  if (::fsync(fd_) != 0) Fail("FE-OUTPUT-WRITE", "Flushing the output to disk failed", target_, errno);
+  if (::fsync(fd_) != 0)
+    Fail("FE-OUTPUT-WRITE", "Flushing the output to disk failed", target_, errno);
   if (::close(fd_) != 0) {
     fd_ = -1;
     Fail("FE-OUTPUT-WRITE", "Closing the output failed", target_, errno);

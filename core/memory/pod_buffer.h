@@ -63,9 +63,7 @@ class PodBuffer {
     std::memcpy(data_ + old, p, n * sizeof(T));
   }
   /// Zeroes kPaddingBytes after size() (the bytes a SIMD load past the end would see).
-  void ZeroTail() {
-    std::memset(reinterpret_cast<char*>(data_ + size_), 0, kPaddingBytes);
-  }
+  void ZeroTail() { std::memset(reinterpret_cast<char*>(data_ + size_), 0, kPaddingBytes); }
 
  private:
   T* data_ = nullptr;

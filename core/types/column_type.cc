@@ -9,11 +9,16 @@ namespace flowengine {
 
 std::string_view ColumnTypeName(ColumnType t) {
   switch (t) {
-    case ColumnType::kString: return "string";
-    case ColumnType::kInt32: return "int32";
-    case ColumnType::kInt64: return "int64";
-    case ColumnType::kFloat64: return "float64";
-    case ColumnType::kBool: return "bool";
+    case ColumnType::kString:
+      return "string";
+    case ColumnType::kInt32:
+      return "int32";
+    case ColumnType::kInt64:
+      return "int64";
+    case ColumnType::kFloat64:
+      return "float64";
+    case ColumnType::kBool:
+      return "bool";
   }
   return "string";
 }
@@ -69,9 +74,12 @@ std::optional<bool> ParseBool(std::string_view text) noexcept {
 
 bool IsValidValue(ColumnType t, std::string_view text) noexcept {
   switch (t) {
-    case ColumnType::kString: return true;
-    case ColumnType::kInt32: return IsValidInt<int32_t>(text);
-    case ColumnType::kInt64: return IsValidInt<int64_t>(text);
+    case ColumnType::kString:
+      return true;
+    case ColumnType::kInt32:
+      return IsValidInt<int32_t>(text);
+    case ColumnType::kInt64:
+      return IsValidInt<int64_t>(text);
     case ColumnType::kFloat64: {
       double value = 0;
       const char* first = text.data();
@@ -80,7 +88,8 @@ bool IsValidValue(ColumnType t, std::string_view text) noexcept {
       auto result = fast_float::from_chars(first, last, value);
       return result.ec == std::errc() && result.ptr == last;
     }
-    case ColumnType::kBool: return ParseBool(text).has_value();
+    case ColumnType::kBool:
+      return ParseBool(text).has_value();
   }
   return false;
 }

@@ -77,9 +77,9 @@ TEST(CliTest, ValidateChecksHeaderAndSink) {
   EXPECT_NE(ok.err.find("is valid"), std::string::npos);
   EXPECT_FALSE(FileExists(dir.File("o.csv")));  // validate writes nothing
 
-  std::string bad = WritePipeline(
-      dir, "bad.yaml",
-      "source:\n  path: in.csv\n  columns: [ { name: idd, type: int64 } ]\nsink: { path: o.csv }\n");
+  std::string bad = WritePipeline(dir, "bad.yaml",
+                                  "source:\n  path: in.csv\n  columns: [ { name: idd, type: int64 "
+                                  "} ]\nsink: { path: o.csv }\n");
   ProcessResult r = Flowengine({"validate", bad});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("Declared column 'idd' is not in the header; header found: id,name"),

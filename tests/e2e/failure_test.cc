@@ -1,13 +1,12 @@
 // Failed and interrupted runs through the real binary: exit codes, messages, and targets
 // that stay exactly as they were, with no temp file left behind.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
@@ -77,7 +76,8 @@ TEST(FailureTest, CreateModeRefusesAnExistingTarget) {
   TempDir dir;
   WriteFile(dir.File("in.csv"), "a\n1\n");
   WriteFile(dir.File("out.csv"), "keep me\n");
-  std::string p = WritePipeline(dir, "p.yaml", "source: { path: in.csv }\nsink: { path: out.csv }\n");
+  std::string p =
+      WritePipeline(dir, "p.yaml", "source: { path: in.csv }\nsink: { path: out.csv }\n");
   ProcessResult r = Flowengine({"run", p});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("FE-OUTPUT-EXISTS"), std::string::npos) << r.err;
@@ -139,7 +139,9 @@ void ExpectSignalStopsCleanly(int sig, int expected_exit) {
   EXPECT_EQ(dir.List(), (std::vector<std::string>{"in.csv", "out.csv", "p.yaml", "stderr.txt"}));
 }
 
-TEST(FailureTest, SigintStopsWithExit130AndCommitsNothing) { ExpectSignalStopsCleanly(SIGINT, 130); }
+TEST(FailureTest, SigintStopsWithExit130AndCommitsNothing) {
+  ExpectSignalStopsCleanly(SIGINT, 130);
+}
 
 TEST(FailureTest, SigtermStopsWithExit143AndCommitsNothing) {
   ExpectSignalStopsCleanly(SIGTERM, 143);

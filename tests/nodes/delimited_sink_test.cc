@@ -179,8 +179,7 @@ TEST(DelimitedSinkTest, MissingDirectoryIsAStartupError) {
     FAIL();
   } catch (const ErrorException& e) {
     EXPECT_EQ(e.error().code, "FE-OUTPUT-OPEN");
-    EXPECT_EQ(e.error().message,
-              "The output directory does not exist: '" + dir.File("nope") + "'");
+    EXPECT_EQ(e.error().message, "The output directory does not exist: '" + dir.File("nope") + "'");
   }
 }
 

@@ -27,7 +27,8 @@ ReadAll Read(const std::string& content, int64_t block_size, bool header = true,
   SourceSpec spec;
   spec.path = dir.File("in.csv");
   spec.header = header;
-  if (!header) spec.columns = {{"a", ColumnType::kString, false}, {"b", ColumnType::kString, false}};
+  if (!header)
+    spec.columns = {{"a", ColumnType::kString, false}, {"b", ColumnType::kString, false}};
   LimitsSpec limits;
   limits.block_size = block_size;
   limits.max_record_size = max_record;
@@ -77,9 +78,12 @@ TEST(DelimitedSourceTest, EveryBlockSizeGivesTheSameRows) {
   std::string expected;
   for (int i = 0; i < 3000; ++i) {
     std::string row = std::to_string(i) + ",";
-    if (i % 7 == 0) row += "\"multi\nline " + std::to_string(i) + "\"";
-    else if (i % 5 == 0) row += "\"with \"\"quotes\"\", and comma\"";
-    else row += "plain";
+    if (i % 7 == 0)
+      row += "\"multi\nline " + std::to_string(i) + "\"";
+    else if (i % 5 == 0)
+      row += "\"with \"\"quotes\"\", and comma\"";
+    else
+      row += "plain";
     content += row + (i % 3 == 0 ? "\r\n" : "\n");
     expected += row + "\n";
   }

@@ -217,10 +217,10 @@ TEST(ConfigLoaderTest, SinkSameAsSourceIsRefused) {
 }
 
 TEST(ConfigLoaderTest, SetOverridesScalarsAndResolvesAgainstTheCurrentDirectory) {
-  PipelineSpec spec = LoadPipelineSpecFromString(
-      kMinimal, kYamlPath,
-      {"source.path=/data/x.csv", "limits.threads=1", "sink.outputMode=replace",
-       "sink.path=rel/out.csv"});
+  PipelineSpec spec =
+      LoadPipelineSpecFromString(kMinimal, kYamlPath,
+                                 {"source.path=/data/x.csv", "limits.threads=1",
+                                  "sink.outputMode=replace", "sink.path=rel/out.csv"});
   EXPECT_EQ(spec.source.path, "/data/x.csv");
   EXPECT_EQ(spec.limits.threads, 1);
   EXPECT_EQ(spec.sink.mode, OutputMode::kReplace);

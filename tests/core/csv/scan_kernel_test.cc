@@ -43,8 +43,9 @@ Parsed RunParse(const ScanKernel& k, const std::string& text, uint32_t ncols, ch
 
 std::string RandomText(std::mt19937_64& rng, size_t size) {
   static const std::vector<std::string> kPieces = {
-      "a", "b", "x", ",", ",", "\"", "\"", "\"\"", "\n", "\r", "\r\n", "\t", "|",
-      "\xC3\xA9", "\xE5\x8C\x97", "\xF0\x9F\x98\x80", " ", "1", "\"a,b\"", "\"\n\""};
+      "a",  "b",  "x",       ",",     ",", "\"",       "\"",           "\"\"",
+      "\n", "\r", "\r\n",    "\t",    "|", "\xC3\xA9", "\xE5\x8C\x97", "\xF0\x9F\x98\x80",
+      " ",  "1",  "\"a,b\"", "\"\n\""};
   std::string s;
   while (s.size() < size) s += kPieces[rng() % kPieces.size()];
   s.resize(size);  // may cut a UTF-8 sequence: fine, kernels are byte-oriented
@@ -73,7 +74,8 @@ void ExpectSameAsScalar(const ScanKernel& k, const std::string& text, uint32_t n
   const ScanKernel& ref = ScalarKernel();
   Parsed want = RunParse(ref, text, ncols, delim);
   Parsed got = RunParse(k, text, ncols, delim);
-  ASSERT_EQ(got.result.status, want.result.status) << k.name << " on " << ::testing::PrintToString(text);
+  ASSERT_EQ(got.result.status, want.result.status)
+      << k.name << " on " << ::testing::PrintToString(text);
   ASSERT_EQ(got.result.num_rows, want.result.num_rows) << k.name;
   ASSERT_EQ(got.result.error_offset, want.result.error_offset) << k.name;
   ASSERT_EQ(got.result.error_record_begin, want.result.error_record_begin) << k.name;

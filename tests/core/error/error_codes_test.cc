@@ -33,8 +33,8 @@ TEST(ErrorCodesTest, ToStringPutsLocationFirstAndHintLast) {
   loc.line = 3;
   loc.column = 7;
   loc.field = "age";
-  Error e = MakeError("FE-SCHEMA-TYPE", "Value is not a valid int32 in column 'age': 'x'", loc,
-                      "parse");
+  Error e =
+      MakeError("FE-SCHEMA-TYPE", "Value is not a valid int32 in column 'age': 'x'", loc, "parse");
   EXPECT_EQ(e.ToString(),
             "in.csv:3:7: error FE-SCHEMA-TYPE (schema, stage parse): Value is not a valid int32 "
             "in column 'age': 'x'\n  at: field 'age'\n  hint: Fix the value, or declare the "

@@ -16,8 +16,8 @@ namespace {
 // Stages over `blocks` numbered blocks; parse sleeps a random time to shuffle completion.
 struct FakePipeline {
   uint64_t blocks = 200;
-  uint64_t fail_at = UINT64_MAX;        // parse fails on this block
-  uint64_t throw_at = UINT64_MAX;       // parse throws a std::exception on this block
+  uint64_t fail_at = UINT64_MAX;   // parse fails on this block
+  uint64_t throw_at = UINT64_MAX;  // parse throws a std::exception on this block
   std::vector<uint64_t> written;
   std::atomic<int> in_flight{0};
   std::atomic<int> max_in_flight{0};

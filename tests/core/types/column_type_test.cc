@@ -6,8 +6,8 @@ namespace flowengine {
 namespace {
 
 TEST(ColumnTypeTest, NamesRoundTrip) {
-  for (auto t : {ColumnType::kString, ColumnType::kInt32, ColumnType::kInt64,
-                 ColumnType::kFloat64, ColumnType::kBool}) {
+  for (auto t : {ColumnType::kString, ColumnType::kInt32, ColumnType::kInt64, ColumnType::kFloat64,
+                 ColumnType::kBool}) {
     EXPECT_EQ(ParseColumnTypeName(ColumnTypeName(t)), t);
   }
   EXPECT_FALSE(ParseColumnTypeName("integer"));
