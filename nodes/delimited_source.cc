@@ -128,14 +128,11 @@ bool DelimitedSource::ReadBlock(Block& block) {
   while (true) {
     Fill(want);
     if (pending_.empty()) return false;
-    if (eof_) {
-      boundary.end = pending_.size();
-      boundary.line_count = 0;  // nothing follows the last block
-      break;
-    }
-    // The last byte stays out of the search: a CR there may be the first half of a CRLF.
-    boundary = parser_options_.kernel->find_boundary(pending_.data(), pending_.size() - 1,
-                                                     spec_.dialect.quote);
+    // Unless the input has ended, the last byte stays out of the search: a CR there may be
+    // the first half of a CRLF.
+    boundary = parser_options_.kernel->find_boundary(
+        pending_.data(), eof_ ? pending_.size() : pending_.size() - 1, spec_.dialect.delimiter,
+        spec_.dialect.quote, eof_);
     if (boundary.end > 0) break;
     if (want >= static_cast<size_t>(limits_.max_record_size)) {
       Location loc;
@@ -162,6 +159,7 @@ bool DelimitedSource::ReadBlock(Block& block) {
   block.first_line = next_line_;
   block.byte_offset = next_offset_;
   block.line_count = boundary.line_count;
+  block.delimiter_count = boundary.delimiter_count;
   next_line_ += boundary.line_count;
   next_offset_ += static_cast<int64_t>(boundary.end);
   return true;

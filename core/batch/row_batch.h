@@ -39,10 +39,11 @@ struct RowInfo {
 /// Bytes of whole records, padded (kPaddingBytes zeroed after size()).
 struct Block {
   ByteBuffer bytes;
-  uint64_t seq = 0;         ///< 0-based position in the stream of blocks
-  int64_t first_line = 1;   ///< 1-based line number of the first record
-  int64_t byte_offset = 0;  ///< offset of bytes[0] in the input file
-  int64_t line_count = 0;   ///< line breaks inside the block's records
+  uint64_t seq = 0;              ///< 0-based position in the stream of blocks
+  int64_t first_line = 1;        ///< 1-based line number of the first record
+  int64_t byte_offset = 0;       ///< offset of bytes[0] in the input file
+  int64_t line_count = -1;       ///< line breaks in the block; -1: not counted yet
+  int64_t delimiter_count = -1;  ///< delimiter bytes in the block; -1: not counted yet
 };
 
 /// Rows of a block as field spans, row-major, `num_columns` spans per row.

@@ -116,8 +116,15 @@ std::optional<Error> ParseBlock(const Block& block, const BlockParserOptions& op
   const size_t size = block.bytes.size();
   const uint32_t ncols = schema.size();
   batch.num_columns = ncols;
-  batch.fields.Resize(MaxFields(size, ncols));
-  batch.rows.Resize(MaxRows(size, ncols));
+  BoundaryResult counts;
+  counts.line_count = block.line_count;
+  counts.delimiter_count = block.delimiter_count;
+  if (counts.line_count < 0 || counts.delimiter_count < 0) {
+    counts = kernel.find_boundary(block.bytes.data(), size, options.dialect.delimiter,
+                                  options.dialect.quote, /*at_eof=*/true);
+  }
+  batch.fields.ResizeDiscard(FieldCapacity(counts, ncols));
+  batch.rows.ResizeDiscard(RowCapacity(counts));
   ParseArgs args{block.bytes.data(),    size,  options.dialect.delimiter,
                  options.dialect.quote, ncols, batch.fields.data(),
                  batch.rows.data()};

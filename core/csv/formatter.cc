@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/csv/scan_kernel.h"
+
 namespace flowengine {
 namespace {
 
@@ -13,51 +15,132 @@ bool NeedsQuotes(const char* p, size_t n, const Dialect& d) {
   return false;
 }
 
-// Writes the value of `span` at `dst`; returns the new end. The caller reserved enough.
-char* WriteField(char* dst, const char* data, const FieldSpan& span, const Dialect& in,
-                 const Dialect& out, bool same_dialect) {
-  const char* src = data + span.offset;
-  const size_t n = span.length();
-  if (!span.quoted()) {
-    // An unquoted field holds no quote, CR or LF, nor the input delimiter.
-    if (same_dialect || std::memchr(src, out.delimiter, n) == nullptr) {
-      std::memcpy(dst, src, n);
-      return dst + n;
-    }
-    *dst++ = out.quote;
-    for (size_t i = 0; i < n; ++i) {
-      if (src[i] == out.quote) *dst++ = out.quote;
-      *dst++ = src[i];
-    }
-    *dst++ = out.quote;
-    return dst;
-  }
-  if (span.escaped()) {
-    // Holds doubled input quotes; with the same quote character the escaped form is final.
-    *dst++ = out.quote;
-    if (in.quote == out.quote) {
-      std::memcpy(dst, src, n);
-      dst += n;
-    } else {
-      for (size_t i = 0; i < n; ++i) {
-        if (src[i] == in.quote) ++i;
-        if (src[i] == out.quote) *dst++ = out.quote;
-        *dst++ = src[i];
-      }
-    }
-    *dst++ = out.quote;
-    return dst;
-  }
-  if (!NeedsQuotes(src, n, out)) {
+// Copies n bytes, 16 at a time: may read and write up to 15 bytes past the end. Sources are
+// blocks (kPaddingBytes of padding); the output reserves kCopySlack bytes of slack.
+constexpr size_t kCopySlack = 16;
+inline char* CopyBytes(char* dst, const char* src, size_t n) {
+  if (n > 64) {
     std::memcpy(dst, src, n);
     return dst + n;
   }
+  for (size_t i = 0; i < n; i += 16) std::memcpy(dst + i, src + i, 16);
+  return dst + n;
+}
+
+// True when any bit in [begin, end) of `bits` is set.
+inline bool AnyBit(const uint64_t* bits, size_t begin, size_t end) {
+  if (begin >= end) return false;
+  size_t w = begin / 64;
+  const size_t last = (end - 1) / 64;
+  uint64_t word = bits[w] & (~uint64_t{0} << (begin % 64));
+  while (w < last) {
+    if (word != 0) return true;
+    word = bits[++w];
+  }
+  const size_t tail = end % 64;
+  if (tail != 0) word &= (uint64_t{1} << tail) - 1;
+  return word != 0;
+}
+
+char* QuoteEscaping(char* dst, const char* src, size_t n, char in_quote, bool escaped,
+                    const Dialect& out) {
   *dst++ = out.quote;
   for (size_t i = 0; i < n; ++i) {
+    if (escaped && src[i] == in_quote) ++i;  // collapse the input's doubled quote
     if (src[i] == out.quote) *dst++ = out.quote;
     *dst++ = src[i];
   }
   *dst++ = out.quote;
+  return dst;
+}
+
+// Quoted in the output: the escaped form (doubled quotes) is final when both dialects use
+// the same quote character.
+inline char* Quoted(char* dst, const char* src, size_t n, char quote) {
+  *dst++ = quote;
+  dst = CopyBytes(dst, src, n);
+  *dst++ = quote;
+  return dst;
+}
+
+// Same dialect: an unquoted field is final as it is; a quoted one keeps its quotes only if
+// it needs them (minimal quoting).
+inline char* WriteSameDialect(char* dst, const char* data, const FieldSpan& span,
+                              const Dialect& d) {
+  const char* src = data + span.offset;
+  const size_t n = span.length();
+  if (!span.quoted()) return CopyBytes(dst, src, n);
+  if (span.escaped() || NeedsQuotes(src, n, d)) return Quoted(dst, src, n, d.quote);
+  return CopyBytes(dst, src, n);
+}
+
+// True when the row's bytes are already its output: LF-terminated and no needless quotes.
+inline bool RowIsFinal(const char* data, const RowInfo& row, const FieldSpan* fields,
+                       uint32_t ncols, const Dialect& d) {
+  if (data[row.end] != '\n') return false;
+  for (uint32_t c = 0; c < ncols; ++c) {
+    const FieldSpan& f = fields[c];
+    if (f.quoted() && !f.escaped() && !NeedsQuotes(data + f.offset, f.length(), d)) return false;
+  }
+  return true;
+}
+
+char* FormatSameDialect(char* dst, const char* data, const RowBatch& batch, const Dialect& d) {
+  const uint32_t ncols = batch.num_columns;
+  size_t r = 0;
+  while (r < batch.num_rows) {
+    // Runs of adjacent final rows are copied with one memcpy.
+    const size_t run = r;
+    while (r < batch.num_rows &&
+           RowIsFinal(data, batch.rows[r], &batch.fields[r * ncols], ncols, d) &&
+           (r == run || batch.rows[r].begin == batch.rows[r - 1].end + 1)) {
+      ++r;
+    }
+    if (r > run) {
+      const size_t begin = batch.rows[run].begin;
+      const size_t end = batch.rows[r - 1].end + 1;  // with its LF
+      std::memcpy(dst, data + begin, end - begin);
+      dst += end - begin;
+      continue;
+    }
+    const FieldSpan* fields = &batch.fields[r * ncols];
+    for (uint32_t c = 0; c < ncols; ++c) {
+      if (c > 0) *dst++ = d.delimiter;
+      dst = WriteSameDialect(dst, data, fields[c], d);
+    }
+    *dst++ = '\n';
+    ++r;
+  }
+  return dst;
+}
+
+char* FormatOtherDialect(char* dst, const char* data, const RowBatch& batch, const Dialect& in,
+                         const Dialect& out) {
+  const uint32_t ncols = batch.num_columns;
+  const size_t marked = batch.rows[batch.num_rows - 1].end;
+  thread_local PodBuffer<uint64_t> bits;
+  bits.ResizeDiscard(marked / 64 + 1);
+  BestKernel().mark_special(data, marked, out.delimiter, out.quote, bits.data());
+  const bool same_quote = in.quote == out.quote;
+  for (size_t r = 0; r < batch.num_rows; ++r) {
+    const FieldSpan* fields = &batch.fields[r * ncols];
+    for (uint32_t c = 0; c < ncols; ++c) {
+      if (c > 0) *dst++ = out.delimiter;
+      const FieldSpan& f = fields[c];
+      const char* src = data + f.offset;
+      const size_t n = f.length();
+      if (!same_quote) {
+        dst = (f.escaped() || NeedsQuotes(src, n, out))
+                  ? QuoteEscaping(dst, src, n, in.quote, f.escaped(), out)
+                  : CopyBytes(dst, src, n);
+      } else if (f.escaped() || AnyBit(bits.data(), f.offset, f.offset + n)) {
+        dst = Quoted(dst, src, n, out.quote);
+      } else {
+        dst = CopyBytes(dst, src, n);
+      }
+    }
+    *dst++ = '\n';
+  }
   return dst;
 }
 
@@ -67,21 +150,14 @@ void FormatBatch(const char* block_data, const RowBatch& batch, const Dialect& i
                  const Dialect& out_dialect, ByteBuffer& out) {
   const uint32_t ncols = batch.num_columns;
   if (batch.num_rows == 0 || ncols == 0) return;
-  const bool same = in == out_dialect;
   // Worst case: every byte doubled, plus two quotes and a separator per field. Reserved once
   // per batch so the row loop has no capacity checks.
   const size_t span_bytes = batch.rows[batch.num_rows - 1].end - batch.rows[0].begin;
   const size_t old = out.size();
-  out.Resize(old + 2 * span_bytes + 3 * batch.num_rows * ncols);
+  out.Resize(old + 2 * span_bytes + 3 * batch.num_rows * ncols + batch.num_rows + kCopySlack);
   char* dst = out.data() + old;
-  for (size_t r = 0; r < batch.num_rows; ++r) {
-    const FieldSpan* fields = &batch.fields[r * ncols];
-    for (uint32_t c = 0; c < ncols; ++c) {
-      if (c > 0) *dst++ = out_dialect.delimiter;
-      dst = WriteField(dst, block_data, fields[c], in, out_dialect, same);
-    }
-    *dst++ = '\n';
-  }
+  dst = in == out_dialect ? FormatSameDialect(dst, block_data, batch, in)
+                          : FormatOtherDialect(dst, block_data, batch, in, out_dialect);
   out.Resize(static_cast<size_t>(dst - out.data()));
 }
 

@@ -8,9 +8,21 @@
 namespace flowengine {
 namespace {
 
-struct Masks;
+#include "core/csv/parse_loop_masks.h"
+
 struct Simd {
-  static Masks Classify(const char* p, char delimiter, char quote);
+  static Masks Classify(const char* p, char delimiter, char quote) {
+    Masks m{0, 0, 0, 0};
+    for (int i = 0; i < 64; ++i) {
+      const uint64_t bit = uint64_t{1} << i;
+      const char c = p[i];
+      if (c == quote) m.quote |= bit;
+      if (c == delimiter) m.delimiter |= bit;
+      if (c == '\n') m.lf |= bit;
+      if (c == '\r') m.cr |= bit;
+    }
+    return m;
+  }
   static uint64_t PrefixXor(uint64_t bits) {
     bits ^= bits << 1;
     bits ^= bits << 2;
@@ -24,20 +36,7 @@ struct Simd {
 
 #include "core/csv/parse_loop_impl.h"
 
-Masks Simd::Classify(const char* p, char delimiter, char quote) {
-  Masks m{0, 0, 0, 0};
-  for (int i = 0; i < 64; ++i) {
-    const uint64_t bit = uint64_t{1} << i;
-    const char c = p[i];
-    if (c == quote) m.quote |= bit;
-    if (c == delimiter) m.delimiter |= bit;
-    if (c == '\n') m.lf |= bit;
-    if (c == '\r') m.cr |= bit;
-  }
-  return m;
-}
-
-constexpr ScanKernel kKernel{"scalar", FindBoundaryImpl, ParseImpl};
+constexpr ScanKernel kKernel{"scalar", FindBoundaryImpl, ParseImpl, MarkSpecialImpl};
 
 }  // namespace
 

@@ -1,18 +1,11 @@
 // The scanning loops shared by every kernel, written once and compiled per instruction set.
-// Included by kernel_*.cc inside an anonymous namespace after they define `struct Simd`
-// with:
+// Included by kernel_*.cc inside an anonymous namespace after they define `struct Masks`
+// (parse_loop_masks.h) and `struct Simd` with, defined inline so that they inline:
 //   static Masks Classify(const char* p, char delimiter, char quote);  // 64 bytes at p
 //   static uint64_t PrefixXor(uint64_t bits);  // bit i = xor of bits 0..i
 // Nothing here may call an inline function or template shared with other translation
 // units: each kernel file is compiled with its own -m flags, and a shared weak symbol could
 // leak its instructions into code that runs on any CPU. Hence builtins and plain loops only.
-
-struct Masks {
-  uint64_t quote;
-  uint64_t delimiter;
-  uint64_t lf;
-  uint64_t cr;
-};
 
 inline uint64_t LowBits(size_t n) { return n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1; }
 
@@ -32,25 +25,41 @@ inline Masks ClassifyChunk(const char* data, size_t base, size_t size, char deli
   return m;
 }
 
-BoundaryResult FindBoundaryImpl(const char* data, size_t size, char quote) {
+BoundaryResult FindBoundaryImpl(const char* data, size_t size, char delimiter, char quote,
+                                bool at_eof) {
   BoundaryResult result;
   uint64_t inside_carry = 0;
   int64_t lines = 0;
+  int64_t delimiters = 0;
   for (size_t base = 0; base < size; base += 64) {
     uint64_t ends;
-    Masks m = ClassifyChunk(data, base, size, '\0', quote, &ends);
+    Masks m = ClassifyChunk(data, base, size, delimiter, quote, &ends);
     uint64_t inside = Simd::PrefixXor(m.quote) ^ inside_carry;
     inside_carry = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
     uint64_t record_ends = ends & ~inside;
-    if (record_ends != 0) {
+    if (record_ends != 0 && !at_eof) {
       int bit = 63 - __builtin_clzll(record_ends);
+      const uint64_t upto = LowBits(static_cast<size_t>(bit) + 1);
       result.end = base + static_cast<size_t>(bit) + 1;
-      result.line_count =
-          lines + __builtin_popcountll(ends & LowBits(static_cast<size_t>(bit) + 1));
+      result.line_count = lines + __builtin_popcountll(ends & upto);
+      result.delimiter_count = delimiters + __builtin_popcountll(m.delimiter & upto);
     }
     lines += __builtin_popcountll(ends);
+    delimiters += __builtin_popcountll(m.delimiter);
+  }
+  if (at_eof) {
+    result.end = size;
+    result.line_count = lines;
+    result.delimiter_count = delimiters;
   }
   return result;
+}
+
+void MarkSpecialImpl(const char* data, size_t size, char delimiter, char quote, uint64_t* out) {
+  for (size_t base = 0; base < size; base += 64) {
+    Masks m = Simd::Classify(data + base, delimiter, quote);
+    out[base / 64] = (m.quote | m.delimiter | m.lf | m.cr) & LowBits(size - base);
+  }
 }
 
 // First quote in [from, to) not followed by another quote, skipping doubled pairs; returns

@@ -30,8 +30,8 @@ struct ParseArgs {
   char delimiter;
   char quote;
   uint32_t num_columns;
-  FieldSpan* fields;  ///< capacity MaxFields(size, num_columns)
-  RowInfo* rows;      ///< capacity MaxRows(size, num_columns)
+  FieldSpan* fields;  ///< capacity FieldCapacity(counts of the data, num_columns)
+  RowInfo* rows;      ///< capacity RowCapacity(counts of the data)
 };
 
 struct ParseResult {
@@ -42,8 +42,9 @@ struct ParseResult {
 };
 
 struct BoundaryResult {
-  size_t end = 0;          ///< bytes [0, end) are whole records; 0 when none ends in range
-  int64_t line_count = 0;  ///< line breaks (LF, CRLF, lone CR, quoted or not) in [0, end)
+  size_t end = 0;               ///< bytes [0, end) are whole records; 0 when none ends in range
+  int64_t line_count = 0;       ///< line breaks (LF, CRLF, lone CR, quoted or not) in [0, end)
+  int64_t delimiter_count = 0;  ///< delimiter bytes (quoted or not) in [0, end)
 };
 
 /// One instruction-set implementation.
@@ -51,18 +52,24 @@ struct ScanKernel {
   const char* name;  ///< "scalar", "sse42", "avx2"
   /// Last record end (LF, CRLF, lone CR outside quotes) in [0, size). data[size] must be the
   /// real next byte or zero padding (it decides whether a CR at size-1 starts a CRLF).
-  BoundaryResult (*find_boundary)(const char* data, size_t size, char quote);
+  /// With `at_eof` the end of the data counts as a record end: end = size.
+  BoundaryResult (*find_boundary)(const char* data, size_t size, char delimiter, char quote,
+                                  bool at_eof);
   /// Splits records into field spans; blank lines are skipped. Stops at the first error.
   ParseResult (*parse)(const ParseArgs& args);
+  /// Sets bit i of out[i / 64] when data[i] is `delimiter`, `quote`, CR or LF, for i < size.
+  /// `out` holds (size + 63) / 64 words.
+  void (*mark_special)(const char* data, size_t size, char delimiter, char quote, uint64_t* out);
 };
 
-/// Upper bound of rows in `size` bytes of `num_columns`-column records.
-inline size_t MaxRows(size_t size, uint32_t num_columns) {
-  return size / (num_columns < 2 ? 2 : num_columns) + 2;
+/// Field spans the parse may write for data with these counts: each field but the last of
+/// the data ends at a delimiter or line break; a bad row stops before exceeding its width.
+inline size_t FieldCapacity(const BoundaryResult& counts, uint32_t num_columns) {
+  return static_cast<size_t>(counts.delimiter_count + counts.line_count) + 1 + num_columns;
 }
-/// Upper bound of field spans written for `size` bytes.
-inline size_t MaxFields(size_t size, uint32_t num_columns) {
-  return MaxRows(size, num_columns) * num_columns;
+/// Rows the parse may write for data with these counts.
+inline size_t RowCapacity(const BoundaryResult& counts) {
+  return static_cast<size_t>(counts.line_count) + 2;
 }
 
 /// The fastest kernel this CPU supports.

@@ -37,6 +37,7 @@ class AtomicFile {
  private:
   int fd_ = -1;
   size_t size_ = 0;
+  size_t writeback_from_ = 0;  // first byte whose writeback has not been started
   std::string target_;
   std::string temp_path_;
 };

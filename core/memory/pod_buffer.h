@@ -56,6 +56,18 @@ class PodBuffer {
     if (n > capacity_) Reserve(n > capacity_ * 2 ? n : capacity_ * 2);
     size_ = n;
   }
+  /// Sets the size, discarding the contents: growing never copies old bytes, and leaves
+  /// 25% headroom so that slightly larger requests later do not reallocate.
+  void ResizeDiscard(size_t n) {
+    if (n > capacity_) {
+      mi_free(data_);
+      data_ = nullptr;
+      capacity_ = 0;
+      size_ = 0;
+      Reserve(n + n / 4);
+    }
+    size_ = n;
+  }
   void Clear() { size_ = 0; }
   void Append(const T* p, size_t n) {
     size_t old = size_;

@@ -31,10 +31,19 @@ struct Parsed {
 Parsed RunParse(const ScanKernel& k, const std::string& text, uint32_t ncols, char delim) {
   std::vector<char> buf = Padded(text);
   Parsed p;
-  p.fields.resize(MaxFields(text.size(), ncols));
-  p.rows.resize(MaxRows(text.size(), ncols));
+  const BoundaryResult counts = ScalarKernel().find_boundary(buf.data(), text.size(), delim, '"',
+                                                             /*at_eof=*/true);
+  EXPECT_EQ(counts.end, text.size());
+  // Spans beyond the capacity would overwrite the canary that follows them.
+  const FieldSpan kCanary{0xDEADBEEF, 0xDEADBEEF};
+  p.fields.assign(FieldCapacity(counts, ncols) + 1, FieldSpan{0, 0});
+  p.fields.back() = kCanary;
+  p.rows.resize(RowCapacity(counts) + 1);
+  p.rows.back() = RowInfo{0xDEADBEEF, 0, 0};
   ParseArgs args{buf.data(), text.size(), delim, '"', ncols, p.fields.data(), p.rows.data()};
   p.result = k.parse(args);
+  EXPECT_EQ(p.fields.back().offset, kCanary.offset) << "field capacity overrun";
+  EXPECT_EQ(p.rows.back().line_delta, 0xDEADBEEFu) << "row capacity overrun";
   p.rows.resize(p.result.num_rows);
   // Spans past the last complete row are scratch; compare only those of complete rows.
   p.fields.resize(p.result.num_rows * ncols);
@@ -85,11 +94,19 @@ void ExpectSameAsScalar(const ScanKernel& k, const std::string& text, uint32_t n
   // Boundary search, with the real next byte (or padding) after the range.
   std::vector<char> buf = Padded(text);
   for (size_t size : {text.size(), text.size() / 2, text.size() > 0 ? text.size() - 1 : 0}) {
-    BoundaryResult b1 = ref.find_boundary(buf.data(), size, '"');
-    BoundaryResult b2 = k.find_boundary(buf.data(), size, '"');
-    ASSERT_EQ(b1.end, b2.end) << k.name;
-    ASSERT_EQ(b1.line_count, b2.line_count) << k.name;
+    for (bool at_eof : {false, true}) {
+      BoundaryResult b1 = ref.find_boundary(buf.data(), size, delim, '"', at_eof);
+      BoundaryResult b2 = k.find_boundary(buf.data(), size, delim, '"', at_eof);
+      ASSERT_EQ(b1.end, b2.end) << k.name;
+      ASSERT_EQ(b1.line_count, b2.line_count) << k.name;
+      ASSERT_EQ(b1.delimiter_count, b2.delimiter_count) << k.name;
+    }
   }
+  // Special-character bitmaps.
+  std::vector<uint64_t> m1((text.size() + 63) / 64 + 1, 0), m2(m1.size(), 0);
+  ref.mark_special(buf.data(), text.size(), delim, '"', m1.data());
+  k.mark_special(buf.data(), text.size(), delim, '"', m2.data());
+  ASSERT_EQ(m1, m2) << k.name;
 }
 
 TEST(ScanKernelTest, ScalarIsAlwaysAvailableAndBestIsListed) {
@@ -185,20 +202,26 @@ TEST(ScanKernelTest, BoundaryIgnoresNewlinesInsideQuotes) {
   const std::string text = "a,\"x\ny\"\nb,\"open\n";
   std::vector<char> buf = Padded(text);
   for (const ScanKernel* k : AvailableKernels()) {
-    BoundaryResult b = k->find_boundary(buf.data(), text.size(), '"');
+    BoundaryResult b = k->find_boundary(buf.data(), text.size(), ',', '"', false);
     EXPECT_EQ(b.end, 8u) << k->name;  // after "a,"x\ny"\n"
     EXPECT_EQ(b.line_count, 2) << k->name;
+    EXPECT_EQ(b.delimiter_count, 1) << k->name;
+    BoundaryResult all = k->find_boundary(buf.data(), text.size(), ',', '"', true);
+    EXPECT_EQ(all.end, text.size()) << k->name;
+    EXPECT_EQ(all.line_count, 3) << k->name;
+    EXPECT_EQ(all.delimiter_count, 2) << k->name;
   }
 }
 
 TEST(ScanKernelTest, BoundaryDoesNotSplitCrlf) {
-  // The caller passes size - 1 so that a trailing CR is judged with its next byte.
+  // The caller passes size - 1 so that a trailing CR is judged with its next byte:
+  // "a\r\nb" then "a\r\nb\r" (whose CR is followed by LF) both end after the first CRLF.
   const std::string text = "a\r\nb\r\n";
   std::vector<char> buf = Padded(text);
   for (const ScanKernel* k : AvailableKernels()) {
-    BoundaryResult b = k->find_boundary(buf.data(), text.size() - 2, '"');  // up to "a\r\nb"
+    BoundaryResult b = k->find_boundary(buf.data(), text.size() - 2, ',', '"', false);
     EXPECT_EQ(b.end, 3u) << k->name;
-    BoundaryResult c = k->find_boundary(buf.data(), text.size() - 1, '"');  // CR, then LF
+    BoundaryResult c = k->find_boundary(buf.data(), text.size() - 1, ',', '"', false);
     EXPECT_EQ(c.end, 3u) << k->name;
   }
 }
