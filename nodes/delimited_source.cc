@@ -10,15 +10,15 @@
 namespace flowengine {
 
 DelimitedSource::DelimitedSource(SourceSpec spec, LimitsSpec limits)
-    : spec_(std::move(spec)), limits_(limits) {}
+    : spec_(std::move(spec)), plan_(PlanMemory(limits)) {}
 
 void DelimitedSource::Open() {
   file_.Open(spec_.path);
   parser_options_.file = spec_.path;
   parser_options_.dialect = spec_.dialect;
   parser_options_.kernel = &BestKernel();
-  pending_.Reserve(static_cast<size_t>(limits_.block_size));
-  Fill(static_cast<size_t>(limits_.block_size));
+  pending_.Reserve(plan_.block_size);
+  Fill(plan_.block_size);
   // A UTF-8 byte order mark is not part of the data.
   if (pending_.size() >= 3 && std::memcmp(pending_.data(), "\xEF\xBB\xBF", 3) == 0) {
     std::memmove(pending_.data(), pending_.data() + 3, pending_.size() - 3);
@@ -64,7 +64,7 @@ void DelimitedSource::ReadHeader() {
       ++lines;
     }
     if (begin < pending_.size() || eof_) break;
-    Fill(pending_.size() + static_cast<size_t>(limits_.block_size));
+    Fill(pending_.size() + plan_.block_size);
   }
   if (begin >= pending_.size()) {
     Location loc;
@@ -76,14 +76,9 @@ void DelimitedSource::ReadHeader() {
     header = SplitOneRecord(pending_.data(), begin, pending_.size(), spec_.dialect);
     // Complete when a line ending was found before the end of what is buffered.
     if (eof_ || (header.complete && header.end < pending_.size())) break;
-    if (pending_.size() >= static_cast<size_t>(limits_.max_record_size)) {
-      Location loc;
-      loc.file = spec_.path;
-      loc.line = 1 + lines;
-      ThrowError("FE-INPUT-RECORD-TOO-LARGE",
-                 "Header record is larger than limits.maxRecordSize (" +
-                     std::to_string(limits_.max_record_size) + " bytes)",
-                 loc, "read");
+    if (pending_.size() >= plan_.max_record) {
+      next_line_ = 1 + lines;
+      FailRecordTooLarge();
     }
     Fill(pending_.size() * 2);
   }
@@ -122,7 +117,7 @@ void DelimitedSource::ReadHeader() {
 }
 
 bool DelimitedSource::ReadBlock(Block& block) {
-  const size_t block_size = static_cast<size_t>(limits_.block_size);
+  const size_t block_size = plan_.block_size;
   size_t want = block_size;
   BoundaryResult boundary;
   while (true) {
@@ -134,19 +129,10 @@ bool DelimitedSource::ReadBlock(Block& block) {
         pending_.data(), eof_ ? pending_.size() : pending_.size() - 1, spec_.dialect.delimiter,
         spec_.dialect.quote, eof_);
     if (boundary.end > 0) break;
-    if (want >= static_cast<size_t>(limits_.max_record_size)) {
-      Location loc;
-      loc.file = spec_.path;
-      loc.line = next_line_;
-      loc.byte_offset = next_offset_;
-      ThrowError("FE-INPUT-RECORD-TOO-LARGE",
-                 "Record starting at line " + std::to_string(next_line_) +
-                     " is larger than limits.maxRecordSize (" +
-                     std::to_string(limits_.max_record_size) + " bytes)",
-                 loc, "read");
-    }
-    want = std::min(want * 2, static_cast<size_t>(limits_.max_record_size));
+    if (want >= plan_.max_record) FailRecordTooLarge();
+    want = std::min(want * 2, plan_.max_record);
   }
+  boundary = FitToMemory(boundary);
   // The block takes the read buffer; only the partial record after the boundary is copied.
   std::swap(block.bytes, pending_);
   const size_t rest = block.bytes.size() - boundary.end;
@@ -163,6 +149,41 @@ bool DelimitedSource::ReadBlock(Block& block) {
   next_line_ += boundary.line_count;
   next_offset_ += static_cast<int64_t>(boundary.end);
   return true;
+}
+
+void DelimitedSource::FailRecordTooLarge() const {
+  Location loc;
+  loc.file = spec_.path;
+  loc.line = next_line_;
+  loc.byte_offset = next_offset_;
+  ThrowError("FE-INPUT-RECORD-TOO-LARGE",
+             "Record starting at line " + std::to_string(next_line_) +
+                 " is larger than the record size limit (" + std::to_string(plan_.max_record) +
+                 " bytes: limits.maxRecordSize, or less when limits.memory is small)",
+             loc, "read");
+}
+
+BoundaryResult DelimitedSource::FitToMemory(BoundaryResult boundary) const {
+  const uint32_t ncols = schema_.size();
+  while (ChunkBytes(pending_.capacity(), boundary.end, boundary.delimiter_count,
+                    boundary.line_count, ncols) > plan_.chunk_bytes) {
+    // Dense data (many short fields) needs more span memory per byte: take fewer records.
+    BoundaryResult smaller = parser_options_.kernel->find_boundary(
+        pending_.data(), boundary.end / 2, spec_.dialect.delimiter, spec_.dialect.quote, false);
+    if (smaller.end == 0) {
+      Location loc;
+      loc.file = spec_.path;
+      loc.line = next_line_;
+      loc.byte_offset = next_offset_;
+      ThrowError("FE-RESOURCE-MEMORY",
+                 "Record starting at line " + std::to_string(next_line_) +
+                     " needs more working memory than limits.memory allows per block (" +
+                     std::to_string(plan_.chunk_bytes) + " bytes)",
+                 loc, "read");
+    }
+    boundary = smaller;
+  }
+  return boundary;
 }
 
 void DelimitedSource::Parse(Chunk& chunk) const {

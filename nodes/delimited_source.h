@@ -14,6 +14,7 @@
 #include "core/csv/block_parser.h"
 #include "core/engine/stages.h"
 #include "core/io/input_file.h"
+#include "core/memory/memory_plan.h"
 #include "core/types/schema.h"
 
 namespace flowengine {
@@ -38,8 +39,13 @@ class DelimitedSource final : public SourceStage {
   void ReadHeader();
   [[noreturn]] void FailHeader(const std::string& message, const std::string& header) const;
 
+  // The largest prefix of a block of whole records (`boundary`) whose chunk fits the memory
+  // plan; throws FE-RESOURCE-MEMORY when not even one record fits.
+  BoundaryResult FitToMemory(BoundaryResult boundary) const;
+  [[noreturn]] void FailRecordTooLarge() const;
+
   SourceSpec spec_;
-  LimitsSpec limits_;
+  MemoryPlan plan_;
   InputFile file_;
   Schema schema_;
   BlockParserOptions parser_options_;

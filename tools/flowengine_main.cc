@@ -168,13 +168,18 @@ int Run(const std::vector<std::string>& args) {
     return ExitCodeFor(*s.error);
   }
   const double secs = s.seconds > 0 ? s.seconds : 1e-9;
-  char seconds[32];
-  std::snprintf(seconds, sizeof(seconds), "%.3f", s.seconds);
-  std::cerr << "flowengine: run '" << spec.name << "' ok: " << s.rows_read << " rows read, "
-            << s.rows_written << " rows written in " << seconds << " s ("
-            << FormatRate(static_cast<double>(s.rows_read) / secs) << " rows/s, "
-            << FormatRate(static_cast<double>(s.bytes_read) / secs / 1e6) << " MB/s, " << s.threads
-            << " threads)\n";
+  char line[512];
+  std::snprintf(line, sizeof(line),
+                "flowengine: run '%s' ok: %llu rows read, %llu rows written in %.3f s "
+                "(%s rows/s, %s MB/s, %d threads; graph %.3f s, commit %.3f s; memory peak "
+                "%.1f MiB of %.0f MiB, %zu blocks in flight)\n",
+                spec.name.c_str(), static_cast<unsigned long long>(s.rows_read),
+                static_cast<unsigned long long>(s.rows_written), s.seconds,
+                FormatRate(static_cast<double>(s.rows_read) / secs).c_str(),
+                FormatRate(static_cast<double>(s.bytes_read) / secs / 1e6).c_str(), s.threads,
+                s.graph_seconds, s.commit_seconds, static_cast<double>(s.memory_peak) / (1 << 20),
+                static_cast<double>(s.memory_budget) / (1 << 20), s.tokens);
+  std::cerr << line;
   return kExitOk;
 }
 

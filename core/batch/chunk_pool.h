@@ -13,12 +13,20 @@ namespace flowengine {
 
 class ChunkPool {
  public:
+  /// Buffers of new chunks report their reservations to `budget` (may be nullptr).
+  explicit ChunkPool(MemoryBudget* budget = nullptr) : budget_(budget) {}
+
   /// A chunk with empty batch and output and no error; block bytes keep their capacity.
   Chunk* Acquire() {
     std::lock_guard<std::mutex> lock(mutex_);
     if (free_.empty()) {
       all_.push_back(std::make_unique<Chunk>());
-      return all_.back().get();
+      Chunk* c = all_.back().get();
+      c->block.bytes.AttachBudget(budget_);
+      c->batch.fields.AttachBudget(budget_);
+      c->batch.rows.AttachBudget(budget_);
+      c->output.AttachBudget(budget_);
+      return c;
     }
     Chunk* c = free_.back();
     free_.pop_back();
@@ -39,6 +47,7 @@ class ChunkPool {
   }
 
  private:
+  MemoryBudget* budget_;
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Chunk>> all_;
   std::vector<Chunk*> free_;

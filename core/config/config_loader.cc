@@ -12,6 +12,7 @@
 
 #include "core/config/suggest.h"
 #include "core/error/error.h"
+#include "core/memory/memory_plan.h"
 
 namespace flowengine {
 namespace {
@@ -31,7 +32,7 @@ constexpr std::array<std::string_view, 3> kOutputModes{"create", "replace", "app
 constexpr std::array<std::string_view, 2> kErrorHandlings{"fail-fast", "skip-row"};
 // Keys of DESIGN.md that later versions implement: refused clearly instead of ignored.
 constexpr std::array<std::string_view, 3> kTopKeysNotYet{"transform", "routes", "deadLetter"};
-constexpr std::array<std::string_view, 4> kLimitsKeysNotYet{"memory", "timeout", "scriptTimeout",
+constexpr std::array<std::string_view, 3> kLimitsKeysNotYet{"timeout", "scriptTimeout",
                                                             "scriptHeap"};
 
 bool Contains(Names names, std::string_view s) {
@@ -337,8 +338,8 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
       if (lim[k]) {
         r.Fail(lim[k], "limits." + k, "FE-CONFIG-UNSUPPORTED",
                "'limits." + k + "' is not available in this version of FlowEngine",
-               "Remove it; this version supports limits.threads, limits.blockSize and "
-               "limits.maxRecordSize.");
+               "Remove it; this version supports limits.threads, limits.memory, "
+               "limits.blockSize and limits.maxRecordSize.");
       }
     }
     if (lim["threads"]) {
@@ -346,6 +347,9 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
     }
     if (lim["blockSize"]) {
       spec.limits.block_size = r.Size(lim["blockSize"], "limits.blockSize", 4096, 1ll << 30);
+    }
+    if (lim["memory"]) {
+      spec.limits.memory = r.Size(lim["memory"], "limits.memory", 4ll << 20, 1ll << 40);
     }
     if (lim["maxRecordSize"]) {
       spec.limits.max_record_size =
@@ -355,6 +359,16 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
       r.Fail(lim, "limits", "FE-CONFIG-VALUE",
              "limits.maxRecordSize is smaller than limits.blockSize",
              "Set limits.maxRecordSize to at least limits.blockSize.");
+    }
+    const MemoryPlan plan = PlanMemory(spec.limits);
+    if (lim["maxRecordSize"] &&
+        plan.max_record < static_cast<size_t>(spec.limits.max_record_size)) {
+      r.Fail(lim["maxRecordSize"], "limits.maxRecordSize", "FE-CONFIG-VALUE",
+             "limits.maxRecordSize does not fit in limits.memory: with " +
+                 std::to_string(plan.tokens) + " blocks in flight a record can be at most " +
+                 std::to_string(plan.max_record) + " bytes",
+             "Raise limits.memory (about " + std::to_string(plan.tokens + 2) +
+                 " x 4 x maxRecordSize is needed) or lower limits.maxRecordSize.");
     }
   }
   return spec;

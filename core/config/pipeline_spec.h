@@ -39,7 +39,8 @@ enum class ErrorHandling { kFailFast, kSkipRow };
 
 struct LimitsSpec {
   int threads = 0;                       ///< 0: all cores
-  int64_t max_record_size = 64ll << 20;  ///< bytes; a larger record is an error
+  int64_t memory = 512ll << 20;          ///< hard budget for block, batch and output buffers
+  int64_t max_record_size = 16ll << 20;  ///< bytes; a larger record is an error
   int64_t block_size = 1ll << 20;        ///< bytes read per block
 };
 

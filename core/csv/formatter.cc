@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/csv/scan_kernel.h"
+#include "core/memory/memory_plan.h"
 
 namespace flowengine {
 namespace {
@@ -149,13 +150,14 @@ char* FormatOtherDialect(char* dst, const char* data, const RowBatch& batch, con
 void FormatBatch(const char* block_data, const RowBatch& batch, const Dialect& in,
                  const Dialect& out_dialect, ByteBuffer& out) {
   const uint32_t ncols = batch.num_columns;
+  out.Clear();
   if (batch.num_rows == 0 || ncols == 0) return;
   // Worst case: every byte doubled, plus two quotes and a separator per field. Reserved once
   // per batch so the row loop has no capacity checks.
   const size_t span_bytes = batch.rows[batch.num_rows - 1].end - batch.rows[0].begin;
-  const size_t old = out.size();
-  out.Resize(old + 2 * span_bytes + 3 * batch.num_rows * ncols + batch.num_rows + kCopySlack);
-  char* dst = out.data() + old;
+  static_assert(kCopySlack <= 16, "OutputCapacity reserves 16 bytes of slack");
+  out.ResizeDiscard(OutputCapacity(span_bytes, batch.num_rows, ncols));
+  char* dst = out.data();
   dst = in == out_dialect ? FormatSameDialect(dst, block_data, batch, in)
                           : FormatOtherDialect(dst, block_data, batch, in, out_dialect);
   out.Resize(static_cast<size_t>(dst - out.data()));

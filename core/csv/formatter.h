@@ -12,8 +12,8 @@
 
 namespace flowengine {
 
-/// Appends every row of `batch` (field spans into `block_data`, read in dialect `in`) to
-/// `out` in dialect `out_dialect`. `out` grows as needed.
+/// Replaces the contents of `out` with every row of `batch` (field spans into
+/// `block_data`, read in dialect `in`) in dialect `out_dialect`.
 void FormatBatch(const char* block_data, const RowBatch& batch, const Dialect& in,
                  const Dialect& out_dialect, ByteBuffer& out);
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/graph/pipeline_graph.h"
+#include "core/memory/memory_plan.h"
 
 namespace flowengine {
 void ValidatePipeline(const PipelineSpec& spec, const NodeFactory& factory) {
@@ -34,10 +35,20 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   stages.parse = [&](Chunk& chunk) { source->Parse(chunk); };
   stages.format = [&](Chunk& chunk) { sink->Format(chunk); };
   stages.write = [&](const Chunk& chunk) { sink->Write(chunk); };
+  const MemoryPlan plan = PlanMemory(spec.limits);
+  MemoryBudget budget(plan.budget);
   GraphOptions graph_options;
-  graph_options.threads = spec.limits.threads;
+  graph_options.threads = plan.threads;
+  graph_options.tokens = plan.tokens;
+  graph_options.budget = &budget;
   graph_options.stop = options.stop;
+  const auto graph_start = std::chrono::steady_clock::now();
   GraphResult result = RunGraph(stages, graph_options);
+  summary.graph_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - graph_start).count();
+  summary.memory_peak = budget.peak();
+  summary.memory_budget = budget.limit();
+  summary.tokens = plan.tokens;
 
   summary.threads = result.threads;
   summary.rows_read = result.rows;
@@ -53,7 +64,10 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
     sink->Abort();
   } else {
     try {
+      const auto commit_start = std::chrono::steady_clock::now();
       sink->Commit();
+      summary.commit_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count();
     } catch (const ErrorException& e) {
       sink->Abort();
       summary.error = e.error();

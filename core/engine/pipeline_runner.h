@@ -22,8 +22,13 @@ struct RunSummary {
   uint64_t rows_read = 0;
   uint64_t rows_written = 0;
   uint64_t bytes_read = 0;
-  double seconds = 0;
+  double seconds = 0;         ///< whole run: startup, graph, commit
+  double graph_seconds = 0;   ///< reading, parsing, formatting and writing
+  double commit_seconds = 0;  ///< fsync and rename of the output
   int threads = 0;
+  size_t tokens = 0;          ///< blocks in flight allowed by the memory plan
+  int64_t memory_peak = 0;    ///< peak bytes reserved by block, batch and output buffers
+  int64_t memory_budget = 0;  ///< limits.memory
 };
 
 /// Runs `spec` with nodes from `factory`. Never throws for pipeline problems: they are in

@@ -81,6 +81,10 @@ constexpr std::array kCodes{
                   "columns.",
                   "Append only to a file with the same columns, or use outputMode: replace."},
     // resource
+    ErrorCodeInfo{"FE-RESOURCE-MEMORY", C::kResource, false,
+                  "A record needs more working memory than limits.memory allows per block.",
+                  "Raise limits.memory, or check the input for an unterminated quote that "
+                  "makes many lines one record."},
     ErrorCodeInfo{"FE-RESOURCE-INTERRUPTED", C::kResource, false,
                   "The run was stopped by SIGINT or SIGTERM.",
                   "Re-run the pipeline; targets were left untouched."},

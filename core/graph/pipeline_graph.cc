@@ -1,7 +1,6 @@
 #include "core/graph/pipeline_graph.h"
 
 #include <oneapi/tbb/flow_graph.h>
-#include <oneapi/tbb/info.h>
 #include <oneapi/tbb/task_arena.h>
 
 #include "core/batch/chunk_pool.h"
@@ -30,20 +29,14 @@ void Guarded(Chunk& chunk, const char* stage, Body&& body) noexcept {
 
 }  // namespace
 
-int EffectiveThreads(int requested) {
-  const int available = oneapi::tbb::info::default_concurrency();
-  if (requested <= 0) return available;
-  return requested;
-}
-
 GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
   GraphResult result;
-  result.threads = EffectiveThreads(options.threads);
-  result.tokens = options.tokens > 0 ? options.tokens : static_cast<size_t>(2 * result.threads + 2);
+  result.threads = options.threads > 0 ? options.threads : 1;
+  result.tokens = options.tokens > 0 ? options.tokens : 1;
   std::atomic<bool> local_stop{false};
   std::atomic<bool>& external_stop = options.stop ? *options.stop : local_stop;
   std::atomic<bool> failed{false};
-  ChunkPool pool;
+  ChunkPool pool(options.budget);
   uint64_t next_seq = 0;
   bool reader_done = false;
 

@@ -17,6 +17,7 @@
 
 #include "core/batch/row_batch.h"
 #include "core/error/error.h"
+#include "core/memory/memory_budget.h"
 
 namespace flowengine {
 
@@ -28,8 +29,9 @@ struct GraphStages {
 };
 
 struct GraphOptions {
-  int threads = 0;                    ///< 0: all cores
-  size_t tokens = 0;                  ///< blocks in flight; 0: derived from the thread count
+  int threads = 1;                    ///< worker threads (see EffectiveThreads)
+  size_t tokens = 4;                  ///< blocks admitted by the limiter
+  MemoryBudget* budget = nullptr;     ///< account for the chunks' buffers
   std::atomic<bool>* stop = nullptr;  ///< set from outside (signals) to stop reading
 };
 
@@ -45,8 +47,5 @@ struct GraphResult {
 
 /// Runs the graph to completion (or to the first error / stop request).
 GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options);
-
-/// Threads the graph would use for `requested` (0: all cores available to the process).
-int EffectiveThreads(int requested);
 
 }  // namespace flowengine

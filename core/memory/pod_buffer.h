@@ -1,6 +1,9 @@
 // PodBuffer<T>: a growable array of trivially copyable T from mimalloc, with kPaddingBytes
 // of zeroed, readable slack after the capacity so SIMD kernels may load past the end.
-// Growing never initialises elements (no per-element cost). Move-only, not synchronised.
+// Growing never initialises elements (no per-element cost). A buffer attached to a
+// MemoryBudget reports every change of its reservation there; the attachment stays with the
+// object when contents are swapped or moved (the reservation moves between accounts).
+// Move-only, not synchronised.
 #pragma once
 
 #include <mimalloc.h>
@@ -10,6 +13,8 @@
 #include <new>
 #include <type_traits>
 #include <utility>
+
+#include "core/memory/memory_budget.h"
 
 namespace flowengine {
 
@@ -24,14 +29,34 @@ class PodBuffer {
   PodBuffer() = default;
   PodBuffer(const PodBuffer&) = delete;
   PodBuffer& operator=(const PodBuffer&) = delete;
-  PodBuffer(PodBuffer&& o) noexcept { *this = std::move(o); }
+  PodBuffer(PodBuffer&& o) noexcept { Swap(o); }
   PodBuffer& operator=(PodBuffer&& o) noexcept {
+    Swap(o);
+    return *this;
+  }
+  ~PodBuffer() {
+    Account(-static_cast<int64_t>(Bytes(capacity_)));
+    mi_free(data_);
+  }
+
+  /// Exchanges contents; each buffer keeps its budget, and the reservations follow the data.
+  void Swap(PodBuffer& o) noexcept {
+    const int64_t mine = static_cast<int64_t>(Bytes(capacity_));
+    const int64_t theirs = static_cast<int64_t>(Bytes(o.capacity_));
     std::swap(data_, o.data_);
     std::swap(size_, o.size_);
     std::swap(capacity_, o.capacity_);
-    return *this;
+    Account(theirs - mine);
+    o.Account(mine - theirs);
   }
-  ~PodBuffer() { mi_free(data_); }
+  /// Attaches the buffer to `budget` (nullptr: none); its reservation moves there.
+  void AttachBudget(MemoryBudget* budget) noexcept {
+    Account(-static_cast<int64_t>(Bytes(capacity_)));
+    budget_ = budget;
+    Account(static_cast<int64_t>(Bytes(capacity_)));
+  }
+  /// Bytes reserved for a capacity of `n` elements (0 when nothing is allocated).
+  static size_t Bytes(size_t n) { return n == 0 ? 0 : n * sizeof(T) + kPaddingBytes; }
 
   T* data() { return data_; }
   const T* data() const { return data_; }
@@ -44,9 +69,9 @@ class PodBuffer {
   /// Makes room for `n` elements, keeping the first size() of them.
   void Reserve(size_t n) {
     if (n <= capacity_) return;
-    size_t bytes = n * sizeof(T) + kPaddingBytes;
-    void* p = mi_realloc_aligned(data_, bytes, 64);
+    void* p = mi_realloc_aligned(data_, Bytes(n), 64);
     if (p == nullptr) throw std::bad_alloc();
+    Account(static_cast<int64_t>(Bytes(n)) - static_cast<int64_t>(Bytes(capacity_)));
     data_ = static_cast<T*>(p);
     capacity_ = n;
     std::memset(reinterpret_cast<char*>(data_ + capacity_), 0, kPaddingBytes);
@@ -60,11 +85,12 @@ class PodBuffer {
   /// 25% headroom so that slightly larger requests later do not reallocate.
   void ResizeDiscard(size_t n) {
     if (n > capacity_) {
+      Account(-static_cast<int64_t>(Bytes(capacity_)));
       mi_free(data_);
       data_ = nullptr;
       capacity_ = 0;
       size_ = 0;
-      Reserve(n + n / 4);
+      Reserve(DiscardCapacity(n));
     }
     size_ = n;
   }
@@ -77,10 +103,18 @@ class PodBuffer {
   /// Zeroes kPaddingBytes after size() (the bytes a SIMD load past the end would see).
   void ZeroTail() { std::memset(reinterpret_cast<char*>(data_ + size_), 0, kPaddingBytes); }
 
+  /// The capacity ResizeDiscard(n) reserves when it has to grow.
+  static size_t DiscardCapacity(size_t n) { return n + n / 4; }
+
  private:
+  void Account(int64_t delta) noexcept {
+    if (budget_ != nullptr && delta != 0) budget_->Add(delta);
+  }
+
   T* data_ = nullptr;
   size_t size_ = 0;
   size_t capacity_ = 0;
+  MemoryBudget* budget_ = nullptr;
 };
 
 using ByteBuffer = PodBuffer<char>;

@@ -122,7 +122,8 @@ TEST(DelimitedSourceTest, RecordLargerThanMaxRecordSizeFails) {
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, "FE-INPUT-RECORD-TOO-LARGE");
   EXPECT_EQ(r.error->message,
-            "Record starting at line 3 is larger than limits.maxRecordSize (8192 bytes)");
+            "Record starting at line 3 is larger than the record size limit (8192 bytes: "
+            "limits.maxRecordSize, or less when limits.memory is small)");
   EXPECT_EQ(r.error->location.line, 3);
 }
 

@@ -185,9 +185,30 @@ TEST(ConfigLoaderTest, FutureKeysAreRefusedNotIgnored) {
   Error e = LoadError(std::string(kMinimal) + "transform:\n  - javascript: { code: x }\n");
   EXPECT_EQ(e.code, "FE-CONFIG-UNSUPPORTED");
   EXPECT_EQ(e.message, "'transform' is not available in this version of FlowEngine");
-  Error m = LoadError(std::string(kMinimal) + "limits: { memory: 1GiB }\n");
+  Error m = LoadError(std::string(kMinimal) + "limits: { timeout: 30m }\n");
   EXPECT_EQ(m.code, "FE-CONFIG-UNSUPPORTED");
-  EXPECT_EQ(m.message, "'limits.memory' is not available in this version of FlowEngine");
+  EXPECT_EQ(m.message, "'limits.timeout' is not available in this version of FlowEngine");
+}
+
+TEST(ConfigLoaderTest, MemoryBudget) {
+  PipelineSpec spec =
+      LoadPipelineSpecFromString(std::string(kMinimal) + "limits: { memory: 64MiB }\n", kYamlPath);
+  EXPECT_EQ(spec.limits.memory, 64ll << 20);
+  Error small = LoadError(std::string(kMinimal) + "limits: { memory: 1MiB }\n");
+  EXPECT_EQ(small.code, "FE-CONFIG-VALUE");
+  EXPECT_EQ(small.message,
+            "Expected a size from 4194304 to 1099511627776 bytes for 'limits.memory', got '1MiB'");
+}
+
+TEST(ConfigLoaderTest, MaxRecordSizeMustFitTheMemoryBudget) {
+  Error e = LoadError(std::string(kMinimal) +
+                      "limits: { memory: 64MiB, maxRecordSize: 64MiB, threads: 2 }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+  EXPECT_EQ(e.message.rfind("limits.maxRecordSize does not fit in limits.memory: with 6 blocks "
+                            "in flight a record can be at most ",
+                            0),
+            0u)
+      << e.message;
 }
 
 TEST(ConfigLoaderTest, ThreadsOutOfRange) {

@@ -1,0 +1,59 @@
+#include "core/memory/pod_buffer.h"
+
+#include <gtest/gtest.h>
+
+#include <utility>
+
+namespace flowengine {
+namespace {
+
+TEST(PodBufferTest, GrowsKeepsContentsAndZeroesPadding) {
+  ByteBuffer b;
+  b.Append("hello", 5);
+  b.Reserve(1000);
+  ASSERT_EQ(std::string(b.data(), b.size()), "hello");
+  b.ZeroTail();
+  for (size_t i = 0; i < kPaddingBytes; ++i) EXPECT_EQ(b.data()[b.size() + i], 0);
+}
+
+TEST(PodBufferTest, ResizeDiscardLeavesHeadroom) {
+  PodBuffer<uint64_t> b;
+  b.ResizeDiscard(100);
+  EXPECT_EQ(b.size(), 100u);
+  EXPECT_EQ(b.capacity(), 125u);
+  uint64_t* before = b.data();
+  b.ResizeDiscard(120);  // fits the headroom: no reallocation
+  EXPECT_EQ(b.data(), before);
+}
+
+TEST(PodBufferTest, BudgetFollowsReservations) {
+  MemoryBudget budget(1 << 20);
+  {
+    ByteBuffer a;
+    a.AttachBudget(&budget);
+    a.Reserve(1000);
+    EXPECT_EQ(budget.reserved(), static_cast<int64_t>(ByteBuffer::Bytes(1000)));
+    a.ResizeDiscard(4000);
+    EXPECT_EQ(budget.reserved(),
+              static_cast<int64_t>(ByteBuffer::Bytes(ByteBuffer::DiscardCapacity(4000))));
+  }
+  EXPECT_EQ(budget.reserved(), 0);
+  EXPECT_EQ(budget.peak(),
+            static_cast<int64_t>(ByteBuffer::Bytes(ByteBuffer::DiscardCapacity(4000))));
+}
+
+TEST(PodBufferTest, SwapMovesReservationsBetweenAccounts) {
+  MemoryBudget budget(1 << 20);
+  ByteBuffer accounted;
+  accounted.AttachBudget(&budget);
+  ByteBuffer free_standing;
+  free_standing.Reserve(5000);
+  accounted.Reserve(100);
+  std::swap(accounted, free_standing);
+  EXPECT_EQ(accounted.capacity(), 5000u);
+  EXPECT_EQ(free_standing.capacity(), 100u);
+  EXPECT_EQ(budget.reserved(), static_cast<int64_t>(ByteBuffer::Bytes(5000)));
+}
+
+}  // namespace
+}  // namespace flowengine
