@@ -92,14 +92,23 @@ void DelimitedSink::Open() {
   }
 }
 
-void DelimitedSink::Format(Chunk& chunk) const {
-  chunk.output.Clear();
-  FormatBatch(chunk.block.bytes.data(), chunk.batch, input_dialect_, spec_.dialect, chunk.output);
+void DelimitedSink::Format(const Chunk& chunk, int route, ByteBuffer& out) const {
+  const TransformOutput& t = chunk.transform;
+  if (!t.active) {
+    if (route < 0) {
+      FormatBatch(chunk.block.bytes.data(), chunk.batch, input_dialect_, spec_.dialect, out);
+    } else {
+      out.Clear();
+    }
+    return;
+  }
+  const PodBuffer<uint32_t>& rows =
+      route < 0 ? t.main_rows : t.route_rows[static_cast<size_t>(route)];
+  FormatSelectedRows(chunk.block.bytes.data(), t.values.data(), t.batch, rows.data(), rows.size(),
+                     input_dialect_, spec_.dialect, out);
 }
 
-void DelimitedSink::Write(const Chunk& chunk) {
-  file_.Write(chunk.output.data(), chunk.output.size());
-}
+void DelimitedSink::Write(const ByteBuffer& bytes) { file_.Write(bytes.data(), bytes.size()); }
 
 void DelimitedSink::Commit() {
   file_.CommitTo(spec_.mode == OutputMode::kCreate ? AtomicFile::Commit::kNoReplace

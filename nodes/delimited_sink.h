@@ -25,8 +25,8 @@ class DelimitedSink final : public SinkStage {
 
   void Check() const override;
   void Open() override;
-  void Format(Chunk& chunk) const override;
-  void Write(const Chunk& chunk) override;
+  void Format(const Chunk& chunk, int route, ByteBuffer& out) const override;
+  void Write(const ByteBuffer& bytes) override;
   void Commit() override;
   void Abort() noexcept override;
 

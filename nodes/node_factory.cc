@@ -2,6 +2,7 @@
 
 #include "nodes/delimited_sink.h"
 #include "nodes/delimited_source.h"
+#include "nodes/javascript_transform.h"
 
 namespace flowengine {
 
@@ -10,11 +11,15 @@ NodeFactory DelimitedNodeFactory() {
   factory.make_source = [](const PipelineSpec& spec) -> std::unique_ptr<SourceStage> {
     return std::make_unique<DelimitedSource>(spec.source, spec.limits);
   };
-  factory.make_sink = [](const PipelineSpec& spec,
+  factory.make_transform = [](const PipelineSpec& spec) -> std::unique_ptr<TransformStage> {
+    if (spec.transforms.empty()) return nullptr;
+    return std::make_unique<JavascriptTransform>(spec);
+  };
+  factory.make_sink = [](const PipelineSpec& spec, const SinkSpec& sink,
                          const Schema& input) -> std::unique_ptr<SinkStage> {
     std::vector<std::string> names;
     for (const ColumnSpec& c : input.columns) names.push_back(c.name);
-    return std::make_unique<DelimitedSink>(spec.sink, spec.source.dialect, std::move(names));
+    return std::make_unique<DelimitedSink>(sink, spec.source.dialect, std::move(names));
   };
   return factory;
 }

@@ -87,8 +87,11 @@ constexpr const char* kValidateHelp =
 
 constexpr const char* kVersionHelp = "Usage: flowengine version\n\nPrints the version.\n";
 
+// Invalid configuration (including a script that does not compile) is 2; a failed run, 1.
 int ExitCodeFor(const Error& e) {
-  return e.error_class == ErrorClass::kConfig ? kExitUsage : kExitFailed;
+  const bool invalid = e.error_class == ErrorClass::kConfig || e.code == "FE-SCRIPT-SYNTAX" ||
+                       e.code == "FE-SCRIPT-NO-PROCESS";
+  return invalid ? kExitUsage : kExitFailed;
 }
 
 void PrintError(const Error& e) { std::cerr << "flowengine: " << e.ToString() << "\n"; }
@@ -170,11 +173,15 @@ int Run(const std::vector<std::string>& args) {
   const double secs = s.seconds > 0 ? s.seconds : 1e-9;
   char line[512];
   std::snprintf(line, sizeof(line),
-                "flowengine: run '%s' ok: %llu rows read, %llu rows written in %.3f s "
+                "flowengine: run '%s' ok: %llu rows read, %llu rows written, %llu routed, "
+                "%llu filtered, %llu copies in %.3f s "
                 "(%s rows/s, %s MB/s, %d threads; graph %.3f s, commit %.3f s; memory peak "
                 "%.1f MiB of %.0f MiB, %zu blocks in flight)\n",
                 spec.name.c_str(), static_cast<unsigned long long>(s.rows_read),
-                static_cast<unsigned long long>(s.rows_written), s.seconds,
+                static_cast<unsigned long long>(s.rows_written),
+                static_cast<unsigned long long>(s.rows_routed),
+                static_cast<unsigned long long>(s.rows_filtered),
+                static_cast<unsigned long long>(s.row_copies), s.seconds,
                 FormatRate(static_cast<double>(s.rows_read) / secs).c_str(),
                 FormatRate(static_cast<double>(s.bytes_read) / secs / 1e6).c_str(), s.threads,
                 s.graph_seconds, s.commit_seconds, static_cast<double>(s.memory_peak) / (1 << 20),

@@ -34,7 +34,9 @@ class ChunkPool {
   }
   void Release(Chunk* c) {
     c->batch.num_rows = 0;
+    c->transform.active = false;
     c->output.Clear();
+    for (ByteBuffer& b : c->route_output) b.Clear();
     c->error.reset();
     c->skipped = false;
     std::lock_guard<std::mutex> lock(mutex_);

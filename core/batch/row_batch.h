@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "core/error/error.h"
 #include "core/memory/pod_buffer.h"
@@ -14,11 +15,14 @@
 namespace flowengine {
 
 /// A field: bytes [offset, offset + length) of the block. For a quoted field the span is
-/// the text between the quotes; kEscaped means it still holds doubled quotes ("").
+/// the text between the quotes; kEscaped means it still holds doubled quotes (""). kArena
+/// means the bytes are in the chunk's transform value arena instead (a value a script set,
+/// raw text that may need quoting).
 struct FieldSpan {
   static constexpr uint32_t kQuoted = 1u << 31;
   static constexpr uint32_t kEscaped = 1u << 30;
-  static constexpr uint32_t kLengthMask = kEscaped - 1;
+  static constexpr uint32_t kArena = 1u << 29;
+  static constexpr uint32_t kLengthMask = kArena - 1;
 
   uint32_t offset;
   uint32_t length_and_flags;
@@ -26,6 +30,7 @@ struct FieldSpan {
   uint32_t length() const { return length_and_flags & kLengthMask; }
   bool quoted() const { return (length_and_flags & kQuoted) != 0; }
   bool escaped() const { return (length_and_flags & kEscaped) != 0; }
+  bool in_arena() const { return (length_and_flags & kArena) != 0; }
 };
 
 /// Provenance of one row: where its record starts and ends in the block, and its line
@@ -58,12 +63,27 @@ struct RowBatch {
   }
 };
 
+/// What a transform made of a chunk's rows: one output row per input row (same RowInfo),
+/// spans into the block or the value arena, and where each row goes.
+struct TransformOutput {
+  bool active = false;                          ///< a transform ran on this chunk
+  RowBatch batch;                               ///< output columns
+  ByteBuffer values;                            ///< arena for values set by the script
+  PodBuffer<uint32_t> main_rows;                ///< rows for the main sink, in order
+  std::vector<PodBuffer<uint32_t>> route_rows;  ///< per route, rows in order
+  uint64_t filtered = 0;                        ///< rows the script returned false for
+  uint64_t routed = 0;                          ///< rows moved to a route with send()
+  uint64_t copies = 0;                          ///< copies made with sendCopy()
+};
+
 /// The unit of work in the graph. `error` set by any stage makes the later stages pass the
 /// chunk through untouched; the writer, seeing chunks in order, reports the earliest one.
 struct Chunk {
   Block block;
   RowBatch batch;
-  ByteBuffer output;
+  TransformOutput transform;
+  ByteBuffer output;                     ///< formatted main-sink bytes
+  std::vector<ByteBuffer> route_output;  ///< formatted bytes per route
   std::optional<Error> error;
   bool skipped = false;  ///< work skipped because the run is stopping
 };

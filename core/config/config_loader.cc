@@ -31,9 +31,11 @@ constexpr std::array<std::string_view, 3> kFormats{"csv", "tsv", "psv"};
 constexpr std::array<std::string_view, 3> kOutputModes{"create", "replace", "append"};
 constexpr std::array<std::string_view, 2> kErrorHandlings{"fail-fast", "skip-row"};
 // Keys of DESIGN.md that later versions implement: refused clearly instead of ignored.
-constexpr std::array<std::string_view, 3> kTopKeysNotYet{"transform", "routes", "deadLetter"};
-constexpr std::array<std::string_view, 3> kLimitsKeysNotYet{"timeout", "scriptTimeout",
-                                                            "scriptHeap"};
+constexpr std::array<std::string_view, 1> kTopKeysNotYet{"deadLetter"};
+constexpr std::array<std::string_view, 1> kStepKeys{"javascript"};
+constexpr std::array<std::string_view, 3> kJavascriptKeys{"file", "code", "output"};
+constexpr std::array<std::string_view, 3> kRouteKeys{"path", "format", "outputMode"};
+constexpr std::array<std::string_view, 1> kLimitsKeysNotYet{"timeout"};
 
 bool Contains(Names names, std::string_view s) {
   for (std::string_view n : names) {
@@ -132,6 +134,28 @@ class SpecReader {
     return out;
   }
 
+  // Durations: a number with ms, s, m or h ("200ms", "2s"), in milliseconds.
+  int64_t DurationMs(const YAML::Node& node, const std::string& path, int64_t min,
+                     int64_t max) const {
+    std::string value = Scalar(node, path);
+    int64_t number = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+    const std::string unit(ptr, static_cast<const char*>(value.data() + value.size()));
+    int64_t scale = unit == "ms"  ? 1
+                    : unit == "s" ? 1000
+                    : unit == "m" ? 60000
+                    : unit == "h" ? 3600000
+                                  : 0;
+    const int64_t ms = number * scale;
+    if (ec != std::errc() || scale == 0 || number < 0 || ms < min || ms > max) {
+      Fail(node, path, "FE-CONFIG-VALUE",
+           "Expected a duration from " + std::to_string(min) + "ms to " + std::to_string(max) +
+               "ms for '" + path + "', got '" + value + "'",
+           "Write a number with ms, s, m or h, e.g. 200ms or 2s.");
+    }
+    return ms;
+  }
+
   int64_t Size(const YAML::Node& node, const std::string& path, int64_t min, int64_t max) const {
     std::string value = Scalar(node, path);
     int64_t out = ParseByteSize(value);
@@ -176,34 +200,132 @@ Dialect DialectFor(const std::string& format) {
   return Dialect::Csv();
 }
 
-void ReadColumns(const SpecReader& r, const YAML::Node& node, SourceSpec& source) {
+// A list of columns: maps { name, type, required }, or (when `names_allowed`) bare names.
+std::vector<ColumnSpec> ReadColumnList(const SpecReader& r, const YAML::Node& node,
+                                       const std::string& list_path, bool names_allowed) {
   if (!node.IsSequence()) {
-    r.Fail(node, "source.columns", "FE-CONFIG-TYPE", "Expected a list for 'source.columns'",
+    r.Fail(node, list_path, "FE-CONFIG-TYPE", "Expected a list for '" + list_path + "'",
            "Write one '- { name: id, type: int64 }' entry per column.");
   }
+  std::vector<ColumnSpec> columns;
   std::set<std::string> seen;
   for (size_t i = 0; i < node.size(); ++i) {
     const YAML::Node c = node[i];
-    const std::string path = "source.columns[" + std::to_string(i) + "]";
-    r.ExpectMap(c, path, kColumnKeys);
+    const std::string path = list_path + "[" + std::to_string(i) + "]";
     ColumnSpec col;
-    col.name = r.Scalar(r.Require(c, path, "name"), path + ".name");
-    if (col.name.empty()) r.Fail(c["name"], path + ".name", "FE-CONFIG-VALUE", "Empty column name");
+    const bool bare_name = names_allowed && c.IsScalar();
+    if (!bare_name) r.ExpectMap(c, path, kColumnKeys);
+    // (yaml-cpp's Node::operator= writes through to the node: bind once, never reassign.)
+    const YAML::Node name_node = bare_name ? c : r.Require(c, path, "name");
+    if (bare_name) {
+      col.name = c.Scalar();
+    } else {
+      col.name = r.Scalar(name_node, path + ".name");
+      if (c["type"]) {
+        std::string type = r.Scalar(c["type"], path + ".type");
+        auto parsed = ParseColumnTypeName(type);
+        if (!parsed) {
+          r.Fail(
+              c["type"], path + ".type", "FE-CONFIG-VALUE",
+              "Unknown column type '" + type + "'; allowed: " + std::string(AllColumnTypeNames()));
+        }
+        col.type = *parsed;
+      }
+      if (c["required"]) col.required = r.Bool(c["required"], path + ".required");
+    }
+    if (col.name.empty()) r.Fail(name_node, path + ".name", "FE-CONFIG-VALUE", "Empty column name");
     if (!seen.insert(col.name).second) {
-      r.Fail(c["name"], path + ".name", "FE-CONFIG-VALUE",
+      r.Fail(name_node, path + ".name", "FE-CONFIG-VALUE",
              "Column declared twice: '" + col.name + "'", "Declare each column once.");
     }
-    if (c["type"]) {
-      std::string type = r.Scalar(c["type"], path + ".type");
-      auto parsed = ParseColumnTypeName(type);
-      if (!parsed) {
-        r.Fail(c["type"], path + ".type", "FE-CONFIG-VALUE",
-               "Unknown column type '" + type + "'; allowed: " + std::string(AllColumnTypeNames()));
-      }
-      col.type = *parsed;
+    columns.push_back(std::move(col));
+  }
+  return columns;
+}
+
+std::string ReadTextFile(const SpecReader& r, const YAML::Node& node, const std::string& path,
+                         const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::error_code ec;
+  if (!in || fs::is_directory(file, ec)) {
+    r.Fail(node, path, "FE-CONFIG-FILE", "Cannot read the script file '" + file + "'",
+           "Check the path; relative paths resolve against the pipeline file's directory.");
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void ReadTransforms(const SpecReader& r, const YAML::Node& node, const std::string& yaml_path,
+                    PipelineSpec& spec) {
+  if (!node.IsSequence()) {
+    r.Fail(node, "transform", "FE-CONFIG-TYPE", "Expected a list of steps for 'transform'",
+           "Write '- javascript: { file: script.js }' per step.");
+  }
+  if (node.size() > 1) {
+    r.Fail(node[1], "transform[1]", "FE-CONFIG-UNSUPPORTED",
+           "Only one transform step is available in this version of FlowEngine",
+           "Put the logic of every step into one script.");
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string step_path = "transform[" + std::to_string(i) + "]";
+    r.ExpectMap(node[i], step_path, kStepKeys);
+    const std::string path = step_path + ".javascript";
+    const YAML::Node js = r.Require(node[i], step_path, "javascript");
+    r.ExpectMap(js, path, kJavascriptKeys);
+    TransformSpec t;
+    if (js["file"] && js["code"]) {
+      r.Fail(js["code"], path + ".code", "FE-CONFIG-VALUE",
+             "Both 'file' and 'code' are set for '" + path + "'", "Keep one of them.");
     }
-    if (c["required"]) col.required = r.Bool(c["required"], path + ".required");
-    source.columns.push_back(std::move(col));
+    if (js["file"]) {
+      t.script_path = r.Path(js["file"], path + ".file");
+      t.code = ReadTextFile(r, js["file"], path + ".file", t.script_path);
+      t.display_name = t.script_path;
+    } else if (js["code"]) {
+      t.code = r.Scalar(js["code"], path + ".code");
+      t.display_name = yaml_path;
+      const int mark_line = js["code"].Mark().line;
+      // A block scalar (code: |) starts on the line after its key.
+      t.code_line_offset = mark_line < 0 ? 0 : mark_line + (t.code.find('\n') != std::string::npos);
+    } else {
+      r.Fail(js, path, "FE-CONFIG-MISSING-KEY",
+             "Missing key '" + path + ".file' or '" + path + ".code'",
+             "Point 'file' at a script, or write the script inline under 'code: |'.");
+    }
+    if (js["output"]) t.output = ReadColumnList(r, js["output"], path + ".output", true);
+    spec.transforms.push_back(std::move(t));
+  }
+}
+
+void ReadRoutes(const SpecReader& r, const YAML::Node& node, PipelineSpec& spec) {
+  if (!node.IsMap()) {
+    r.Fail(node, "routes", "FE-CONFIG-TYPE", "Expected a map of named sinks for 'routes'",
+           "Write 'review: { path: out/review.csv }' per route.");
+  }
+  std::set<std::string> paths{spec.sink.path};
+  for (const auto& kv : node) {
+    RouteSpec route;
+    route.name = kv.first.as<std::string>();
+    const std::string path = "routes." + route.name;
+    r.ExpectMap(kv.second, path, kRouteKeys);
+    route.sink.path = r.Path(r.Require(kv.second, path, "path"), path + ".path");
+    route.sink.dialect = kv.second["format"]
+                             ? DialectFor(r.Enum(kv.second["format"], path + ".format", kFormats))
+                             : spec.sink.dialect;
+    if (kv.second["outputMode"]) {
+      std::string mode = r.Enum(kv.second["outputMode"], path + ".outputMode", kOutputModes);
+      route.sink.mode = mode == "create"    ? OutputMode::kCreate
+                        : mode == "replace" ? OutputMode::kReplace
+                                            : OutputMode::kAppend;
+    }
+    if (!paths.insert(route.sink.path).second || route.sink.path == spec.source.path) {
+      r.Fail(kv.second["path"], path + ".path", "FE-CONFIG-VALUE",
+             "Route '" + route.name + "' writes to a file that another sink or the source uses: '" +
+                 route.sink.path + "'",
+             "Give every sink and route its own file.");
+    }
+    spec.routes.push_back(std::move(route));
   }
 }
 
@@ -295,7 +417,9 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
   if (src["format"]) source_format = r.Enum(src["format"], "source.format", kFormats);
   spec.source.dialect = DialectFor(source_format);
   if (src["header"]) spec.source.header = r.Bool(src["header"], "source.header");
-  if (src["columns"]) ReadColumns(r, src["columns"], spec.source);
+  if (src["columns"]) {
+    spec.source.columns = ReadColumnList(r, src["columns"], "source.columns", false);
+  }
   if (!spec.source.header && spec.source.columns.empty()) {
     r.Fail(src, "source", "FE-CONFIG-MISSING-KEY",
            "Missing key 'source.columns' (required when source.header is false)",
@@ -320,6 +444,9 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
            "Write the output to a different file; FlowEngine never overwrites its input.");
   }
 
+  if (root["transform"]) ReadTransforms(r, root["transform"], yaml_path, spec);
+  if (root["routes"]) ReadRoutes(r, root["routes"], spec);
+
   if (root["errorHandling"]) {
     std::string eh = r.Enum(root["errorHandling"], "errorHandling", kErrorHandlings);
     if (eh == "skip-row") {
@@ -339,21 +466,30 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
         r.Fail(lim[k], "limits." + k, "FE-CONFIG-UNSUPPORTED",
                "'limits." + k + "' is not available in this version of FlowEngine",
                "Remove it; this version supports limits.threads, limits.memory, "
-               "limits.blockSize and limits.maxRecordSize.");
+               "limits.blockSize, limits.maxRecordSize, limits.scriptTimeout and "
+               "limits.scriptHeap.");
       }
     }
     if (lim["threads"]) {
       spec.limits.threads = static_cast<int>(r.Int(lim["threads"], "limits.threads", 0, 1024));
     }
     if (lim["blockSize"]) {
-      spec.limits.block_size = r.Size(lim["blockSize"], "limits.blockSize", 4096, 1ll << 30);
+      spec.limits.block_size = r.Size(lim["blockSize"], "limits.blockSize", 4096, 256ll << 20);
+    }
+    if (lim["scriptTimeout"]) {
+      spec.limits.script_timeout_ms =
+          r.DurationMs(lim["scriptTimeout"], "limits.scriptTimeout", 1, 3600000);
+    }
+    if (lim["scriptHeap"]) {
+      spec.limits.script_heap =
+          r.Size(lim["scriptHeap"], "limits.scriptHeap", 16ll << 20, 16ll << 30);
     }
     if (lim["memory"]) {
       spec.limits.memory = r.Size(lim["memory"], "limits.memory", 4ll << 20, 1ll << 40);
     }
     if (lim["maxRecordSize"]) {
       spec.limits.max_record_size =
-          r.Size(lim["maxRecordSize"], "limits.maxRecordSize", 4096, 1ll << 31);
+          r.Size(lim["maxRecordSize"], "limits.maxRecordSize", 4096, 256ll << 20);
     }
     if (spec.limits.max_record_size < spec.limits.block_size) {
       r.Fail(lim, "limits", "FE-CONFIG-VALUE",

@@ -35,6 +35,21 @@ struct SinkSpec {
   OutputMode mode = OutputMode::kCreate;
 };
 
+/// A named extra sink that scripts send rows to with context.route.send / sendCopy.
+struct RouteSpec {
+  std::string name;
+  SinkSpec sink;  ///< format defaults to the main sink's
+};
+
+/// A `javascript` transform step.
+struct TransformSpec {
+  std::string script_path;         ///< absolute path of `file`, or "" for inline `code`
+  std::string code;                ///< the script text (read from `file` at load time)
+  std::string display_name;        ///< for messages: the file path, or "<pipeline.yaml>:transform"
+  int code_line_offset = 0;        ///< line of inline code in the YAML file, 0 for a file
+  std::vector<ColumnSpec> output;  ///< output columns; empty: the input columns
+};
+
 enum class ErrorHandling { kFailFast, kSkipRow };
 
 struct LimitsSpec {
@@ -42,13 +57,17 @@ struct LimitsSpec {
   int64_t memory = 512ll << 20;          ///< hard budget for block, batch and output buffers
   int64_t max_record_size = 16ll << 20;  ///< bytes; a larger record is an error
   int64_t block_size = 1ll << 20;        ///< bytes read per block
+  int64_t script_timeout_ms = 1000;      ///< one process() call; then the script is stopped
+  int64_t script_heap = 128ll << 20;     ///< V8 heap per isolate (per thread)
 };
 
 struct PipelineSpec {
   std::string name;
   std::string config_path;  ///< absolute path of the YAML file ("" when built in code)
   SourceSpec source;
+  std::vector<TransformSpec> transforms;  ///< at most one in this version
   SinkSpec sink;
+  std::vector<RouteSpec> routes;
   ErrorHandling error_handling = ErrorHandling::kFailFast;
   LimitsSpec limits;
 };

@@ -147,6 +147,47 @@ char* FormatOtherDialect(char* dst, const char* data, const RowBatch& batch, con
 
 }  // namespace
 
+void FormatSelectedRows(const char* block_data, const char* arena, const RowBatch& batch,
+                        const uint32_t* rows, size_t count, const Dialect& in,
+                        const Dialect& out_dialect, ByteBuffer& out) {
+  const uint32_t ncols = batch.num_columns;
+  out.Clear();
+  if (count == 0 || ncols == 0) return;
+  // Worst case per field: every byte doubled plus quotes and a separator.
+  size_t bound = 16;
+  for (size_t i = 0; i < count; ++i) {
+    const FieldSpan* fields = &batch.fields[rows[i] * ncols];
+    for (uint32_t c = 0; c < ncols; ++c) bound += 2 * fields[c].length() + 3;
+    bound += 1;
+  }
+  out.ResizeDiscard(bound);
+  char* dst = out.data();
+  const bool same = in == out_dialect;
+  for (size_t i = 0; i < count; ++i) {
+    const FieldSpan* fields = &batch.fields[rows[i] * ncols];
+    for (uint32_t c = 0; c < ncols; ++c) {
+      if (c > 0) *dst++ = out_dialect.delimiter;
+      const FieldSpan& f = fields[c];
+      const size_t n = f.length();
+      if (f.in_arena()) {
+        const char* src = arena + f.offset;
+        dst = NeedsQuotes(src, n, out_dialect)
+                  ? QuoteEscaping(dst, src, n, out_dialect.quote, false, out_dialect)
+                  : static_cast<char*>(std::memcpy(dst, src, n)) + n;
+      } else if (same) {
+        dst = WriteSameDialect(dst, block_data, f, in);
+      } else {
+        const char* src = block_data + f.offset;
+        dst = (f.escaped() || NeedsQuotes(src, n, out_dialect))
+                  ? QuoteEscaping(dst, src, n, in.quote, f.escaped(), out_dialect)
+                  : CopyBytes(dst, src, n);
+      }
+    }
+    *dst++ = '\n';
+  }
+  out.Resize(static_cast<size_t>(dst - out.data()));
+}
+
 void FormatBatch(const char* block_data, const RowBatch& batch, const Dialect& in,
                  const Dialect& out_dialect, ByteBuffer& out) {
   const uint32_t ncols = batch.num_columns;

@@ -17,6 +17,13 @@ namespace flowengine {
 void FormatBatch(const char* block_data, const RowBatch& batch, const Dialect& in,
                  const Dialect& out_dialect, ByteBuffer& out);
 
+/// Replaces the contents of `out` with the rows `rows[0..count)` of `batch`, whose spans
+/// point into `block_data` (read in dialect `in`) or, when flagged kArena, into `arena`
+/// (raw values). Used after a transform; no verbatim-copy shortcut.
+void FormatSelectedRows(const char* block_data, const char* arena, const RowBatch& batch,
+                        const uint32_t* rows, size_t count, const Dialect& in,
+                        const Dialect& out_dialect, ByteBuffer& out);
+
 /// Appends one value, quoted if it needs to be.
 void AppendField(std::string_view value, const Dialect& dialect, std::string& out);
 

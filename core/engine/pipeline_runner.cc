@@ -6,35 +6,76 @@
 #include "core/memory/memory_plan.h"
 
 namespace flowengine {
+namespace {
+
+// The stages of one run; sinks[0] is the main sink, sinks[1 + k] route k.
+struct Stages {
+  std::unique_ptr<SourceStage> source;
+  std::unique_ptr<TransformStage> transform;
+  std::vector<std::unique_ptr<SinkStage>> sinks;
+
+  const Schema& OutputSchema() const {
+    return transform ? transform->output_schema() : source->schema();
+  }
+  void AbortSinks() noexcept {
+    for (auto& s : sinks) s->Abort();
+  }
+};
+
+// Opens the source and transform and builds (but does not open) every sink.
+void Build(const PipelineSpec& spec, const NodeFactory& factory, Stages& st) {
+  st.source = factory.make_source(spec);
+  st.source->Open();
+  if (factory.make_transform) st.transform = factory.make_transform(spec);
+  if (st.transform) st.transform->Open(st.source->schema());
+  st.sinks.push_back(factory.make_sink(spec, spec.sink, st.OutputSchema()));
+  for (const RouteSpec& route : spec.routes) {
+    st.sinks.push_back(factory.make_sink(spec, route.sink, st.OutputSchema()));
+  }
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
 void ValidatePipeline(const PipelineSpec& spec, const NodeFactory& factory) {
-  std::unique_ptr<SourceStage> source = factory.make_source(spec);
-  source->Open();
-  std::unique_ptr<SinkStage> sink = factory.make_sink(spec, source->schema());
-  sink->Check();
+  Stages st;
+  Build(spec, factory, st);
+  for (auto& sink : st.sinks) sink->Check();
 }
 
 RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
                        const RunOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   RunSummary summary;
-  std::unique_ptr<SourceStage> source;
-  std::unique_ptr<SinkStage> sink;
+  Stages st;
   try {
-    source = factory.make_source(spec);
-    source->Open();
-    sink = factory.make_sink(spec, source->schema());
-    sink->Open();
+    Build(spec, factory, st);
+    for (auto& sink : st.sinks) sink->Open();
   } catch (const ErrorException& e) {
-    if (sink) sink->Abort();
+    st.AbortSinks();
     summary.error = e.error();
     return summary;
   }
 
   GraphStages stages;
-  stages.read = [&](Block& block) { return source->ReadBlock(block); };
-  stages.parse = [&](Chunk& chunk) { source->Parse(chunk); };
-  stages.format = [&](Chunk& chunk) { sink->Format(chunk); };
-  stages.write = [&](const Chunk& chunk) { sink->Write(chunk); };
+  stages.read = [&](Block& block) { return st.source->ReadBlock(block); };
+  stages.parse = [&](Chunk& chunk) { st.source->Parse(chunk); };
+  if (st.transform) stages.transform = [&](Chunk& chunk) { st.transform->Transform(chunk); };
+  const size_t n_routes = spec.routes.size();
+  stages.format = [&](Chunk& chunk) {
+    st.sinks[0]->Format(chunk, -1, chunk.output);
+    chunk.route_output.resize(n_routes);
+    for (size_t k = 0; k < n_routes; ++k) {
+      st.sinks[1 + k]->Format(chunk, static_cast<int>(k), chunk.route_output[k]);
+    }
+  };
+  stages.write = [&](const Chunk& chunk) {
+    st.sinks[0]->Write(chunk.output);
+    for (size_t k = 0; k < n_routes; ++k) st.sinks[1 + k]->Write(chunk.route_output[k]);
+  };
   const MemoryPlan plan = PlanMemory(spec.limits);
   MemoryBudget budget(plan.budget);
   GraphOptions graph_options;
@@ -44,15 +85,16 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   graph_options.stop = options.stop;
   const auto graph_start = std::chrono::steady_clock::now();
   GraphResult result = RunGraph(stages, graph_options);
-  summary.graph_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - graph_start).count();
+  summary.graph_seconds = SecondsSince(graph_start);
   summary.memory_peak = budget.peak();
   summary.memory_budget = budget.limit();
   summary.tokens = plan.tokens;
-
   summary.threads = result.threads;
   summary.rows_read = result.rows;
-  summary.rows_written = result.rows;
+  summary.rows_written = result.rows_written;
+  summary.rows_routed = result.rows_routed;
+  summary.rows_filtered = result.rows_filtered;
+  summary.row_copies = result.row_copies;
   summary.bytes_read = result.bytes_read;
   summary.error = result.error;
   summary.stopped = result.stopped;
@@ -61,19 +103,18 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
         MakeError("FE-RESOURCE-INTERRUPTED", "The run was interrupted by a signal", {}, "run");
   }
   if (summary.error) {
-    sink->Abort();
+    st.AbortSinks();
   } else {
     try {
       const auto commit_start = std::chrono::steady_clock::now();
-      sink->Commit();
-      summary.commit_seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count();
+      for (auto& sink : st.sinks) sink->Commit();
+      summary.commit_seconds = SecondsSince(commit_start);
     } catch (const ErrorException& e) {
-      sink->Abort();
+      st.AbortSinks();
       summary.error = e.error();
     }
   }
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.seconds = SecondsSince(start);
   return summary;
 }
 

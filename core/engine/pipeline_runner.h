@@ -20,7 +20,10 @@ struct RunSummary {
   std::optional<Error> error;  ///< set when the run failed or was stopped
   bool stopped = false;        ///< stopped through RunOptions::stop
   uint64_t rows_read = 0;
-  uint64_t rows_written = 0;
+  uint64_t rows_written = 0;   ///< to the main sink
+  uint64_t rows_routed = 0;    ///< moved to routes with send()
+  uint64_t rows_filtered = 0;  ///< dropped by the transform (process() returned false)
+  uint64_t row_copies = 0;     ///< copies sent to routes with sendCopy()
   uint64_t bytes_read = 0;
   double seconds = 0;         ///< whole run: startup, graph, commit
   double graph_seconds = 0;   ///< reading, parsing, formatting and writing

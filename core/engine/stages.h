@@ -28,6 +28,19 @@ class SourceStage {
   virtual void Parse(Chunk& chunk) const = 0;
 };
 
+/// Transforms rows (e.g. with JavaScript).
+class TransformStage {
+ public:
+  virtual ~TransformStage() = default;
+  /// Startup, calling thread: compile and check against the input schema. Throws
+  /// ErrorException.
+  virtual void Open(const Schema& input) = 0;
+  /// After Open(): the schema of the rows Transform() produces.
+  virtual const Schema& output_schema() const = 0;
+  /// Transform stage, concurrent on different chunks: fill chunk.transform, set chunk.error.
+  virtual void Transform(Chunk& chunk) = 0;
+};
+
 /// Formats and writes the output atomically.
 class SinkStage {
  public:
@@ -36,10 +49,11 @@ class SinkStage {
   virtual void Check() const = 0;
   /// Startup: create the temp file, write the header. Throws ErrorException.
   virtual void Open() = 0;
-  /// Format stage, concurrent on different chunks: fill chunk.output.
-  virtual void Format(Chunk& chunk) const = 0;
+  /// Format stage, concurrent on different chunks: render the rows of `chunk` meant for
+  /// this sink (`route` -1: the main sink, else that route) into `out`.
+  virtual void Format(const Chunk& chunk, int route, ByteBuffer& out) const = 0;
   /// Writer stage, one call at a time, chunks in input order. Throws ErrorException.
-  virtual void Write(const Chunk& chunk) = 0;
+  virtual void Write(const ByteBuffer& bytes) = 0;
   /// After a successful run: make the output visible atomically. Throws ErrorException.
   virtual void Commit() = 0;
   /// After a failed or stopped run: remove every trace; the target stays untouched.
@@ -49,8 +63,13 @@ class SinkStage {
 /// Builds the stages of a pipeline. Constructors must not do I/O.
 struct NodeFactory {
   std::function<std::unique_ptr<SourceStage>(const PipelineSpec&)> make_source;
-  /// `input` is the schema of the rows reaching the sink.
-  std::function<std::unique_ptr<SinkStage>(const PipelineSpec&, const Schema& input)> make_sink;
+  /// The pipeline's transform, or nullptr when it has none.
+  std::function<std::unique_ptr<TransformStage>(const PipelineSpec&)> make_transform;
+  /// A sink writing `sink` (the main sink or a route's); `input` is the schema of the rows
+  /// reaching it, whose untouched fields are still in the source's dialect.
+  std::function<std::unique_ptr<SinkStage>(const PipelineSpec&, const SinkSpec& sink,
+                                           const Schema& input)>
+      make_sink;
 };
 
 }  // namespace flowengine

@@ -64,6 +64,29 @@ constexpr std::array kCodes{
                   "Fix the value, or declare the column with a type that fits (e.g. string)."},
     ErrorCodeInfo{"FE-SCHEMA-REQUIRED", C::kSchema, false, "A required column is empty.",
                   "Fill in the value, or drop `required: true` from the column."},
+    // script
+    ErrorCodeInfo{"FE-SCRIPT-SYNTAX", C::kScript, false, "The transform script does not compile.",
+                  "Fix the JavaScript syntax at the line and column shown; `flowengine "
+                  "validate` checks it without reading data."},
+    ErrorCodeInfo{"FE-SCRIPT-NO-PROCESS", C::kScript, false,
+                  "The transform script does not define process(context).",
+                  "Define a top-level function process(context) that returns true or false."},
+    ErrorCodeInfo{"FE-SCRIPT-ERROR", C::kScript, false, "The transform script threw an exception.",
+                  "Fix the script at the line shown, or guard the row's values it did not "
+                  "expect (e.g. null for empty fields)."},
+    ErrorCodeInfo{"FE-SCRIPT-RETURN", C::kScript, false,
+                  "process(context) returned something other than true or false.",
+                  "Return true to keep the row, false to filter it out."},
+    ErrorCodeInfo{"FE-SCRIPT-TIMEOUT", C::kScript, false,
+                  "One process() call ran longer than limits.scriptTimeout.",
+                  "Look for an endless loop in the script, or raise limits.scriptTimeout."},
+    ErrorCodeInfo{"FE-SCRIPT-HEAP", C::kScript, false,
+                  "The script's V8 heap grew past limits.scriptHeap.",
+                  "Do not keep growing state in globals across rows, or raise "
+                  "limits.scriptHeap."},
+    ErrorCodeInfo{"FE-SCRIPT-OUTPUT", C::kScript, false,
+                  "A value the transform produced does not fit its declared output column.",
+                  "Set a value of the declared type, or declare the output column as string."},
     // output
     ErrorCodeInfo{"FE-OUTPUT-EXISTS", C::kOutput, false,
                   "sink.outputMode is create but the target file exists.",

@@ -73,6 +73,12 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
       }
       return chunk;
     });
+    flow::function_node<Chunk*, Chunk*> transform(g, flow::unlimited, [&](Chunk* chunk) {
+      if (stages.transform && !chunk->error && !chunk->skipped && !stopping()) {
+        Guarded(*chunk, "transform", [&] { stages.transform(*chunk); });
+      }
+      return chunk;
+    });
     flow::function_node<Chunk*, Chunk*> format(g, flow::unlimited, [&](Chunk* chunk) {
       if (!chunk->error && !chunk->skipped && !stopping()) {
         Guarded(*chunk, "format", [&] { stages.format(*chunk); });
@@ -95,7 +101,12 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
             failed.store(true);
           } else {
             ++result.blocks;
+            const TransformOutput& t = chunk->transform;
             result.rows += chunk->batch.num_rows;
+            result.rows_written += t.active ? t.main_rows.size() : chunk->batch.num_rows;
+            result.rows_routed += t.active ? t.routed : 0;
+            result.rows_filtered += t.active ? t.filtered : 0;
+            result.row_copies += t.active ? t.copies : 0;
             result.bytes_read += chunk->block.bytes.size();
           }
         }
@@ -105,7 +116,8 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
     });
     flow::make_edge(reader, limiter);
     flow::make_edge(limiter, parse);
-    flow::make_edge(parse, format);
+    flow::make_edge(parse, transform);
+    flow::make_edge(transform, format);
     flow::make_edge(format, sequencer);
     flow::make_edge(sequencer, writer);
     flow::make_edge(writer, limiter.decrementer());

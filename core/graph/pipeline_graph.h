@@ -1,8 +1,8 @@
 // Compiles the pipeline's stages into a oneTBB flow graph and runs it:
 //
 //   reader (input_node, serial) -> limiter_node(tokens) -> parse (parallel)
-//     -> format (parallel) -> sequencer_node(block seq) -> writer (serial)
-//     -> limiter decrement
+//     -> transform (parallel, when the pipeline has one) -> format (parallel)
+//     -> sequencer_node(block seq) -> writer (serial) -> limiter decrement
 //
 // Stages are plain callbacks, so nodes/ never include TBB. No exception escapes a node
 // body: each is caught and stored on the chunk as an Error; later stages pass such chunks
@@ -24,6 +24,7 @@ namespace flowengine {
 struct GraphStages {
   std::function<bool(Block&)> read;         ///< serial; false when the input is exhausted
   std::function<void(Chunk&)> parse;        ///< parallel; may set chunk.error
+  std::function<void(Chunk&)> transform;    ///< parallel; may set chunk.error; may be empty
   std::function<void(Chunk&)> format;       ///< parallel
   std::function<void(const Chunk&)> write;  ///< serial, in input order
 };
@@ -39,8 +40,12 @@ struct GraphResult {
   std::optional<Error> error;  ///< earliest error in file order
   bool stopped = false;        ///< ended because `stop` was set
   uint64_t blocks = 0;
-  uint64_t rows = 0;        ///< rows written
-  uint64_t bytes_read = 0;  ///< bytes of the blocks written
+  uint64_t rows = 0;           ///< rows read (parsed) in the blocks that were written
+  uint64_t rows_written = 0;   ///< rows for the main sink
+  uint64_t rows_routed = 0;    ///< rows moved to a route
+  uint64_t rows_filtered = 0;  ///< rows a transform dropped
+  uint64_t row_copies = 0;     ///< copies sent to routes
+  uint64_t bytes_read = 0;     ///< bytes of the blocks written
   size_t tokens = 0;
   int threads = 0;
 };

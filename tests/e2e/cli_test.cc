@@ -108,7 +108,9 @@ TEST(CliTest, SummaryReportsRowsAndRate) {
   std::string p = WritePipeline(dir, "p.yaml", "source: { path: in.csv }\nsink: { path: o.csv }\n");
   ProcessResult r = Flowengine({"run", p});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("3 rows read, 3 rows written in "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("3 rows read, 3 rows written, 0 routed, 0 filtered, 0 copies in "),
+            std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find(" rows/s"), std::string::npos) << r.err;
 }
 

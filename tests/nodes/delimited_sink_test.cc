@@ -27,7 +27,7 @@ void Fill(Chunk& chunk, const std::string& text, const DelimitedSink& sink) {
   options.dialect = Dialect::Csv();
   options.schema = &schema;
   ASSERT_FALSE(ParseBlock(chunk.block, options, chunk.batch));
-  sink.Format(chunk);
+  sink.Format(chunk, -1, chunk.output);
 }
 
 DelimitedSink MakeSink(const std::string& path, OutputMode mode, Dialect d = Dialect::Csv()) {
@@ -53,7 +53,7 @@ TEST(DelimitedSinkTest, CreateWritesHeaderAndRowsAtCommit) {
   sink.Open();
   Chunk chunk;
   Fill(chunk, "1,x\n2,\"y,z\"\n", sink);
-  sink.Write(chunk);
+  sink.Write(chunk.output);
   EXPECT_FALSE(FileExists(dir.File("out.csv")));  // nothing visible before the commit
   sink.Commit();
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "a,b\n1,x\n2,\"y,z\"\n");
@@ -88,7 +88,7 @@ TEST(DelimitedSinkTest, ReplaceReplacesAndKeepsPermissions) {
   sink.Open();
   Chunk chunk;
   Fill(chunk, "1,x\n", sink);
-  sink.Write(chunk);
+  sink.Write(chunk.output);
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "old\n");
   sink.Commit();
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "a,b\n1,x\n");
@@ -103,7 +103,7 @@ TEST(DelimitedSinkTest, AppendAddsRowsWithoutASecondHeader) {
   sink.Open();
   Chunk chunk;
   Fill(chunk, "1,x\n", sink);
-  sink.Write(chunk);
+  sink.Write(chunk.output);
   sink.Commit();
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "a,b\n0,old\n1,x\n");
 }
@@ -114,7 +114,7 @@ TEST(DelimitedSinkTest, AppendToAMissingFileWritesTheHeader) {
   sink.Open();
   Chunk chunk;
   Fill(chunk, "1,x\n", sink);
-  sink.Write(chunk);
+  sink.Write(chunk.output);
   sink.Commit();
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "a,b\n1,x\n");
 }
@@ -126,7 +126,7 @@ TEST(DelimitedSinkTest, AppendAfterALastLineWithoutNewline) {
   sink.Open();
   Chunk chunk;
   Fill(chunk, "1,x\n", sink);
-  sink.Write(chunk);
+  sink.Write(chunk.output);
   sink.Commit();
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "a,b\n0,old\n1,x\n");
 }
@@ -154,7 +154,7 @@ TEST(DelimitedSinkTest, AbortLeavesTheTargetUntouchedAndNoTempFile) {
     sink.Open();
     Chunk chunk;
     Fill(chunk, "1,x\n", sink);
-    sink.Write(chunk);
+    sink.Write(chunk.output);
     EXPECT_EQ(dir.List().size(), 2u);  // target + temp
     sink.Abort();
   }
@@ -189,7 +189,7 @@ TEST(DelimitedSinkTest, TsvOutput) {
   sink.Open();
   Chunk chunk;
   Fill(chunk, "\"a,b\",c\td\n", sink);
-  sink.Write(chunk);
+  sink.Write(chunk.output);
   sink.Commit();
   EXPECT_EQ(ReadFile(dir.File("out.tsv")), "a\tb\na,b\t\"c\td\"\n");
 }

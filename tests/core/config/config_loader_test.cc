@@ -182,12 +182,69 @@ TEST(ConfigLoaderTest, SkipRowIsRefusedUntilItExists) {
 }
 
 TEST(ConfigLoaderTest, FutureKeysAreRefusedNotIgnored) {
-  Error e = LoadError(std::string(kMinimal) + "transform:\n  - javascript: { code: x }\n");
+  Error e = LoadError(std::string(kMinimal) + "deadLetter: { path: rejects.csv }\n");
   EXPECT_EQ(e.code, "FE-CONFIG-UNSUPPORTED");
-  EXPECT_EQ(e.message, "'transform' is not available in this version of FlowEngine");
+  EXPECT_EQ(e.message, "'deadLetter' is not available in this version of FlowEngine");
   Error m = LoadError(std::string(kMinimal) + "limits: { timeout: 30m }\n");
   EXPECT_EQ(m.code, "FE-CONFIG-UNSUPPORTED");
   EXPECT_EQ(m.message, "'limits.timeout' is not available in this version of FlowEngine");
+}
+
+TEST(ConfigLoaderTest, InlineTransformWithOutputColumnsRoutesAndScriptLimits) {
+  PipelineSpec spec = LoadPipelineSpecFromString(
+      "source: { path: in.csv }\n"
+      "transform:\n"
+      "  - javascript:\n"
+      "      code: |\n"
+      "        function process(context) { return true; }\n"
+      "      output: [id, { name: score, type: int32, required: true }]\n"
+      "sink: { path: out.csv, format: tsv }\n"
+      "routes:\n"
+      "  review: { path: review.csv, outputMode: replace }\n"
+      "limits: { scriptTimeout: 250ms, scriptHeap: 64MiB }\n",
+      kYamlPath);
+  ASSERT_EQ(spec.transforms.size(), 1u);
+  const TransformSpec& t = spec.transforms[0];
+  EXPECT_EQ(t.code, "function process(context) { return true; }\n");
+  EXPECT_EQ(t.display_name, kYamlPath);
+  EXPECT_EQ(t.code_line_offset, 4);  // 0-based line of the code's first line
+  ASSERT_EQ(t.output.size(), 2u);
+  EXPECT_EQ(t.output[0].name, "id");
+  EXPECT_EQ(t.output[0].type, ColumnType::kString);
+  EXPECT_EQ(t.output[1].name, "score");
+  EXPECT_EQ(t.output[1].type, ColumnType::kInt32);
+  EXPECT_TRUE(t.output[1].required);
+  ASSERT_EQ(spec.routes.size(), 1u);
+  EXPECT_EQ(spec.routes[0].name, "review");
+  EXPECT_EQ(spec.routes[0].sink.path, "/pipelines/review.csv");
+  EXPECT_EQ(spec.routes[0].sink.dialect, Dialect::Tsv());  // the main sink's format
+  EXPECT_EQ(spec.routes[0].sink.mode, OutputMode::kReplace);
+  EXPECT_EQ(spec.limits.script_timeout_ms, 250);
+  EXPECT_EQ(spec.limits.script_heap, 64ll << 20);
+}
+
+TEST(ConfigLoaderTest, TransformErrors) {
+  Error both =
+      LoadError(std::string(kMinimal) + "transform:\n  - javascript: { file: a.js, code: x }\n");
+  EXPECT_EQ(both.code, "FE-CONFIG-VALUE");
+  EXPECT_EQ(both.message, "Both 'file' and 'code' are set for 'transform[0].javascript'");
+  Error missing = LoadError(std::string(kMinimal) + "transform:\n  - javascript: { file: a.js }\n");
+  EXPECT_EQ(missing.code, "FE-CONFIG-FILE");
+  EXPECT_EQ(missing.message, "Cannot read the script file '/pipelines/a.js'");
+  Error kind = LoadError(std::string(kMinimal) + "transform:\n  - python: { code: x }\n");
+  EXPECT_EQ(kind.code, "FE-CONFIG-UNKNOWN-KEY");
+  Error two = LoadError(std::string(kMinimal) +
+                        "transform:\n  - javascript: { code: x }\n  - javascript: { code: y }\n");
+  EXPECT_EQ(two.code, "FE-CONFIG-UNSUPPORTED");
+  Error timeout = LoadError(std::string(kMinimal) + "limits: { scriptTimeout: 5 }\n");
+  EXPECT_EQ(timeout.code, "FE-CONFIG-VALUE");
+  EXPECT_EQ(timeout.message,
+            "Expected a duration from 1ms to 3600000ms for 'limits.scriptTimeout', got '5'");
+  Error route = LoadError(std::string(kMinimal) + "routes:\n  r: { path: out.csv }\n");
+  EXPECT_EQ(route.code, "FE-CONFIG-VALUE");
+  EXPECT_EQ(route.message,
+            "Route 'r' writes to a file that another sink or the source uses: "
+            "'/pipelines/out.csv'");
 }
 
 TEST(ConfigLoaderTest, MemoryBudget) {

@@ -1,0 +1,181 @@
+// The JavaScript side of a transform: compiled once per isolate after the user's script. It
+// builds the `context` object once and returns runBatch(), which C++ calls once per batch;
+// runBatch loops over the rows and calls the user's process(context) for each. See
+// js_worker.cc for the C++ side of the protocol.
+#pragma once
+
+namespace flowengine {
+
+inline constexpr const char* kDriverSource = R"JS(
+(function (userProcess, inNames, inTypes, outNames, routeNames, native) {
+  'use strict';
+  const nIn = inNames.length;
+  const nOut = outNames.length;
+  const inIndex = new Map(inNames.map((n, i) => [n, i]));
+  const outIndex = new Map(outNames.map((n, i) => [n, i]));
+  const routeIndex = new Map(routeNames.map((n, i) => [n, i]));
+  const schema = Object.freeze(inNames.map((n, i) => Object.freeze({ name: n, type: inTypes[i] })));
+
+  let cols = null;     // cols[c](r): the typed input value of column c in row r
+  let outVals = null;  // values set by setField, as strings (null for empty)
+  let setList = null;  // flat indices r * nOut + c, in the order they were set
+  let moves = null;    // moves[r]: route index of context.route.send, or -1
+  let copies = null;   // [r, route, r, route, ...] from context.route.sendCopy
+  let progress = null; // progress[0] = rows started, read by the watchdog
+  let r = 0;
+  let rowObject = null;
+
+  function value(name) {
+    const c = inIndex.get(name);
+    if (c === undefined) {
+      throw new Error(`Unknown input column '${name}'; input columns: ${inNames.join(', ')}`);
+    }
+    return cols[c](r);
+  }
+  // Column views from C++: [0, text, offsets, nulls] strings (offsets in UTF-16 units),
+  // [1, float64s, nulls] numbers, [2, bytes] booleans (2 = null), [3, array] anything else.
+  function getter(view) {
+    switch (view[0]) {
+      case 0: {
+        const text = view[1], offsets = view[2], nulls = view[3];
+        return (i) => (nulls[i] ? null : text.substring(offsets[i], offsets[i + 1]));
+      }
+      case 1: {
+        const values = view[1], nulls = view[2];
+        return (i) => (nulls[i] ? null : values[i]);
+      }
+      case 2: {
+        const values = view[1];
+        return (i) => (values[i] === 2 ? null : values[i] === 1);
+      }
+      default: {
+        const values = view[1];
+        return (i) => values[i];
+      }
+    }
+  }
+  function route(name) {
+    const i = routeIndex.get(name);
+    if (i === undefined) {
+      throw new Error(`Unknown route '${name}'; routes: ${routeNames.length ? routeNames.join(', ') : '(none configured)'}`);
+    }
+    return i;
+  }
+  function pad(n, width) { return String(n).padStart(width, '0'); }
+  function groupThousands(s) { return s.replace(/\B(?=(\d{3})+(?!\d))/g, ','); }
+  function formatNumber(v, pattern) {
+    const m = /^([NFPDnfpd])(\d*)$/.exec(pattern);
+    if (!m) throw new Error(`Unknown number format '${pattern}'; use N2, F2, P1 or D6`);
+    const kind = m[1].toUpperCase();
+    const digits = m[2] === '' ? (kind === 'D' ? 0 : 2) : Number(m[2]);
+    if (kind === 'F') return v.toFixed(digits);
+    if (kind === 'P') return (v * 100).toFixed(digits) + ' %';
+    if (kind === 'D') {
+      const s = String(Math.trunc(Math.abs(v))).padStart(digits, '0');
+      return v < 0 ? '-' + s : s;
+    }
+    const [whole, frac] = Math.abs(v).toFixed(digits).split('.');
+    return (v < 0 ? '-' : '') + groupThousands(whole) + (frac !== undefined ? '.' + frac : '');
+  }
+  function formatDate(d, pattern) {
+    return pattern.replace(/yyyy|MM|dd|HH|mm|ss|fff/g, (t) => {
+      switch (t) {
+        case 'yyyy': return pad(d.getUTCFullYear(), 4);
+        case 'MM': return pad(d.getUTCMonth() + 1, 2);
+        case 'dd': return pad(d.getUTCDate(), 2);
+        case 'HH': return pad(d.getUTCHours(), 2);
+        case 'mm': return pad(d.getUTCMinutes(), 2);
+        case 'ss': return pad(d.getUTCSeconds(), 2);
+        default: return pad(d.getUTCMilliseconds(), 3);
+      }
+    });
+  }
+  const hex = '0123456789abcdef';
+
+  const context = Object.freeze({
+    input: Object.freeze({
+      current() {
+        if (rowObject === null) {
+          const o = {};
+          for (let c = 0; c < nIn; ++c) o[inNames[c]] = cols[c](r);
+          rowObject = o;
+        }
+        return rowObject;
+      },
+      getValue: value,
+      schema() { return schema; },
+    }),
+    output: Object.freeze({
+      setField(name, v) {
+        const c = outIndex.get(name);
+        if (c === undefined) {
+          throw new Error(`Unknown output column '${name}'; output columns: ${outNames.join(', ')}`);
+        }
+        const i = r * nOut + c;
+        outVals[i] = (v === null || v === undefined) ? null : String(v);
+        setList.push(i);
+      },
+    }),
+    validate: Object.freeze({
+      required(names) {
+        for (const n of names) {
+          const v = value(n);
+          if (v === null || v === '') return false;
+        }
+        return true;
+      },
+    }),
+    route: Object.freeze({
+      send(name) { moves[r] = route(name); },
+      sendCopy(name) { copies.push(r, route(name)); },
+    }),
+    utils: Object.freeze({
+      now() { return new Date(); },
+      newGuid() {
+        let s = '';
+        for (let i = 0; i < 36; ++i) {
+          if (i === 8 || i === 13 || i === 18 || i === 23) { s += '-'; continue; }
+          let d = (Math.random() * 16) | 0;
+          if (i === 14) d = 4;
+          if (i === 19) d = (d & 3) | 8;
+          s += hex[d];
+        }
+        return s;
+      },
+      format(v, pattern) {
+        if (v === null || v === undefined) return '';
+        if (v instanceof Date) return formatDate(v, String(pattern));
+        if (typeof v === 'number' || typeof v === 'bigint') return formatNumber(Number(v), String(pattern));
+        return String(v);
+      },
+      log(level, message) { native.log(String(level), String(message), r); },
+    }),
+  });
+
+  // Returns undefined when every row ran, else { row, type, value } for a process() that
+  // returned something other than true or false. Exceptions propagate to C++ with `r` kept
+  // in errorRow().
+  function runBatch(views, n, out, set, mv, cp, prog) {
+    cols = views.map(getter);
+    outVals = out; setList = set; moves = mv; copies = cp; progress = prog;
+    for (r = 0; r < n; ++r) {
+      progress[0] = r + 1;
+      rowObject = null;
+      const result = userProcess(context);
+      if (result === true) continue;
+      if (result === false) {
+        if (moves[r] === -1) moves[r] = -2;  // a row already sent to a route stays routed
+        continue;
+      }
+      cols = null;
+      return { row: r, type: result === null ? 'null' : typeof result, value: String(result) };
+    }
+    cols = null;  // the views point into C++ buffers that the next batch reuses
+    return undefined;
+  }
+  function errorRow() { return r; }
+  return [runBatch, errorRow];
+})
+)JS";
+
+}  // namespace flowengine

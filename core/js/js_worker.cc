@@ -1,0 +1,587 @@
+#include "core/js/js_worker.h"
+
+#include <v8.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+
+#include "core/csv/block_parser.h"
+#include "core/js/driver_js.h"
+#include "core/js/v8_platform.h"
+#include "fast_float/fast_float.h"
+
+namespace flowengine {
+namespace {
+
+constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
+
+std::string ToStdString(v8::Isolate* iso, v8::Local<v8::Value> value) {
+  if (value.IsEmpty()) return "";
+  v8::String::Utf8Value utf8(iso, value);
+  return *utf8 ? std::string(*utf8, static_cast<size_t>(utf8.length())) : "";
+}
+
+v8::Local<v8::String> Str(v8::Isolate* iso, std::string_view s) {
+  return v8::String::NewFromUtf8(iso, s.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(s.size()))
+      .ToLocalChecked();
+}
+
+v8::Local<v8::Array> StringArray(v8::Isolate* iso, const std::vector<std::string>& items) {
+  std::vector<v8::Local<v8::Value>> values;
+  for (const std::string& s : items) values.push_back(Str(iso, s));
+  return v8::Array::New(iso, values.data(), values.size());
+}
+
+bool IsAscii(std::string_view text) {
+  const char* p = text.data();
+  size_t n = text.size();
+  uint64_t bits = 0;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    bits |= word;
+  }
+  for (; n > 0; ++p, --n) bits |= static_cast<unsigned char>(*p);
+  return (bits & 0x8080808080808080ull) == 0;
+}
+
+// UTF-16 code units of valid UTF-8 text: one per sequence, two for 4-byte sequences.
+int64_t Utf16Length(std::string_view text) {
+  int64_t units = 0;
+  for (unsigned char b : text) {
+    if ((b & 0xC0) != 0x80) ++units;
+    if (b >= 0xF0) ++units;
+  }
+  return units;
+}
+
+std::mutex& LogMutex() {
+  static std::mutex m;
+  return m;
+}
+
+}  // namespace
+
+struct JsWorker::Impl {
+  ScriptConfig config;
+  Watchdog* watchdog = nullptr;
+  std::unique_ptr<v8::ArrayBuffer::Allocator> allocator;
+  v8::Isolate* isolate = nullptr;
+  v8::Global<v8::Context> context;
+  v8::Global<v8::Function> run_batch;
+  v8::Global<v8::Function> error_row;
+  v8::Global<v8::Int32Array> progress_array;
+  alignas(64) volatile int32_t progress[16] = {};
+  WatchedRun watched;
+  bool heap_exceeded = false;
+  const Chunk* current = nullptr;
+  std::vector<int> out_from_in;  // output column -> input column of the same name, or -1
+  PodBuffer<int32_t> moves;
+  std::vector<v8::Local<v8::Value>> scratch;
+  std::string text_scratch;
+  struct ColumnScratch {
+    ByteBuffer text;             // UTF-8 of every value, concatenated
+    PodBuffer<int32_t> offsets;  // start of each value in UTF-16 units, plus the end
+    PodBuffer<uint8_t> nulls;    // 1 where the field is empty
+    PodBuffer<double> numbers;   // numeric columns
+  };
+  std::vector<ColumnScratch> columns;
+
+  template <typename T>
+  v8::Local<v8::ArrayBuffer> Wrap(PodBuffer<T>& buffer, size_t count) {
+    auto store = v8::ArrayBuffer::NewBackingStore(buffer.data(), count * sizeof(T),
+                                                  v8::BackingStore::EmptyDeleter, nullptr);
+    return v8::ArrayBuffer::New(isolate, std::move(store));
+  }
+
+  v8::Local<v8::Value> View(std::initializer_list<v8::Local<v8::Value>> parts) {
+    std::vector<v8::Local<v8::Value>> items(parts);
+    return v8::Array::New(isolate, items.data(), items.size());
+  }
+
+  // Values of column `c` as a view: one string, or one typed array, per column and batch, so
+  // that per-value work happens in JIT code instead of one V8 API call per field.
+  v8::Local<v8::Value> ColumnView(const Chunk& chunk, uint32_t c) {
+    const RowBatch& in = chunk.batch;
+    const size_t n = in.num_rows;
+    const char* data = chunk.block.bytes.data();
+    const ColumnType type = config.input[c].type;
+    ColumnScratch& col = columns[c];
+    col.nulls.ResizeDiscard(n);
+    if (type == ColumnType::kString) {
+      col.text.Clear();
+      col.offsets.ResizeDiscard(n + 1);
+      int64_t units = 0;
+      bool ascii = true;
+      for (size_t r = 0; r < n; ++r) {
+        const std::string_view text = FieldText(data, in.Field(r, c), '"', text_scratch);
+        col.offsets[r] = static_cast<int32_t>(units);
+        col.nulls[r] = text.empty();
+        col.text.Append(text.data(), text.size());
+        if (IsAscii(text)) {
+          units += static_cast<int64_t>(text.size());
+        } else {
+          ascii = false;
+          units += Utf16Length(text);
+        }
+      }
+      col.offsets[n] = static_cast<int32_t>(units);
+      const auto* bytes = reinterpret_cast<const uint8_t*>(col.text.data());
+      const int size = static_cast<int>(col.text.size());
+      v8::Local<v8::String> str =
+          ascii
+              ? v8::String::NewFromOneByte(isolate, bytes, v8::NewStringType::kNormal, size)
+                    .ToLocalChecked()
+              : v8::String::NewFromUtf8(isolate, col.text.data(), v8::NewStringType::kNormal, size)
+                    .ToLocalChecked();
+      if (str->Length() == units) {
+        return View({v8::Integer::New(isolate, 0), str,
+                     v8::Int32Array::New(Wrap(col.offsets, n + 1), 0, n + 1),
+                     v8::Uint8Array::New(Wrap(col.nulls, n), 0, n)});
+      }
+      // Invalid UTF-8 decodes to a different length: fall back to one string per value.
+    } else if (type == ColumnType::kBool) {
+      for (size_t r = 0; r < n; ++r) {
+        const std::string_view text = FieldText(data, in.Field(r, c), '"', text_scratch);
+        col.nulls[r] = text.empty() ? 2 : ParseBool(text).value_or(false) ? 1 : 0;
+      }
+      return View({v8::Integer::New(isolate, 2), v8::Uint8Array::New(Wrap(col.nulls, n), 0, n)});
+    } else {
+      col.numbers.ResizeDiscard(n);
+      bool exact = true;
+      for (size_t r = 0; r < n; ++r) {
+        const std::string_view text = FieldText(data, in.Field(r, c), '"', text_scratch);
+        col.nulls[r] = text.empty();
+        col.numbers[r] = text.empty() ? 0.0 : ParseNumber(text, type, &exact);
+      }
+      if (exact) {
+        return View({v8::Integer::New(isolate, 1),
+                     v8::Float64Array::New(Wrap(col.numbers, n), 0, n),
+                     v8::Uint8Array::New(Wrap(col.nulls, n), 0, n)});
+      }
+      // An int64 beyond 2^53 becomes a BigInt: one value at a time.
+    }
+    scratch.resize(n);
+    for (size_t r = 0; r < n; ++r) scratch[r] = InputValue(data, in.Field(r, c), type);
+    return View({v8::Integer::New(isolate, 3), v8::Array::New(isolate, scratch.data(), n)});
+  }
+
+  static double ParseNumber(std::string_view text, ColumnType type, bool* exact) {
+    const char* first = text.data();
+    const char* last = first + text.size();
+    if (*first == '+') ++first;
+    if (type == ColumnType::kFloat64) {
+      double v = 0;
+      fast_float::from_chars(first, last, v);
+      return v;
+    }
+    int64_t v = 0;
+    std::from_chars(first, last, v);
+    if (v > kMaxSafeInteger || v < -kMaxSafeInteger) *exact = false;
+    return static_cast<double>(v);
+  }
+
+  [[noreturn]] void ThrowScriptError(const std::string& code, const std::string& what,
+                                     v8::Local<v8::Context> ctx, const v8::TryCatch& tc) {
+    Location loc;
+    loc.file = config.display_name;
+    std::string message = what;
+    v8::Local<v8::Message> m = tc.Message();
+    if (!m.IsEmpty()) {
+      loc.line = m->GetLineNumber(ctx).FromMaybe(0);
+      loc.column = m->GetStartColumn(ctx).FromMaybe(-1) + 1;
+      message += ": " + ToStdString(isolate, m->Get());
+    }
+    ThrowError(code, message, loc, "transform");
+  }
+
+  int64_t RowLine(const Chunk& chunk, size_t row) const {
+    return chunk.block.first_line + chunk.batch.rows[row].line_delta;
+  }
+
+  Error RowError(const std::string& code, const std::string& message, const Chunk& chunk,
+                 size_t row) const {
+    Location loc;
+    loc.file = config.input_file;
+    loc.line = RowLine(chunk, row);
+    loc.byte_offset = chunk.block.byte_offset + chunk.batch.rows[row].begin;
+    return MakeError(code, message, loc, "transform");
+  }
+
+  static void Log(const v8::FunctionCallbackInfo<v8::Value>& args) {
+    auto* self = static_cast<Impl*>(args.Data().As<v8::External>()->Value());
+    v8::Isolate* iso = args.GetIsolate();
+    const std::string level = ToStdString(iso, args[0]);
+    const std::string message = ToStdString(iso, args[1]);
+    const auto row =
+        static_cast<size_t>(args[2]->Int32Value(iso->GetCurrentContext()).FromMaybe(0));
+    int64_t line = 0;
+    if (self->current != nullptr && row < self->current->batch.num_rows) {
+      line = self->RowLine(*self->current, row);
+    }
+    std::lock_guard<std::mutex> lock(LogMutex());
+    std::cerr << "flowengine: script " << level << " [" << self->config.input_file << ":" << line
+              << "]: " << message << "\n";
+  }
+
+  static size_t NearHeapLimit(void* data, size_t current_limit, size_t /*initial_limit*/) {
+    auto* self = static_cast<Impl*>(data);
+    self->heap_exceeded = true;
+    self->isolate->TerminateExecution();
+    // V8 needs a higher limit to unwind; the worker is discarded afterwards.
+    return current_limit + (64u << 20);
+  }
+
+  v8::Local<v8::Value> InputValue(const char* data, const FieldSpan& span, ColumnType type) {
+    std::string_view text = FieldText(data, span, '"', text_scratch);
+    if (text.empty()) return v8::Null(isolate);
+    switch (type) {
+      case ColumnType::kString:
+        break;
+      case ColumnType::kInt32:
+      case ColumnType::kInt64: {
+        const char* first = text.data();
+        const char* last = first + text.size();
+        if (*first == '+') ++first;
+        int64_t v = 0;
+        std::from_chars(first, last, v);
+        if (v > kMaxSafeInteger || v < -kMaxSafeInteger) return v8::BigInt::New(isolate, v);
+        return v8::Number::New(isolate, static_cast<double>(v));
+      }
+      case ColumnType::kFloat64: {
+        const char* first = text.data();
+        const char* last = first + text.size();
+        if (*first == '+') ++first;
+        double v = 0;
+        fast_float::from_chars(first, last, v);
+        return v8::Number::New(isolate, v);
+      }
+      case ColumnType::kBool:
+        return v8::Boolean::New(isolate, ParseBool(text).value_or(false));
+    }
+    // ASCII (most fields) is also Latin-1: V8 copies it without decoding UTF-8.
+    if (IsAscii(text)) {
+      return v8::String::NewFromOneByte(isolate, reinterpret_cast<const uint8_t*>(text.data()),
+                                        v8::NewStringType::kNormal, static_cast<int>(text.size()))
+          .ToLocalChecked();
+    }
+    return v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
+                                   static_cast<int>(text.size()))
+        .ToLocalChecked();
+  }
+
+  // Appends `str` as UTF-8 to `arena`; returns its length in bytes.
+  uint32_t AppendUtf8(v8::Local<v8::String> str, ByteBuffer& arena) {
+    const size_t at = arena.size();
+    if (str->IsOneByte()) {
+      // One-byte strings are Latin-1: when all of it is ASCII the bytes are the UTF-8.
+      const int length = str->Length();
+      arena.Resize(at + static_cast<size_t>(length));
+      str->WriteOneByte(isolate, reinterpret_cast<uint8_t*>(arena.data() + at), 0, length,
+                        v8::String::NO_NULL_TERMINATION);
+      if (IsAscii(std::string_view(arena.data() + at, static_cast<size_t>(length)))) {
+        return static_cast<uint32_t>(length);
+      }
+      arena.Resize(at);
+    }
+    const int length = str->Utf8Length(isolate);
+    arena.Resize(at + static_cast<size_t>(length));
+    str->WriteUtf8(isolate, arena.data() + at, length, nullptr,
+                   v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
+    return static_cast<uint32_t>(length);
+  }
+};
+
+JsWorker::JsWorker(const ScriptConfig& config, Watchdog* watchdog) : impl_(new Impl) {
+  EnsureV8Initialized();
+  Impl& s = *impl_;
+  s.config = config;
+  s.watchdog = watchdog;
+  s.allocator.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
+  v8::Isolate::CreateParams params;
+  params.array_buffer_allocator = s.allocator.get();
+  params.constraints.ConfigureDefaultsFromHeapSize(0, static_cast<size_t>(config.heap_bytes));
+  // A batch keeps its input values alive for the whole call: with a young generation that
+  // holds a batch, scavenges free them instead of copying them around.
+  const size_t young = std::min<size_t>(static_cast<size_t>(config.heap_bytes) / 4, 48u << 20);
+  params.constraints.set_max_young_generation_size_in_bytes(young);
+  params.constraints.set_initial_young_generation_size_in_bytes(young);
+  s.isolate = v8::Isolate::New(params);
+  s.isolate->AddNearHeapLimitCallback(&Impl::NearHeapLimit, &s);
+  s.watched.isolate = s.isolate;
+  s.watched.progress = s.progress;
+  for (const ColumnSpec& out : config.output) {
+    int index = -1;
+    for (size_t i = 0; i < config.input.size(); ++i) {
+      if (config.input[i].name == out.name) index = static_cast<int>(i);
+    }
+    s.out_from_in.push_back(index);
+  }
+
+  v8::Locker locker(s.isolate);
+  v8::Isolate::Scope isolate_scope(s.isolate);
+  v8::HandleScope handles(s.isolate);
+  v8::Local<v8::Context> ctx = v8::Context::New(s.isolate);
+  ctx->AllowCodeGenerationFromStrings(false);
+  ctx->SetErrorMessageForCodeGenerationFromStrings(
+      Str(s.isolate,
+          "code generation from strings (eval, new Function) is disabled in "
+          "FlowEngine scripts"));
+  s.context.Reset(s.isolate, ctx);
+  v8::Context::Scope context_scope(ctx);
+  v8::TryCatch tc(s.isolate);
+
+  v8::ScriptOrigin origin(s.isolate, Str(s.isolate, config.display_name), config.line_offset, 0);
+  v8::Local<v8::Script> script;
+  if (!v8::Script::Compile(ctx, Str(s.isolate, config.code), &origin).ToLocal(&script)) {
+    s.ThrowScriptError("FE-SCRIPT-SYNTAX", "Script does not compile", ctx, tc);
+  }
+  if (script->Run(ctx).IsEmpty()) {
+    s.ThrowScriptError("FE-SCRIPT-ERROR", "Script failed while loading", ctx, tc);
+  }
+  v8::Local<v8::Value> process;
+  if (!ctx->Global()->Get(ctx, Str(s.isolate, "process")).ToLocal(&process) ||
+      !process->IsFunction()) {
+    Location loc;
+    loc.file = config.display_name;
+    ThrowError("FE-SCRIPT-NO-PROCESS", "Script does not define a function process(context)", loc,
+               "transform");
+  }
+
+  v8::ScriptOrigin driver_origin(s.isolate, Str(s.isolate, "flowengine:driver"));
+  v8::Local<v8::Value> factory =
+      v8::Script::Compile(ctx, Str(s.isolate, kDriverSource), &driver_origin)
+          .ToLocalChecked()
+          ->Run(ctx)
+          .ToLocalChecked();
+  std::vector<std::string> in_names, in_types, out_names;
+  for (const ColumnSpec& c : config.input) {
+    in_names.push_back(c.name);
+    in_types.push_back(std::string(ColumnTypeName(c.type)));
+  }
+  for (const ColumnSpec& c : config.output) out_names.push_back(c.name);
+  v8::Local<v8::Object> native = v8::Object::New(s.isolate);
+  native
+      ->Set(ctx, Str(s.isolate, "log"),
+            v8::Function::New(ctx, &Impl::Log, v8::External::New(s.isolate, &s)).ToLocalChecked())
+      .Check();
+  v8::Local<v8::Value> args[] = {process,
+                                 StringArray(s.isolate, in_names),
+                                 StringArray(s.isolate, in_types),
+                                 StringArray(s.isolate, out_names),
+                                 StringArray(s.isolate, config.routes),
+                                 native};
+  v8::Local<v8::Array> fns = factory.As<v8::Function>()
+                                 ->Call(ctx, v8::Undefined(s.isolate), 6, args)
+                                 .ToLocalChecked()
+                                 .As<v8::Array>();
+  s.run_batch.Reset(s.isolate, fns->Get(ctx, 0).ToLocalChecked().As<v8::Function>());
+  s.error_row.Reset(s.isolate, fns->Get(ctx, 1).ToLocalChecked().As<v8::Function>());
+
+  auto store =
+      v8::ArrayBuffer::NewBackingStore(const_cast<int32_t*>(s.progress), sizeof(s.progress),
+                                       v8::BackingStore::EmptyDeleter, nullptr);
+  v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(s.isolate, std::move(store));
+  s.progress_array.Reset(s.isolate, v8::Int32Array::New(buffer, 0, 1));
+  if (watchdog != nullptr) watchdog->Add(&s.watched);
+}
+
+JsWorker::~JsWorker() {
+  Impl& s = *impl_;
+  if (s.watchdog != nullptr) s.watchdog->Remove(&s.watched);
+  {
+    v8::Locker locker(s.isolate);
+    s.run_batch.Reset();
+    s.error_row.Reset();
+    s.progress_array.Reset();
+    s.context.Reset();
+  }
+  s.isolate->Dispose();
+}
+
+void JsWorker::Run(Chunk& chunk) {
+  Impl& s = *impl_;
+  TransformOutput& out = chunk.transform;
+  const RowBatch& in = chunk.batch;
+  const size_t n = in.num_rows;
+  const uint32_t n_in = in.num_columns;
+  const uint32_t n_out = static_cast<uint32_t>(s.config.output.size());
+  const size_t n_routes = s.config.routes.size();
+  out.active = true;
+  out.filtered = out.routed = out.copies = 0;
+  out.values.Clear();
+  out.main_rows.Clear();
+  out.route_rows.resize(n_routes);
+  for (auto& r : out.route_rows) r.Clear();
+  out.batch.num_columns = n_out;
+  out.batch.num_rows = n;
+  if (n == 0) return;
+
+  v8::Isolate* iso = s.isolate;
+  v8::Locker locker(iso);
+  v8::Isolate::Scope isolate_scope(iso);
+  v8::HandleScope handles(iso);
+  v8::Local<v8::Context> ctx = s.context.Get(iso);
+  v8::Context::Scope context_scope(ctx);
+  v8::TryCatch tc(iso);
+  s.current = &chunk;
+
+  // Typed input values: one view per column (see getter() in driver_js.h).
+  const char* data = chunk.block.bytes.data();
+  std::vector<v8::Local<v8::Value>> views;
+  s.columns.resize(n_in);
+  for (uint32_t c = 0; c < n_in; ++c) views.push_back(s.ColumnView(chunk, c));
+  v8::Local<v8::Array> cols = v8::Array::New(iso, views.data(), views.size());
+  v8::Local<v8::Array> out_vals = v8::Array::New(iso, static_cast<int>(n * n_out));
+  v8::Local<v8::Array> set_list = v8::Array::New(iso, 0);
+  v8::Local<v8::Array> copies = v8::Array::New(iso, 0);
+  s.moves.ResizeDiscard(n);
+  std::fill(s.moves.data(), s.moves.data() + n, -1);
+  auto store = v8::ArrayBuffer::NewBackingStore(s.moves.data(), n * sizeof(int32_t),
+                                                v8::BackingStore::EmptyDeleter, nullptr);
+  v8::Local<v8::Int32Array> moves =
+      v8::Int32Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, n);
+  v8::Local<v8::Value> args[] = {cols,
+                                 v8::Integer::New(iso, static_cast<int32_t>(n)),
+                                 out_vals,
+                                 set_list,
+                                 moves,
+                                 copies,
+                                 s.progress_array.Get(iso)};
+
+  s.progress[0] = 0;
+  s.watched.running.store(true);
+  v8::MaybeLocal<v8::Value> result = s.run_batch.Get(iso)->Call(ctx, v8::Undefined(iso), 7, args);
+  s.watched.running.store(false);
+  const size_t row = static_cast<size_t>(std::max(1, static_cast<int>(s.progress[0])) - 1);
+
+  if (s.heap_exceeded) {
+    broken_ = true;
+    chunk.error = s.RowError("FE-SCRIPT-HEAP",
+                             "Script exceeded limits.scriptHeap (" +
+                                 std::to_string(s.config.heap_bytes) + " bytes) and was stopped",
+                             chunk, row);
+    return;
+  }
+  if (s.watched.timed_out.load()) {
+    iso->CancelTerminateExecution();
+    s.watched.timed_out.store(false);
+    chunk.error = s.RowError("FE-SCRIPT-TIMEOUT",
+                             "Script ran longer than limits.scriptTimeout (" +
+                                 std::to_string(s.watchdog ? s.watchdog->timeout().count() : 0) +
+                                 " ms) in process() and was stopped",
+                             chunk, row);
+    return;
+  }
+  if (result.IsEmpty()) {
+    Error e = s.RowError("FE-SCRIPT-ERROR", "Script threw an exception", chunk, row);
+    v8::Local<v8::Message> m = tc.Message();
+    if (!m.IsEmpty()) {
+      e.message += ": " + ToStdString(iso, m->Get());
+      e.message += " (at " + s.config.display_name + ":" +
+                   std::to_string(m->GetLineNumber(ctx).FromMaybe(0)) + ":" +
+                   std::to_string(m->GetStartColumn(ctx).FromMaybe(-1) + 1) + ")";
+    }
+    v8::Local<v8::Value> stack;
+    if (tc.StackTrace(ctx).ToLocal(&stack)) e.message += "\n  stack: " + ToStdString(iso, stack);
+    chunk.error = std::move(e);
+    return;
+  }
+  v8::Local<v8::Value> verdict = result.ToLocalChecked();
+  if (!verdict->IsUndefined()) {
+    v8::Local<v8::Object> bad = verdict.As<v8::Object>();
+    const auto bad_row = static_cast<size_t>(
+        bad->Get(ctx, Str(iso, "row")).ToLocalChecked()->Int32Value(ctx).FromMaybe(0));
+    chunk.error =
+        s.RowError("FE-SCRIPT-RETURN",
+                   "process() must return true or false, got " +
+                       ToStdString(iso, bad->Get(ctx, Str(iso, "type")).ToLocalChecked()) + " " +
+                       ToStdString(iso, bad->Get(ctx, Str(iso, "value")).ToLocalChecked()),
+                   chunk, bad_row);
+    return;
+  }
+
+  // Output spans: input values of the same name by default, then what the script set.
+  RowBatch& ob = out.batch;
+  ob.fields.ResizeDiscard(n * n_out);
+  ob.rows.ResizeDiscard(n);
+  std::memcpy(ob.rows.data(), in.rows.data(), n * sizeof(RowInfo));
+  for (size_t r = 0; r < n; ++r) {
+    for (uint32_t c = 0; c < n_out; ++c) {
+      const int from = s.out_from_in[c];
+      ob.fields[r * n_out + c] =
+          from >= 0 ? in.Field(r, static_cast<size_t>(from)) : FieldSpan{0, FieldSpan::kArena};
+    }
+  }
+  const uint32_t n_set = set_list->Length();
+  for (uint32_t k = 0; k < n_set; ++k) {
+    const auto index =
+        static_cast<uint32_t>(set_list->Get(ctx, k).ToLocalChecked()->Uint32Value(ctx).FromJust());
+    v8::Local<v8::Value> v = out_vals->Get(ctx, index).ToLocalChecked();
+    FieldSpan span{static_cast<uint32_t>(out.values.size()), FieldSpan::kArena};
+    if (v->IsString()) span.length_and_flags |= s.AppendUtf8(v.As<v8::String>(), out.values);
+    ob.fields[index] = span;
+  }
+
+  // Where each row goes.
+  for (size_t r = 0; r < n; ++r) {
+    const int32_t m = s.moves[r];
+    if (m == -1) {
+      const auto row32 = static_cast<uint32_t>(r);
+      out.main_rows.Append(&row32, 1);
+    } else if (m == -2) {
+      ++out.filtered;
+    } else {
+      const auto row32 = static_cast<uint32_t>(r);
+      out.route_rows[static_cast<size_t>(m)].Append(&row32, 1);
+      ++out.routed;
+    }
+  }
+  const uint32_t n_copies = copies->Length() / 2;
+  for (uint32_t k = 0; k < n_copies; ++k) {
+    const uint32_t r = copies->Get(ctx, 2 * k).ToLocalChecked()->Uint32Value(ctx).FromJust();
+    const uint32_t route =
+        copies->Get(ctx, 2 * k + 1).ToLocalChecked()->Uint32Value(ctx).FromJust();
+    out.route_rows[route].Append(&r, 1);
+    ++out.copies;
+  }
+  if (n_copies > 0) {
+    for (auto& rows : out.route_rows) std::stable_sort(rows.data(), rows.data() + rows.size());
+  }
+  s.current = nullptr;
+
+  // Declared output types and required outputs hold for every row that goes anywhere.
+  std::string scratch;
+  for (uint32_t c = 0; c < n_out; ++c) {
+    const ColumnSpec& col = s.config.output[c];
+    if (col.type == ColumnType::kString && !col.required) continue;
+    for (size_t r = 0; r < n; ++r) {
+      if (s.moves[r] == -2) continue;
+      const FieldSpan& span = ob.fields[r * n_out + c];
+      const std::string_view text =
+          span.in_arena() ? std::string_view(out.values.data() + span.offset, span.length())
+                          : FieldText(data, span, '"', scratch);
+      if (text.empty()) {
+        if (!col.required) continue;
+        chunk.error = s.RowError("FE-SCRIPT-OUTPUT",
+                                 "Required output column '" + col.name + "' is empty", chunk, r);
+        return;
+      }
+      if (!IsValidValue(col.type, text)) {
+        chunk.error = s.RowError("FE-SCRIPT-OUTPUT",
+                                 "Value of output column '" + col.name + "' is not a valid " +
+                                     std::string(ColumnTypeName(col.type)) + ": '" +
+                                     std::string(text.substr(0, 60)) + "'",
+                                 chunk, r);
+        return;
+      }
+    }
+  }
+}
+
+}  // namespace flowengine

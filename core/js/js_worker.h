@@ -1,0 +1,53 @@
+// JsWorker: one V8 isolate with the user's script compiled in a sandboxed context, and the
+// driver that runs a whole batch per call into JavaScript. Created on first use by each
+// thread that runs the transform stage (see nodes/javascript_transform.h) and reused for
+// every block; globals of the script therefore persist per worker thread.
+//
+// Thread safety: a JsWorker is used by one thread at a time (it takes a v8::Locker).
+// Construction compiles and runs the script's top level; it throws ErrorException
+// (FE-SCRIPT-SYNTAX, FE-SCRIPT-ERROR, FE-SCRIPT-NO-PROCESS) on a bad script.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/batch/row_batch.h"
+#include "core/config/pipeline_spec.h"
+#include "core/js/watchdog.h"
+
+namespace flowengine {
+
+/// Everything a worker needs to know about the script and the rows it sees.
+struct ScriptConfig {
+  std::string code;
+  std::string display_name;  ///< file path, or the YAML file for inline code
+  int line_offset = 0;       ///< added to script line numbers in messages (inline code)
+  std::string input_file;    ///< the source file, for row locations in messages
+  std::vector<ColumnSpec> input;
+  std::vector<ColumnSpec> output;
+  std::vector<std::string> routes;
+  int64_t heap_bytes = 128ll << 20;
+};
+
+class JsWorker {
+ public:
+  JsWorker(const ScriptConfig& config, Watchdog* watchdog);
+  ~JsWorker();
+  JsWorker(const JsWorker&) = delete;
+  JsWorker& operator=(const JsWorker&) = delete;
+
+  /// Runs process(context) for every row of chunk.batch and fills chunk.transform; on a
+  /// failing row sets chunk.error (script error, timeout, heap limit, bad return value).
+  void Run(Chunk& chunk);
+
+  /// True after the heap limit was hit: the isolate must not be used again.
+  bool broken() const { return broken_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  bool broken_ = false;
+};
+
+}  // namespace flowengine

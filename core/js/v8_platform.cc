@@ -1,0 +1,21 @@
+#include "core/js/v8_platform.h"
+
+#include <libplatform/libplatform.h>
+#include <v8.h>
+
+#include <memory>
+#include <mutex>
+
+namespace flowengine {
+
+void EnsureV8Initialized() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // Intentionally never disposed: isolates may be torn down by thread exits until the end.
+    static std::unique_ptr<v8::Platform> platform = v8::platform::NewDefaultPlatform();
+    v8::V8::InitializePlatform(platform.get());
+    v8::V8::Initialize();
+  });
+}
+
+}  // namespace flowengine

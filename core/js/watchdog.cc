@@ -1,0 +1,54 @@
+#include "core/js/watchdog.h"
+
+#include <v8.h>
+
+#include <algorithm>
+
+namespace flowengine {
+
+Watchdog::Watchdog(std::chrono::milliseconds timeout)
+    : timeout_(timeout), thread_([this] { Loop(); }) {}
+
+Watchdog::~Watchdog() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void Watchdog::Add(WatchedRun* run) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  runs_.push_back(run);
+}
+
+void Watchdog::Remove(WatchedRun* run) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  runs_.erase(std::remove(runs_.begin(), runs_.end(), run), runs_.end());
+}
+
+void Watchdog::Loop() {
+  const auto interval = std::max(std::chrono::milliseconds(1), timeout_ / 4);
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stop_) {
+    wake_.wait_for(lock, interval);
+    const auto now = std::chrono::steady_clock::now();
+    for (WatchedRun* run : runs_) {
+      if (!run->running.load()) {
+        run->last_progress = -1;
+        continue;
+      }
+      const int32_t progress = *run->progress;
+      if (progress != run->last_progress) {
+        run->last_progress = progress;
+        run->last_change = now;
+      } else if (now - run->last_change > timeout_ && !run->timed_out.load()) {
+        run->timed_out.store(true);
+        run->isolate->TerminateExecution();
+      }
+    }
+  }
+}
+
+}  // namespace flowengine

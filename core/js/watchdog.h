@@ -1,0 +1,54 @@
+// Watchdog: one thread that stops scripts running longer than limits.scriptTimeout in one
+// process() call. Each worker publishes a progress counter (rows started, written by the JS
+// driver) while it runs a batch; when the counter has not moved for longer than the timeout
+// the watchdog calls TerminateExecution on the worker's isolate. Checks every timeout/4, so
+// a stuck call ends within 1.25 x the timeout. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace v8 {
+class Isolate;
+}
+
+namespace flowengine {
+
+/// What the watchdog watches for one worker.
+struct WatchedRun {
+  v8::Isolate* isolate = nullptr;
+  volatile int32_t* progress = nullptr;  ///< rows started in the current batch
+  std::atomic<bool> running{false};
+  std::atomic<bool> timed_out{false};
+  int32_t last_progress = -1;                         // watchdog thread only
+  std::chrono::steady_clock::time_point last_change;  // watchdog thread only
+};
+
+class Watchdog {
+ public:
+  explicit Watchdog(std::chrono::milliseconds timeout);
+  ~Watchdog();
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  void Add(WatchedRun* run);
+  void Remove(WatchedRun* run);
+  std::chrono::milliseconds timeout() const { return timeout_; }
+
+ private:
+  void Loop();
+
+  std::chrono::milliseconds timeout_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::vector<WatchedRun*> runs_;
+  std::thread thread_;
+};
+
+}  // namespace flowengine

@@ -1,0 +1,46 @@
+#include "nodes/javascript_transform.h"
+
+#include <chrono>
+
+namespace flowengine {
+
+JavascriptTransform::JavascriptTransform(const PipelineSpec& spec) : spec_(spec) {}
+
+JavascriptTransform::~JavascriptTransform() {
+  workers_.clear();  // isolates go before the watchdog that watches them
+  watchdog_.reset();
+}
+
+void JavascriptTransform::Open(const Schema& input) {
+  const TransformSpec& t = spec_.transforms.front();
+  config_.code = t.code;
+  config_.display_name = t.display_name;
+  config_.line_offset = t.code_line_offset;
+  config_.input_file = spec_.source.path;
+  config_.input = input.columns;
+  config_.output = t.output.empty() ? input.columns : t.output;
+  for (const RouteSpec& r : spec_.routes) config_.routes.push_back(r.name);
+  config_.heap_bytes = spec_.limits.script_heap;
+  output_.columns = config_.output;
+  watchdog_ = std::make_unique<Watchdog>(std::chrono::milliseconds(spec_.limits.script_timeout_ms));
+  // Compiling here reports syntax errors at startup; this thread keeps the worker.
+  WorkerForThisThread();
+}
+
+JsWorker& JavascriptTransform::WorkerForThisThread() {
+  const std::thread::id id = std::this_thread::get_id();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = workers_.find(id);
+    if (it != workers_.end() && !it->second->broken()) return *it->second;
+  }
+  auto worker = std::make_unique<JsWorker>(config_, watchdog_.get());
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_ptr<JsWorker>& slot = workers_[id];
+  slot = std::move(worker);
+  return *slot;
+}
+
+void JavascriptTransform::Transform(Chunk& chunk) { WorkerForThisThread().Run(chunk); }
+
+}  // namespace flowengine
