@@ -187,6 +187,12 @@ int Run(const std::vector<std::string>& args) {
                 s.graph_seconds, s.commit_seconds, static_cast<double>(s.memory_peak) / (1 << 20),
                 static_cast<double>(s.memory_budget) / (1 << 20), s.tokens);
   std::cerr << line;
+  const flowengine::StageSeconds& b = s.busy;
+  std::snprintf(line, sizeof(line),
+                "flowengine: busy time per stage (summed over threads): read %.3f s, parse "
+                "%.3f s, transform %.3f s, format %.3f s, write %.3f s\n",
+                b.read, b.parse, b.transform, b.format, b.write);
+  std::cerr << line;
   return kExitOk;
 }
 

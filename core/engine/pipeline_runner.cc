@@ -90,6 +90,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   summary.memory_budget = budget.limit();
   summary.tokens = plan.tokens;
   summary.threads = result.threads;
+  summary.busy = result.busy;
   summary.rows_read = result.rows;
   summary.rows_written = result.rows_written;
   summary.rows_routed = result.rows_routed;

@@ -9,6 +9,7 @@
 #include "core/config/pipeline_spec.h"
 #include "core/engine/stages.h"
 #include "core/error/error.h"
+#include "core/graph/pipeline_graph.h"
 
 namespace flowengine {
 
@@ -29,6 +30,7 @@ struct RunSummary {
   double graph_seconds = 0;   ///< reading, parsing, formatting and writing
   double commit_seconds = 0;  ///< fsync and rename of the output
   int threads = 0;
+  StageSeconds busy;          ///< busy time per stage, summed over threads
   size_t tokens = 0;          ///< blocks in flight allowed by the memory plan
   int64_t memory_peak = 0;    ///< peak bytes reserved by block, batch and output buffers
   int64_t memory_budget = 0;  ///< limits.memory

@@ -27,6 +27,19 @@ void Guarded(Chunk& chunk, const char* stage, Body&& body) noexcept {
   }
 }
 
+// Adds the time `body` takes to `total` (nanoseconds).
+template <typename Body>
+void Timed(std::atomic<int64_t>& total, Body&& body) {
+  const auto start = std::chrono::steady_clock::now();
+  body();
+  total.fetch_add(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count(),
+      std::memory_order_relaxed);
+}
+
+double Seconds(const std::atomic<int64_t>& ns) { return static_cast<double>(ns.load()) / 1e9; }
+
 }  // namespace
 
 GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
@@ -41,6 +54,7 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
   bool reader_done = false;
 
   auto stopping = [&] { return failed.load() || external_stop.load(); };
+  std::atomic<int64_t> read_ns{0}, parse_ns{0}, transform_ns{0}, format_ns{0}, write_ns{0};
 
   oneapi::tbb::task_arena arena(result.threads);
   arena.execute([&] {
@@ -53,7 +67,7 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
       }
       Chunk* chunk = pool.Acquire();
       bool more = true;
-      Guarded(*chunk, "read", [&] { more = stages.read(chunk->block); });
+      Timed(read_ns, [&] { Guarded(*chunk, "read", [&] { more = stages.read(chunk->block); }); });
       if (!more && !chunk->error) {
         pool.Release(chunk);
         reader_done = true;
@@ -69,19 +83,20 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
       if (chunk->error || stopping()) {
         chunk->skipped = true;
       } else {
-        Guarded(*chunk, "parse", [&] { stages.parse(*chunk); });
+        Timed(parse_ns, [&] { Guarded(*chunk, "parse", [&] { stages.parse(*chunk); }); });
       }
       return chunk;
     });
     flow::function_node<Chunk*, Chunk*> transform(g, flow::unlimited, [&](Chunk* chunk) {
       if (stages.transform && !chunk->error && !chunk->skipped && !stopping()) {
-        Guarded(*chunk, "transform", [&] { stages.transform(*chunk); });
+        Timed(transform_ns,
+              [&] { Guarded(*chunk, "transform", [&] { stages.transform(*chunk); }); });
       }
       return chunk;
     });
     flow::function_node<Chunk*, Chunk*> format(g, flow::unlimited, [&](Chunk* chunk) {
       if (!chunk->error && !chunk->skipped && !stopping()) {
-        Guarded(*chunk, "format", [&] { stages.format(*chunk); });
+        Timed(format_ns, [&] { Guarded(*chunk, "format", [&] { stages.format(*chunk); }); });
       }
       return chunk;
     });
@@ -95,7 +110,7 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
           result.error = chunk->error;
           failed.store(true);
         } else if (!chunk->skipped && !external_stop.load()) {
-          Guarded(*chunk, "write", [&] { stages.write(*chunk); });
+          Timed(write_ns, [&] { Guarded(*chunk, "write", [&] { stages.write(*chunk); }); });
           if (chunk->error) {
             result.error = chunk->error;
             failed.store(true);
@@ -125,6 +140,8 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
     g.wait_for_all();
   });
   if (external_stop.load() && !result.error) result.stopped = true;
+  result.busy = StageSeconds{Seconds(read_ns), Seconds(parse_ns), Seconds(transform_ns),
+                             Seconds(format_ns), Seconds(write_ns)};
   return result;
 }
 

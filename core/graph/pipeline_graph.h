@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -36,6 +37,15 @@ struct GraphOptions {
   std::atomic<bool>* stop = nullptr;  ///< set from outside (signals) to stop reading
 };
 
+/// Busy time of each stage, summed over threads.
+struct StageSeconds {
+  double read = 0;
+  double parse = 0;
+  double transform = 0;
+  double format = 0;
+  double write = 0;
+};
+
 struct GraphResult {
   std::optional<Error> error;  ///< earliest error in file order
   bool stopped = false;        ///< ended because `stop` was set
@@ -48,6 +58,7 @@ struct GraphResult {
   uint64_t bytes_read = 0;     ///< bytes of the blocks written
   size_t tokens = 0;
   int threads = 0;
+  StageSeconds busy;
 };
 
 /// Runs the graph to completion (or to the first error / stop request).

@@ -7,7 +7,7 @@
 namespace flowengine {
 
 inline constexpr const char* kDriverSource = R"JS(
-(function (userProcess, inNames, inTypes, outNames, routeNames, native) {
+(function (userProcess, inNames, inTypes, outNames, routeNames, native, rowFactory) {
   'use strict';
   const nIn = inNames.length;
   const nOut = outNames.length;
@@ -16,7 +16,38 @@ inline constexpr const char* kDriverSource = R"JS(
   const routeIndex = new Map(routeNames.map((n, i) => [n, i]));
   const schema = Object.freeze(inNames.map((n, i) => Object.freeze({ name: n, type: inTypes[i] })));
 
-  let cols = null;     // cols[c](r): the typed input value of column c in row r
+  // Column views, fetched from C++ on first use in a batch (native.column(c)):
+  // [0, text, offsets, nulls] strings (offsets in UTF-16 units), [1, float64s, nulls]
+  // numbers, [2, bytes] booleans (2 = null), [3, array] anything else (e.g. BigInts).
+  const loaded = new Uint8Array(nIn);
+  const kinds = new Array(nIn).fill(0);
+  const texts = new Array(nIn).fill(''), offsets = new Array(nIn).fill(null);
+  const nulls = new Array(nIn).fill(null), numbers = new Array(nIn).fill(null);
+  const anys = new Array(nIn).fill(null);
+  function load(c) {
+    const v = native.column(c);
+    kinds[c] = v[0];
+    if (v[0] === 0) { texts[c] = v[1]; offsets[c] = v[2]; nulls[c] = v[3]; }
+    else if (v[0] === 1) { numbers[c] = v[1]; nulls[c] = v[2]; }
+    else if (v[0] === 2) { nulls[c] = v[1]; }
+    else { anys[c] = v[1]; }
+    loaded[c] = 1;
+  }
+  function get(c, i) {
+    if (loaded[c] === 0) load(c);
+    switch (kinds[c]) {
+      case 0: return nulls[c][i] ? null : texts[c].substring(offsets[c][i], offsets[c][i + 1]);
+      case 1: return nulls[c][i] ? null : numbers[c][i];
+      case 2: { const b = nulls[c][i]; return b === 2 ? null : b === 1; }
+      default: return anys[c][i];
+    }
+  }
+  function release() {
+    loaded.fill(0);
+    texts.fill(''); offsets.fill(null); nulls.fill(null); numbers.fill(null); anys.fill(null);
+  }
+  // makeRow(r) builds { column: value } with an object literal generated for the schema.
+  const makeRow = rowFactory(get);
   let outVals = null;  // values set by setField, as strings (null for empty)
   let setList = null;  // flat indices r * nOut + c, in the order they were set
   let moves = null;    // moves[r]: route index of context.route.send, or -1
@@ -30,29 +61,7 @@ inline constexpr const char* kDriverSource = R"JS(
     if (c === undefined) {
       throw new Error(`Unknown input column '${name}'; input columns: ${inNames.join(', ')}`);
     }
-    return cols[c](r);
-  }
-  // Column views from C++: [0, text, offsets, nulls] strings (offsets in UTF-16 units),
-  // [1, float64s, nulls] numbers, [2, bytes] booleans (2 = null), [3, array] anything else.
-  function getter(view) {
-    switch (view[0]) {
-      case 0: {
-        const text = view[1], offsets = view[2], nulls = view[3];
-        return (i) => (nulls[i] ? null : text.substring(offsets[i], offsets[i + 1]));
-      }
-      case 1: {
-        const values = view[1], nulls = view[2];
-        return (i) => (nulls[i] ? null : values[i]);
-      }
-      case 2: {
-        const values = view[1];
-        return (i) => (values[i] === 2 ? null : values[i] === 1);
-      }
-      default: {
-        const values = view[1];
-        return (i) => values[i];
-      }
-    }
+    return get(c, r);
   }
   function route(name) {
     const i = routeIndex.get(name);
@@ -95,11 +104,7 @@ inline constexpr const char* kDriverSource = R"JS(
   const context = Object.freeze({
     input: Object.freeze({
       current() {
-        if (rowObject === null) {
-          const o = {};
-          for (let c = 0; c < nIn; ++c) o[inNames[c]] = cols[c](r);
-          rowObject = o;
-        }
+        if (rowObject === null) rowObject = makeRow(r);
         return rowObject;
       },
       getValue: value,
@@ -153,10 +158,10 @@ inline constexpr const char* kDriverSource = R"JS(
   });
 
   // Returns undefined when every row ran, else { row, type, value } for a process() that
-  // returned something other than true or false. Exceptions propagate to C++ with `r` kept
-  // in errorRow().
-  function runBatch(views, n, out, set, mv, cp, prog) {
-    cols = views.map(getter);
+  // returned something other than true or false. Exceptions propagate to C++ (which calls
+  // release() through errorRow() before the next batch).
+  function runBatch(n, out, set, mv, cp, prog) {
+    release();  // also after a batch that ended in an exception
     outVals = out; setList = set; moves = mv; copies = cp; progress = prog;
     for (r = 0; r < n; ++r) {
       progress[0] = r + 1;
@@ -167,13 +172,13 @@ inline constexpr const char* kDriverSource = R"JS(
         if (moves[r] === -1) moves[r] = -2;  // a row already sent to a route stays routed
         continue;
       }
-      cols = null;
+      release();
       return { row: r, type: result === null ? 'null' : typeof result, value: String(result) };
     }
-    cols = null;  // the views point into C++ buffers that the next batch reuses
+    release();  // the views point into C++ buffers that the next batch reuses
     return undefined;
   }
-  function errorRow() { return r; }
+  function errorRow() { release(); return r; }
   return [runBatch, errorRow];
 })
 )JS";

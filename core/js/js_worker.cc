@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <mutex>
@@ -58,6 +59,25 @@ int64_t Utf16Length(std::string_view text) {
     if (b >= 0xF0) ++units;
   }
   return units;
+}
+
+// A JavaScript string literal for `s`.
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (u < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", u);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
 }
 
 std::mutex& LogMutex() {
@@ -171,6 +191,22 @@ struct JsWorker::Impl {
     return View({v8::Integer::New(isolate, 3), v8::Array::New(isolate, scratch.data(), n)});
   }
 
+  void InitContext();
+
+  // Releases everything V8 holds for this worker. Safe to call once.
+  void Destroy() {
+    if (isolate == nullptr) return;
+    {
+      v8::Locker locker(isolate);
+      run_batch.Reset();
+      error_row.Reset();
+      progress_array.Reset();
+      context.Reset();
+    }
+    isolate->Dispose();
+    isolate = nullptr;
+  }
+
   static double ParseNumber(std::string_view text, ColumnType type, bool* exact) {
     const char* first = text.data();
     const char* last = first + text.size();
@@ -227,6 +263,15 @@ struct JsWorker::Impl {
     std::lock_guard<std::mutex> lock(LogMutex());
     std::cerr << "flowengine: script " << level << " [" << self->config.input_file << ":" << line
               << "]: " << message << "\n";
+  }
+
+  // native.column(c): the view of input column c for the current batch.
+  static void Column(const v8::FunctionCallbackInfo<v8::Value>& args) {
+    auto* self = static_cast<Impl*>(args.Data().As<v8::External>()->Value());
+    v8::Isolate* iso = args.GetIsolate();
+    const uint32_t c = args[0]->Uint32Value(iso->GetCurrentContext()).FromMaybe(0);
+    if (self->current == nullptr || c >= self->config.input.size()) return;
+    args.GetReturnValue().Set(self->ColumnView(*self->current, c));
   }
 
   static size_t NearHeapLimit(void* data, size_t current_limit, size_t /*initial_limit*/) {
@@ -297,32 +342,9 @@ struct JsWorker::Impl {
   }
 };
 
-JsWorker::JsWorker(const ScriptConfig& config, Watchdog* watchdog) : impl_(new Impl) {
-  EnsureV8Initialized();
-  Impl& s = *impl_;
-  s.config = config;
-  s.watchdog = watchdog;
-  s.allocator.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
-  v8::Isolate::CreateParams params;
-  params.array_buffer_allocator = s.allocator.get();
-  params.constraints.ConfigureDefaultsFromHeapSize(0, static_cast<size_t>(config.heap_bytes));
-  // A batch keeps its input values alive for the whole call: with a young generation that
-  // holds a batch, scavenges free them instead of copying them around.
-  const size_t young = std::min<size_t>(static_cast<size_t>(config.heap_bytes) / 4, 48u << 20);
-  params.constraints.set_max_young_generation_size_in_bytes(young);
-  params.constraints.set_initial_young_generation_size_in_bytes(young);
-  s.isolate = v8::Isolate::New(params);
-  s.isolate->AddNearHeapLimitCallback(&Impl::NearHeapLimit, &s);
-  s.watched.isolate = s.isolate;
-  s.watched.progress = s.progress;
-  for (const ColumnSpec& out : config.output) {
-    int index = -1;
-    for (size_t i = 0; i < config.input.size(); ++i) {
-      if (config.input[i].name == out.name) index = static_cast<int>(i);
-    }
-    s.out_from_in.push_back(index);
-  }
-
+// Compiles the script and the driver in a fresh context of the isolate.
+void JsWorker::Impl::InitContext() {
+  Impl& s = *this;
   v8::Locker locker(s.isolate);
   v8::Isolate::Scope isolate_scope(s.isolate);
   v8::HandleScope handles(s.isolate);
@@ -366,20 +388,38 @@ JsWorker::JsWorker(const ScriptConfig& config, Watchdog* watchdog) : impl_(new I
   }
   for (const ColumnSpec& c : config.output) out_names.push_back(c.name);
   v8::Local<v8::Object> native = v8::Object::New(s.isolate);
-  native
-      ->Set(ctx, Str(s.isolate, "log"),
-            v8::Function::New(ctx, &Impl::Log, v8::External::New(s.isolate, &s)).ToLocalChecked())
+  v8::Local<v8::External> self = v8::External::New(s.isolate, &s);
+  native->Set(ctx, Str(s.isolate, "log"), v8::Function::New(ctx, &Impl::Log, self).ToLocalChecked())
       .Check();
+  native
+      ->Set(ctx, Str(s.isolate, "column"),
+            v8::Function::New(ctx, &Impl::Column, self).ToLocalChecked())
+      .Check();
+  // makeRow(r) as an object literal of the schema's columns: one allocation per row.
+  std::string row_source = "(function (get) { return function (r) { return {";
+  for (size_t c = 0; c < config.input.size(); ++c) {
+    row_source += (c > 0 ? ", " : "") + JsonString(config.input[c].name) + ": get(" +
+                  std::to_string(c) + ", r)";
+  }
+  row_source += "}; }; })";
+  v8::ScriptOrigin row_origin(s.isolate, Str(s.isolate, "flowengine:row"));
+  v8::Local<v8::Value> row_factory =
+      v8::Script::Compile(ctx, Str(s.isolate, row_source), &row_origin)
+          .ToLocalChecked()
+          ->Run(ctx)
+          .ToLocalChecked();
   v8::Local<v8::Value> args[] = {process,
                                  StringArray(s.isolate, in_names),
                                  StringArray(s.isolate, in_types),
                                  StringArray(s.isolate, out_names),
                                  StringArray(s.isolate, config.routes),
-                                 native};
-  v8::Local<v8::Array> fns = factory.As<v8::Function>()
-                                 ->Call(ctx, v8::Undefined(s.isolate), 6, args)
-                                 .ToLocalChecked()
-                                 .As<v8::Array>();
+                                 native,
+                                 row_factory};
+  v8::Local<v8::Array> fns =
+      factory.As<v8::Function>()
+          ->Call(ctx, v8::Undefined(s.isolate), static_cast<int>(std::size(args)), args)
+          .ToLocalChecked()
+          .As<v8::Array>();
   s.run_batch.Reset(s.isolate, fns->Get(ctx, 0).ToLocalChecked().As<v8::Function>());
   s.error_row.Reset(s.isolate, fns->Get(ctx, 1).ToLocalChecked().As<v8::Function>());
 
@@ -388,20 +428,47 @@ JsWorker::JsWorker(const ScriptConfig& config, Watchdog* watchdog) : impl_(new I
                                        v8::BackingStore::EmptyDeleter, nullptr);
   v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(s.isolate, std::move(store));
   s.progress_array.Reset(s.isolate, v8::Int32Array::New(buffer, 0, 1));
+}
+
+JsWorker::JsWorker(const ScriptConfig& config, Watchdog* watchdog) : impl_(new Impl) {
+  EnsureV8Initialized();
+  Impl& s = *impl_;
+  s.config = config;
+  s.watchdog = watchdog;
+  s.allocator.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
+  v8::Isolate::CreateParams params;
+  params.array_buffer_allocator = s.allocator.get();
+  params.constraints.ConfigureDefaultsFromHeapSize(0, static_cast<size_t>(config.heap_bytes));
+  // A batch keeps its input values alive for the whole call: with a young generation that
+  // holds a batch, scavenges free them instead of copying them around.
+  const size_t young = std::min<size_t>(static_cast<size_t>(config.heap_bytes) / 4, 48u << 20);
+  params.constraints.set_max_young_generation_size_in_bytes(young);
+  params.constraints.set_initial_young_generation_size_in_bytes(young);
+  s.isolate = v8::Isolate::New(params);
+  s.isolate->AddNearHeapLimitCallback(&Impl::NearHeapLimit, &s);
+  s.watched.isolate = s.isolate;
+  s.watched.progress = s.progress;
+  for (const ColumnSpec& out : config.output) {
+    int index = -1;
+    for (size_t i = 0; i < config.input.size(); ++i) {
+      if (config.input[i].name == out.name) index = static_cast<int>(i);
+    }
+    s.out_from_in.push_back(index);
+  }
+
+  try {
+    s.InitContext();
+  } catch (...) {
+    s.Destroy();  // the destructor will not run: release the isolate here
+    throw;
+  }
   if (watchdog != nullptr) watchdog->Add(&s.watched);
 }
 
 JsWorker::~JsWorker() {
   Impl& s = *impl_;
   if (s.watchdog != nullptr) s.watchdog->Remove(&s.watched);
-  {
-    v8::Locker locker(s.isolate);
-    s.run_batch.Reset();
-    s.error_row.Reset();
-    s.progress_array.Reset();
-    s.context.Reset();
-  }
-  s.isolate->Dispose();
+  s.Destroy();
 }
 
 void JsWorker::Run(Chunk& chunk) {
@@ -431,12 +498,8 @@ void JsWorker::Run(Chunk& chunk) {
   v8::TryCatch tc(iso);
   s.current = &chunk;
 
-  // Typed input values: one view per column (see getter() in driver_js.h).
   const char* data = chunk.block.bytes.data();
-  std::vector<v8::Local<v8::Value>> views;
   s.columns.resize(n_in);
-  for (uint32_t c = 0; c < n_in; ++c) views.push_back(s.ColumnView(chunk, c));
-  v8::Local<v8::Array> cols = v8::Array::New(iso, views.data(), views.size());
   v8::Local<v8::Array> out_vals = v8::Array::New(iso, static_cast<int>(n * n_out));
   v8::Local<v8::Array> set_list = v8::Array::New(iso, 0);
   v8::Local<v8::Array> copies = v8::Array::New(iso, 0);
@@ -446,8 +509,7 @@ void JsWorker::Run(Chunk& chunk) {
                                                 v8::BackingStore::EmptyDeleter, nullptr);
   v8::Local<v8::Int32Array> moves =
       v8::Int32Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, n);
-  v8::Local<v8::Value> args[] = {cols,
-                                 v8::Integer::New(iso, static_cast<int32_t>(n)),
+  v8::Local<v8::Value> args[] = {v8::Integer::New(iso, static_cast<int32_t>(n)),
                                  out_vals,
                                  set_list,
                                  moves,
@@ -456,7 +518,8 @@ void JsWorker::Run(Chunk& chunk) {
 
   s.progress[0] = 0;
   s.watched.running.store(true);
-  v8::MaybeLocal<v8::Value> result = s.run_batch.Get(iso)->Call(ctx, v8::Undefined(iso), 7, args);
+  v8::MaybeLocal<v8::Value> result =
+      s.run_batch.Get(iso)->Call(ctx, v8::Undefined(iso), static_cast<int>(std::size(args)), args);
   s.watched.running.store(false);
   const size_t row = static_cast<size_t>(std::max(1, static_cast<int>(s.progress[0])) - 1);
 
