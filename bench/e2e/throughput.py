@@ -28,10 +28,25 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 SCENARIOS = {
-    # name: (source format, sink format, typed columns)
-    "passthrough": ("csv", "csv", False),
-    "passthrough-typed": ("csv", "csv", True),
-    "csv2tsv": ("csv", "tsv", False),
+    # name: (source format, sink format, typed columns, transform YAML)
+    "passthrough": ("csv", "csv", False, ""),
+    "passthrough-typed": ("csv", "csv", True, ""),
+    "csv2tsv": ("csv", "tsv", False, ""),
+    # The JavaScript benchmark of issue 4: drop inactive rows, add full_name and
+    # amount_with_tax = (amount * 1.2).toFixed(2).
+    "js-enrich": ("csv", "csv", True, """transform:
+  - javascript:
+      code: |
+        function process(context) {
+          const row = context.input.current();
+          if (!row.active) return false;
+          context.output.setField('full_name', row.first_name + ' ' + row.last_name);
+          context.output.setField('amount_with_tax', (row.amount * 1.2).toFixed(2));
+          return true;
+        }
+      output: [id, first_name, last_name, email, city, age, amount, created_at, active, notes,
+               full_name, amount_with_tax]
+"""),
 }
 
 TYPED = """  columns:
@@ -64,6 +79,8 @@ def run_once(binary, pipeline, out_path, extra):
     if code != 0:
         raise SystemExit(f"flowengine failed ({code}):\n{err}")
     m = re.search(r"graph ([0-9.]+) s, commit ([0-9.]+) s; memory peak ([0-9.]+) MiB", err)
+    busy = re.search(r"read ([0-9.]+) s, parse ([0-9.]+) s, transform ([0-9.]+) s, "
+                     r"format ([0-9.]+) s, write ([0-9.]+) s", err)
     return {
         "seconds": elapsed,
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
@@ -71,17 +88,19 @@ def run_once(binary, pipeline, out_path, extra):
         "graph_seconds": float(m.group(1)) if m else None,
         "commit_seconds": float(m.group(2)) if m else None,
         "memory_peak_mib": float(m.group(3)) if m else None,
+        "busy_seconds": dict(zip(["read", "parse", "transform", "format", "write"],
+                                 [float(x) for x in busy.groups()])) if busy else None,
     }
 
 
 def measure(args, workdir, name, rows, threads):
-    src_fmt, sink_fmt, typed = SCENARIOS[name]
+    src_fmt, sink_fmt, typed, transform = SCENARIOS[name]
     source = generate(args.build, workdir, rows)
     out_path = os.path.join(workdir, f"out-{name}.{sink_fmt}")
     pipeline = os.path.join(workdir, f"{name}.yaml")
     with open(pipeline, "w") as f:
         f.write(f"pipeline: bench-{name}\nsource:\n  path: {source}\n  format: {src_fmt}\n"
-                + (TYPED if typed else "")
+                + (TYPED if typed else "") + transform
                 + f"sink:\n  path: {out_path}\n  format: {sink_fmt}\n  outputMode: create\n"
                 + f"limits: {{ threads: {threads} }}\n")
     binary = os.path.join(args.build, "flowengine")
@@ -115,6 +134,10 @@ def measure(args, workdir, name, rows, threads):
         "max_rss_mib": max(r["max_rss_kib"] for r in runs) / 1024,
         "memory_peak_mib": max((r["memory_peak_mib"] or 0) for r in runs),
         "cpu_seconds_median": statistics.median(r["cpu_seconds"] for r in runs),
+        "busy_seconds_median": {
+            stage: statistics.median(r["busy_seconds"][stage] for r in runs)
+            for stage in ["read", "parse", "transform", "format", "write"]
+        } if all(r["busy_seconds"] for r in runs) else None,
     }
 
 
@@ -150,6 +173,11 @@ def main():
                       f'RSS {r["max_rss_mib"]:6.1f} MiB  (graph {r["median_graph_seconds"]:.3f} s, '
                       f'commit {r["median_commit_seconds"]:.3f} s, median of {r["runs"]})',
                       flush=True)
+                if r["busy_seconds_median"]:
+                    b = r["busy_seconds_median"]
+                    per_row = {k: v / rows * 1e9 for k, v in b.items()}
+                    print("    busy ns/row (summed over threads): " +
+                          ", ".join(f"{k} {v:.0f}" for k, v in per_row.items()), flush=True)
     report = {"budget_percent": args.budget, "results": results,
               "machine": {"cpus": os.cpu_count(), "uname": " ".join(os.uname())}}
     if args.json:

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <regex>
+#include <sstream>
 
 #include "tests/e2e/e2e_util.h"
 
@@ -22,19 +24,64 @@ std::vector<std::string> Examples() {
 
 TEST(ConfigsTest, ThereAreExamples) { EXPECT_GE(Examples().size(), 2u); }
 
+// Names of the routes a pipeline file declares (entries of its top-level `routes:` map).
+std::vector<std::string> RouteNames(const std::string& yaml) {
+  std::vector<std::string> names;
+  std::istringstream in(ReadFile(yaml));
+  bool in_routes = false;
+  std::regex entry(R"(^  ([A-Za-z0-9_-]+):)");
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] != ' ' && line[0] != '#')
+      in_routes = line.rfind("routes:", 0) == 0;
+    std::smatch m;
+    if (in_routes && std::regex_search(line, m, entry)) names.push_back(m[1]);
+  }
+  return names;
+}
+
 TEST(ConfigsTest, EveryExampleValidatesAndRuns) {
   for (const std::string& yaml : Examples()) {
     SCOPED_TRACE(yaml);
     TempDir dir;
-    const std::string out = "sink.path=" + dir.File("out");
-    ProcessResult v = Flowengine({"validate", yaml, "--set", out});
+    std::vector<std::string> overrides = {"--set", "sink.path=" + dir.File("out")};
+    const std::vector<std::string> routes = RouteNames(yaml);
+    for (const std::string& route : routes) {
+      overrides.insert(overrides.end(),
+                       {"--set", "routes." + route + ".path=" + dir.File("route-" + route)});
+    }
+    std::vector<std::string> validate = {"validate", yaml};
+    validate.insert(validate.end(), overrides.begin(), overrides.end());
+    ProcessResult v = Flowengine(validate);
     EXPECT_EQ(v.exit_code, 0) << v.err;
-    ProcessResult r = Flowengine({"run", yaml, "--set", out});
+    std::vector<std::string> run = {"run", yaml};
+    run.insert(run.end(), overrides.begin(), overrides.end());
+    ProcessResult r = Flowengine(run);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.err.find(" rows written"), std::string::npos) << r.err;
     ASSERT_TRUE(FileExists(dir.File("out")));
     EXPECT_GT(ReadFile(dir.File("out")).size(), 0u);
+    for (const std::string& route : routes) EXPECT_TRUE(FileExists(dir.File("route-" + route)));
   }
+}
+
+TEST(ConfigsTest, CustomerEnrichmentProducesTheDerivedColumns) {
+  const std::string yaml = std::string(FLOWENGINE_SOURCE_DIR) + "/configs/customer-enrichment.yaml";
+  TempDir dir;
+  ProcessResult r = Flowengine({"run", yaml, "--set", "sink.path=" + dir.File("out.csv"), "--set",
+                                "routes.review.path=" + dir.File("review.csv")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string out = ReadFile(dir.File("out.csv"));
+  EXPECT_EQ(out.substr(0, out.find('\n')),
+            "id,full_name,email,email_domain,age_category,value_category,priority_score,amount");
+  EXPECT_NE(out.find("\n1,José Núñez,jose.nunez@example.com,example.com,Adult,Medium,45,1250.50\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\n5,James Brown,james.brown@example.com,example.com,Unknown,Low,0,0.00\n"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(ReadFile(dir.File("review.csv")),
+            out.substr(0, out.find('\n') + 1) +
+                "3,Zoë Müller,zoe.muller@corp.example,corp.example,Adult,High,70,15000.00\n");
 }
 
 }  // namespace
