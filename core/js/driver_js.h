@@ -48,8 +48,8 @@ inline constexpr const char* kDriverSource = R"JS(
   }
   // makeRow(r) builds { column: value } with an object literal generated for the schema.
   const makeRow = rowFactory(get);
-  let outVals = null;  // values set by setField, as strings (null for empty)
-  let setList = null;  // flat indices r * nOut + c, in the order they were set
+  let setVals = null;  // values set by setField, as strings (null for empty)
+  let setList = null;  // their flat indices r * nOut + c, in the order they were set
   let moves = null;    // moves[r]: route index of context.route.send, or -1
   let copies = null;   // [r, route, r, route, ...] from context.route.sendCopy
   let progress = null; // progress[0] = rows started, read by the watchdog
@@ -116,9 +116,8 @@ inline constexpr const char* kDriverSource = R"JS(
         if (c === undefined) {
           throw new Error(`Unknown output column '${name}'; output columns: ${outNames.join(', ')}`);
         }
-        const i = r * nOut + c;
-        outVals[i] = (v === null || v === undefined) ? null : String(v);
-        setList.push(i);
+        setList.push(r * nOut + c);
+        setVals.push((v === null || v === undefined) ? null : String(v));
       },
     }),
     validate: Object.freeze({
@@ -160,9 +159,9 @@ inline constexpr const char* kDriverSource = R"JS(
   // Returns undefined when every row ran, else { row, type, value } for a process() that
   // returned something other than true or false. Exceptions propagate to C++ (which calls
   // release() through errorRow() before the next batch).
-  function runBatch(n, out, set, mv, cp, prog) {
+  function runBatch(n, vals, set, mv, cp, prog) {
     release();  // also after a batch that ended in an exception
-    outVals = out; setList = set; moves = mv; copies = cp; progress = prog;
+    setVals = vals; setList = set; moves = mv; copies = cp; progress = prog;
     for (r = 0; r < n; ++r) {
       progress[0] = r + 1;
       rowObject = null;
