@@ -156,7 +156,8 @@ inline constexpr const char* kDriverSource = R"JS(
     }),
   });
 
-  // Returns undefined when every row ran, else { row, type, value } for a process() that
+  // Returns [indices, lengths, text] (the values set) when every row ran, else
+  // { row, type, value } for a process() that
   // returned something other than true or false. Exceptions propagate to C++ (which calls
   // release() through errorRow() before the next batch).
   function runBatch(n, vals, set, mv, cp, prog) {
@@ -175,7 +176,15 @@ inline constexpr const char* kDriverSource = R"JS(
       return { row: r, type: result === null ? 'null' : typeof result, value: String(result) };
     }
     release();  // the views point into C++ buffers that the next batch reuses
-    return undefined;
+    // The values set, for C++ in one piece: [indices, UTF-16 lengths (-1: null), text].
+    const m = setList.length;
+    const indices = new Int32Array(m), lengths = new Int32Array(m);
+    for (let k = 0; k < m; ++k) {
+      indices[k] = setList[k];
+      const v = setVals[k];
+      lengths[k] = v === null ? -1 : v.length;
+    }
+    return [indices, lengths, setVals.join('')];
   }
   function errorRow() { release(); return r; }
   return [runBatch, errorRow];

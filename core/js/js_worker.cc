@@ -61,6 +61,18 @@ int64_t Utf16Length(std::string_view text) {
   return units;
 }
 
+// The byte offset after `units` UTF-16 code units of the UTF-8 text starting at `at` (a
+// 4-byte sequence is two units; an unpaired surrogate was written as 3 bytes, one unit).
+size_t AdvanceUtf16(const char* text, size_t at, size_t end, int32_t units) {
+  while (units > 0 && at < end) {
+    const auto b = static_cast<unsigned char>(text[at]);
+    const size_t bytes = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+    units -= bytes == 4 ? 2 : 1;
+    at += bytes;
+  }
+  return at;
+}
+
 // A JavaScript string literal for `s`.
 std::string JsonString(std::string_view s) {
   std::string out = "\"";
@@ -557,7 +569,7 @@ void JsWorker::Run(Chunk& chunk) {
     return;
   }
   v8::Local<v8::Value> verdict = result.ToLocalChecked();
-  if (!verdict->IsUndefined()) {
+  if (!verdict->IsArray()) {
     v8::Local<v8::Object> bad = verdict.As<v8::Object>();
     const auto bad_row = static_cast<size_t>(
         bad->Get(ctx, Str(iso, "row")).ToLocalChecked()->Int32Value(ctx).FromMaybe(0));
@@ -569,6 +581,10 @@ void JsWorker::Run(Chunk& chunk) {
                    chunk, bad_row);
     return;
   }
+  v8::Local<v8::Array> set = verdict.As<v8::Array>();
+  v8::Local<v8::Int32Array> set_indices = set->Get(ctx, 0).ToLocalChecked().As<v8::Int32Array>();
+  v8::Local<v8::Int32Array> set_lengths = set->Get(ctx, 1).ToLocalChecked().As<v8::Int32Array>();
+  v8::Local<v8::String> set_text = set->Get(ctx, 2).ToLocalChecked().As<v8::String>();
 
   // Output spans: input values of the same name by default, then what the script set.
   RowBatch& ob = out.batch;
@@ -582,13 +598,25 @@ void JsWorker::Run(Chunk& chunk) {
           from >= 0 ? in.Field(r, static_cast<size_t>(from)) : FieldSpan{0, FieldSpan::kArena};
     }
   }
-  const uint32_t n_set = set_list->Length();
-  for (uint32_t k = 0; k < n_set; ++k) {
-    const auto index =
-        static_cast<uint32_t>(set_list->Get(ctx, k).ToLocalChecked()->Uint32Value(ctx).FromJust());
-    v8::Local<v8::Value> v = set_vals->Get(ctx, k).ToLocalChecked();
-    FieldSpan span{static_cast<uint32_t>(out.values.size()), FieldSpan::kArena};
-    if (v->IsString()) span.length_and_flags |= s.AppendUtf8(v.As<v8::String>(), out.values);
+  // All values set arrive as one string; UTF-16 lengths become byte spans in the arena.
+  const size_t n_set = set_indices->Length();
+  const auto* indices =
+      static_cast<const int32_t*>(set_indices->Buffer()->GetBackingStore()->Data()) +
+      set_indices->ByteOffset() / sizeof(int32_t);
+  const auto* lengths =
+      static_cast<const int32_t*>(set_lengths->Buffer()->GetBackingStore()->Data()) +
+      set_lengths->ByteOffset() / sizeof(int32_t);
+  const size_t text_at = out.values.size();
+  s.AppendUtf8(set_text, out.values);
+  size_t at = text_at;
+  for (size_t k = 0; k < n_set; ++k) {
+    const auto index = static_cast<size_t>(indices[k]);
+    FieldSpan span{static_cast<uint32_t>(at), FieldSpan::kArena};
+    if (lengths[k] > 0) {
+      const size_t begin = at;
+      at = AdvanceUtf16(out.values.data(), at, out.values.size(), lengths[k]);
+      span.length_and_flags |= static_cast<uint32_t>(at - begin);
+    }
     ob.fields[index] = span;
   }
 
