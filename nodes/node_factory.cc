@@ -2,7 +2,7 @@
 
 #include "nodes/delimited_sink.h"
 #include "nodes/delimited_source.h"
-#include "nodes/javascript_transform.h"
+#include "nodes/javascript_plugin.h"
 
 namespace flowengine {
 
@@ -13,7 +13,7 @@ NodeFactory DelimitedNodeFactory() {
   };
   factory.make_transform = [](const PipelineSpec& spec) -> std::unique_ptr<TransformStage> {
     if (spec.transforms.empty()) return nullptr;
-    return std::make_unique<JavascriptTransform>(spec);
+    return LoadJavascriptTransform(spec);
   };
   factory.make_sink = [](const PipelineSpec& spec, const SinkSpec& sink,
                          const Schema& input) -> std::unique_ptr<SinkStage> {
