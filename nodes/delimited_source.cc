@@ -151,16 +151,20 @@ bool DelimitedSource::ReadBlock(Block& block) {
   return true;
 }
 
-void DelimitedSource::FailRecordTooLarge() const {
+Location DelimitedSource::NextRecordLocation() const {
   Location loc;
   loc.file = spec_.path;
   loc.line = next_line_;
   loc.byte_offset = next_offset_;
+  return loc;
+}
+
+void DelimitedSource::FailRecordTooLarge() const {
   ThrowError("FE-INPUT-RECORD-TOO-LARGE",
              "Record starting at line " + std::to_string(next_line_) +
                  " is larger than the record size limit (" + std::to_string(plan_.max_record) +
                  " bytes: limits.maxRecordSize, or less when limits.memory is small)",
-             loc, "read");
+             NextRecordLocation(), "read");
 }
 
 BoundaryResult DelimitedSource::FitToMemory(BoundaryResult boundary) const {
@@ -171,15 +175,11 @@ BoundaryResult DelimitedSource::FitToMemory(BoundaryResult boundary) const {
     BoundaryResult smaller = parser_options_.kernel->find_boundary(
         pending_.data(), boundary.end / 2, spec_.dialect.delimiter, spec_.dialect.quote, false);
     if (smaller.end == 0) {
-      Location loc;
-      loc.file = spec_.path;
-      loc.line = next_line_;
-      loc.byte_offset = next_offset_;
       ThrowError("FE-RESOURCE-MEMORY",
                  "Record starting at line " + std::to_string(next_line_) +
                      " needs more working memory than limits.memory allows per block (" +
                      std::to_string(plan_.chunk_bytes) + " bytes)",
-                 loc, "read");
+                 NextRecordLocation(), "read");
     }
     boundary = smaller;
   }

@@ -43,6 +43,8 @@ class DelimitedSource final : public SourceStage {
   // plan; throws FE-RESOURCE-MEMORY when not even one record fits.
   BoundaryResult FitToMemory(BoundaryResult boundary) const;
   [[noreturn]] void FailRecordTooLarge() const;
+  // File, line and byte offset of the next record to be handed out.
+  Location NextRecordLocation() const;
 
   SourceSpec spec_;
   MemoryPlan plan_;

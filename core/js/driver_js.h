@@ -157,9 +157,8 @@ inline constexpr const char* kDriverSource = R"JS(
   });
 
   // Returns [indices, lengths, text] (the values set) when every row ran, else
-  // { row, type, value } for a process() that
-  // returned something other than true or false. Exceptions propagate to C++ (which calls
-  // release() through errorRow() before the next batch).
+  // { row, type, value } for a process() that returned something other than true or false.
+  // Exceptions propagate to C++; the next batch starts with release().
   function runBatch(n, vals, set, mv, cp, prog) {
     release();  // also after a batch that ended in an exception
     setVals = vals; setList = set; moves = mv; copies = cp; progress = prog;
@@ -186,8 +185,7 @@ inline constexpr const char* kDriverSource = R"JS(
     }
     return [indices, lengths, setVals.join('')];
   }
-  function errorRow() { release(); return r; }
-  return [runBatch, errorRow];
+  return runBatch;
 })
 )JS";
 

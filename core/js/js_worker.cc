@@ -106,7 +106,6 @@ struct JsWorker::Impl {
   v8::Isolate* isolate = nullptr;
   v8::Global<v8::Context> context;
   v8::Global<v8::Function> run_batch;
-  v8::Global<v8::Function> error_row;
   v8::Global<v8::Int32Array> progress_array;
   alignas(64) volatile int32_t progress[16] = {};
   WatchedRun watched;
@@ -211,7 +210,6 @@ struct JsWorker::Impl {
     {
       v8::Locker locker(isolate);
       run_batch.Reset();
-      error_row.Reset();
       progress_array.Reset();
       context.Reset();
     }
@@ -427,13 +425,11 @@ void JsWorker::Impl::InitContext() {
                                  StringArray(s.isolate, config.routes),
                                  native,
                                  row_factory};
-  v8::Local<v8::Array> fns =
+  v8::Local<v8::Value> driver =
       factory.As<v8::Function>()
           ->Call(ctx, v8::Undefined(s.isolate), static_cast<int>(std::size(args)), args)
-          .ToLocalChecked()
-          .As<v8::Array>();
-  s.run_batch.Reset(s.isolate, fns->Get(ctx, 0).ToLocalChecked().As<v8::Function>());
-  s.error_row.Reset(s.isolate, fns->Get(ctx, 1).ToLocalChecked().As<v8::Function>());
+          .ToLocalChecked();
+  s.run_batch.Reset(s.isolate, driver.As<v8::Function>());
 
   auto store =
       v8::ArrayBuffer::NewBackingStore(const_cast<int32_t*>(s.progress), sizeof(s.progress),

@@ -3,7 +3,6 @@
 #include <libplatform/libplatform.h>
 #include <v8.h>
 
-#include <cstdlib>
 #include <memory>
 #include <mutex>
 
@@ -13,7 +12,6 @@ void EnsureV8Initialized() {
   static std::once_flag once;
   std::call_once(once, [] {
     // Intentionally never disposed: isolates may be torn down by thread exits until the end.
-    if (const char* flags = std::getenv("FLOWENGINE_V8_FLAGS")) v8::V8::SetFlagsFromString(flags);
     static std::unique_ptr<v8::Platform> platform = v8::platform::NewDefaultPlatform();
     v8::V8::InitializePlatform(platform.get());
     v8::V8::Initialize();
