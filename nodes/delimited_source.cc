@@ -9,8 +9,8 @@
 
 namespace flowengine {
 
-DelimitedSource::DelimitedSource(SourceSpec spec, LimitsSpec limits)
-    : spec_(std::move(spec)), plan_(PlanMemory(limits)) {}
+DelimitedSource::DelimitedSource(SourceSpec spec, LimitsSpec limits, bool skip_bad_rows)
+    : spec_(std::move(spec)), plan_(PlanMemory(limits)), skip_bad_rows_(skip_bad_rows) {}
 
 void DelimitedSource::Open() {
   file_.Open(spec_.path);
@@ -187,7 +187,8 @@ BoundaryResult DelimitedSource::FitToMemory(BoundaryResult boundary) const {
 }
 
 void DelimitedSource::Parse(Chunk& chunk) const {
-  chunk.error = ParseBlock(chunk.block, parser_options_, chunk.batch);
+  chunk.error = ParseBlock(chunk.block, parser_options_, chunk.batch,
+                           skip_bad_rows_ ? &chunk.rejects : nullptr);
 }
 
 }  // namespace flowengine

@@ -21,7 +21,9 @@ namespace flowengine {
 
 class DelimitedSource final : public SourceStage {
  public:
-  DelimitedSource(SourceSpec spec, LimitsSpec limits);
+  /// With `skip_bad_rows` (errorHandling: skip-row), Parse() sets bad records aside in
+  /// chunk.rejects instead of failing the chunk.
+  DelimitedSource(SourceSpec spec, LimitsSpec limits, bool skip_bad_rows = false);
 
   void Open() override;
   const Schema& schema() const override { return schema_; }
@@ -48,6 +50,7 @@ class DelimitedSource final : public SourceStage {
 
   SourceSpec spec_;
   MemoryPlan plan_;
+  bool skip_bad_rows_;
   InputFile file_;
   Schema schema_;
   BlockParserOptions parser_options_;

@@ -21,6 +21,7 @@ void JavascriptTransform::Open(const Schema& input) {
   config_.output = t.output.empty() ? input.columns : t.output;
   for (const RouteSpec& r : spec_.routes) config_.routes.push_back(r.name);
   config_.heap_bytes = spec_.limits.script_heap;
+  config_.skip_bad_rows = spec_.error_handling == ErrorHandling::kSkipRow;
   output_.columns = config_.output;
   watchdog_ = std::make_unique<Watchdog>(std::chrono::milliseconds(spec_.limits.script_timeout_ms));
   // Compiling here reports syntax errors at startup; this thread keeps the worker.

@@ -1,5 +1,6 @@
 #include "nodes/node_factory.h"
 
+#include "nodes/dead_letter_sink.h"
 #include "nodes/delimited_sink.h"
 #include "nodes/delimited_source.h"
 #include "nodes/javascript_plugin.h"
@@ -9,7 +10,8 @@ namespace flowengine {
 NodeFactory DelimitedNodeFactory() {
   NodeFactory factory;
   factory.make_source = [](const PipelineSpec& spec) -> std::unique_ptr<SourceStage> {
-    return std::make_unique<DelimitedSource>(spec.source, spec.limits);
+    return std::make_unique<DelimitedSource>(spec.source, spec.limits,
+                                             spec.error_handling == ErrorHandling::kSkipRow);
   };
   factory.make_transform = [](const PipelineSpec& spec) -> std::unique_ptr<TransformStage> {
     if (spec.transforms.empty()) return nullptr;
@@ -20,6 +22,9 @@ NodeFactory DelimitedNodeFactory() {
     std::vector<std::string> names;
     for (const ColumnSpec& c : input.columns) names.push_back(c.name);
     return std::make_unique<DelimitedSink>(sink, spec.source.dialect, std::move(names));
+  };
+  factory.make_dead_letter = [](const PipelineSpec& spec) -> std::unique_ptr<SinkStage> {
+    return std::make_unique<DeadLetterSink>(spec.dead_letter);
   };
   return factory;
 }

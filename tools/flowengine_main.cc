@@ -6,14 +6,18 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "core/config/config_loader.h"
+#include "core/config/suggest.h"
 #include "core/csv/scan_kernel.h"
 #include "core/engine/pipeline_runner.h"
+#include "core/engine/run_summary_json.h"
 #include "core/error/error.h"
+#include "core/error/error_codes.h"
 #include "core/io/stop_flag.h"
 #include "core/io/temp_registry.h"
 #include "nodes/node_factory.h"
@@ -58,6 +62,7 @@ constexpr const char* kMainHelp =
     "Commands:\n"
     "  run PIPELINE.yaml [--set key.path=value]...       run a pipeline\n"
     "  validate PIPELINE.yaml [--set key.path=value]...  check a pipeline without running it\n"
+    "  explain CODE                                      describe an error code (FE-...)\n"
     "  version                                           print the version\n"
     "\n"
     "Run 'flowengine <command> --help' for details. Exit codes: 0 success, 1 run failed,\n"
@@ -73,6 +78,7 @@ constexpr const char* kRunHelp =
     "  --set key.path=value  override a scalar of the pipeline file, e.g.\n"
     "                        --set source.path=in.csv --set limits.threads=1\n"
     "                        (relative paths given here resolve against the current directory)\n"
+    "  --summary FILE        also write the run summary as JSON to FILE\n"
     "  -h, --help            show this help\n";
 
 constexpr const char* kValidateHelp =
@@ -105,11 +111,13 @@ int UsageError(const std::string& message, const char* help) {
 struct PipelineArgs {
   std::string path;
   std::vector<std::string> overrides;
+  std::string summary_file;  // run --summary FILE
   bool help = false;
 };
 
 // Parses "PIPELINE.yaml [--set k=v]... [--help]"; returns an error message or "".
-std::string ParsePipelineArgs(const std::vector<std::string>& args, PipelineArgs& out) {
+std::string ParsePipelineArgs(const std::vector<std::string>& args, PipelineArgs& out,
+                              bool allow_summary = false) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "-h" || a == "--help") {
@@ -119,6 +127,9 @@ std::string ParsePipelineArgs(const std::vector<std::string>& args, PipelineArgs
       out.overrides.push_back(args[++i]);
     } else if (a.rfind("--set=", 0) == 0) {
       out.overrides.push_back(a.substr(6));
+    } else if (a == "--summary" && allow_summary) {
+      if (i + 1 >= args.size()) return "--summary needs a file: --summary summary.json";
+      out.summary_file = args[++i];
     } else if (!a.empty() && a[0] == '-') {
       return "Unknown option '" + a + "'";
     } else if (out.path.empty()) {
@@ -139,7 +150,7 @@ std::string FormatRate(double value) {
 
 int Run(const std::vector<std::string>& args) {
   PipelineArgs pa;
-  std::string problem = ParsePipelineArgs(args, pa);
+  std::string problem = ParsePipelineArgs(args, pa, /*allow_summary=*/true);
   if (!problem.empty()) return UsageError(problem, kRunHelp);
   if (pa.help) {
     std::cout << kRunHelp;
@@ -157,6 +168,11 @@ int Run(const std::vector<std::string>& args) {
   options.stop = &flowengine::ProcessStopFlag();
   flowengine::RunSummary s =
       flowengine::RunPipeline(spec, flowengine::DelimitedNodeFactory(), options);
+  if (!pa.summary_file.empty()) {
+    std::ofstream out(pa.summary_file, std::ios::binary | std::ios::trunc);
+    out << flowengine::RunSummaryToJson(spec, s);
+    if (!out) std::cerr << "flowengine: cannot write the summary to '" << pa.summary_file << "'\n";
+  }
   // A signal after a successful commit does not undo it: report the success.
   if (s.stopped || (s.error && g_signal != 0)) {
     std::cerr << "flowengine: run '" << spec.name << "' interrupted by "
@@ -174,19 +190,28 @@ int Run(const std::vector<std::string>& args) {
   char line[512];
   std::snprintf(line, sizeof(line),
                 "flowengine: run '%s' ok: %llu rows read, %llu rows written, %llu routed, "
-                "%llu filtered, %llu copies in %.3f s "
+                "%llu filtered, %llu rejected, %llu copies in %.3f s "
                 "(%s rows/s, %s MB/s, %d threads; graph %.3f s, commit %.3f s; memory peak "
                 "%.1f MiB of %.0f MiB, %zu blocks in flight)\n",
                 spec.name.c_str(), static_cast<unsigned long long>(s.rows_read),
                 static_cast<unsigned long long>(s.rows_written),
                 static_cast<unsigned long long>(s.rows_routed),
                 static_cast<unsigned long long>(s.rows_filtered),
+                static_cast<unsigned long long>(s.rows_rejected),
                 static_cast<unsigned long long>(s.row_copies), s.seconds,
                 FormatRate(static_cast<double>(s.rows_read) / secs).c_str(),
                 FormatRate(static_cast<double>(s.bytes_read) / secs / 1e6).c_str(), s.threads,
                 s.graph_seconds, s.commit_seconds, static_cast<double>(s.memory_peak) / (1 << 20),
                 static_cast<double>(s.memory_budget) / (1 << 20), s.tokens);
   std::cerr << line;
+  if (s.rows_rejected > 0) {
+    std::string codes;
+    for (const auto& [code, count] : s.rejects_by_code) {
+      codes += (codes.empty() ? "" : ", ") + code + " " + std::to_string(count);
+    }
+    std::cerr << "flowengine: rejected rows by code: " << codes << " (in " << spec.dead_letter.path
+              << ")\n";
+  }
   const flowengine::StageSeconds& b = s.busy;
   std::snprintf(line, sizeof(line),
                 "flowengine: busy time per stage (summed over threads): read %.3f s, parse "
@@ -215,6 +240,31 @@ int Validate(const std::vector<std::string>& args) {
   }
 }
 
+constexpr const char* kExplainHelp =
+    "Usage: flowengine explain CODE\n\nDescribes an error code (e.g. FE-INPUT-FIELD-COUNT): "
+    "what it means,\nits class, whether it is retried, and how to fix it.\n";
+
+int Explain(const std::vector<std::string>& args) {
+  if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
+    std::cout << kExplainHelp;
+    return kExitOk;
+  }
+  if (args.size() != 1) return UsageError("explain needs one error code", kExplainHelp);
+  const flowengine::ErrorCodeInfo* info = flowengine::FindErrorCode(args[0]);
+  if (info == nullptr) {
+    std::vector<std::string_view> codes;
+    for (const auto& c : flowengine::AllErrorCodes()) codes.push_back(c.code);
+    const std::string near = flowengine::SuggestClosest(args[0], codes);
+    return UsageError("Unknown error code '" + args[0] + "'" +
+                          (near.empty() ? "" : "; did you mean " + near + "?"),
+                      kExplainHelp);
+  }
+  std::cout << info->code << " (class " << flowengine::ErrorClassName(info->error_class)
+            << (info->retryable ? ", retryable" : ", not retryable") << ")\n  " << info->summary
+            << "\n  How to fix: " << info->hint << "\n";
+  return kExitOk;
+}
+
 int Version(const std::vector<std::string>& args) {
   if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
     std::cout << kVersionHelp;
@@ -236,6 +286,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "run") return Run(args);
     if (command == "validate") return Validate(args);
+    if (command == "explain") return Explain(args);
     if (command == "version" || command == "--version") return Version(args);
     if (command == "-h" || command == "--help" || command == "help") {
       std::cout << kMainHelp;

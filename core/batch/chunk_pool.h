@@ -37,6 +37,8 @@ class ChunkPool {
     c->transform.active = false;
     c->output.Clear();
     for (ByteBuffer& b : c->route_output) b.Clear();
+    c->rejects.clear();
+    c->dead_output.Clear();
     c->error.reset();
     c->skipped = false;
     std::lock_guard<std::mutex> lock(mutex_);

@@ -74,6 +74,16 @@ struct TransformOutput {
   uint64_t filtered = 0;                        ///< rows the script returned false for
   uint64_t routed = 0;                          ///< rows moved to a route with send()
   uint64_t copies = 0;                          ///< copies made with sendCopy()
+  uint64_t rejected = 0;  ///< rows set aside by the transform (also in Chunk::rejects)
+};
+
+/// A row set aside under errorHandling: skip-row: why, and where its original bytes are.
+struct Reject {
+  Error error;         ///< what is wrong, located where it is wrong
+  uint32_t raw_begin;  ///< the record's bytes in the block (line ending excluded)
+  uint32_t raw_end;
+  int64_t line;         ///< line where the record starts
+  int64_t byte_offset;  ///< offset of the record's first byte in the input
 };
 
 /// The unit of work in the graph. `error` set by any stage makes the later stages pass the
@@ -84,6 +94,8 @@ struct Chunk {
   TransformOutput transform;
   ByteBuffer output;                     ///< formatted main-sink bytes
   std::vector<ByteBuffer> route_output;  ///< formatted bytes per route
+  std::vector<Reject> rejects;           ///< skip-row: rows set aside, in input order
+  ByteBuffer dead_output;                ///< formatted dead-letter rows
   std::optional<Error> error;
   bool skipped = false;  ///< work skipped because the run is stopping
 };

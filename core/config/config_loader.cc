@@ -20,8 +20,9 @@ namespace {
 namespace fs = std::filesystem;
 using Names = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 8> kTopKeys{
-    "pipeline", "source", "transform", "sink", "routes", "errorHandling", "deadLetter", "limits"};
+constexpr std::array<std::string_view, 9> kTopKeys{"pipeline",   "source",    "transform",
+                                                   "sink",       "routes",    "errorHandling",
+                                                   "deadLetter", "maxErrors", "limits"};
 constexpr std::array<std::string_view, 4> kSourceKeys{"path", "format", "header", "columns"};
 constexpr std::array<std::string_view, 3> kColumnKeys{"name", "type", "required"};
 constexpr std::array<std::string_view, 3> kSinkKeys{"path", "format", "outputMode"};
@@ -31,7 +32,7 @@ constexpr std::array<std::string_view, 3> kFormats{"csv", "tsv", "psv"};
 constexpr std::array<std::string_view, 3> kOutputModes{"create", "replace", "append"};
 constexpr std::array<std::string_view, 2> kErrorHandlings{"fail-fast", "skip-row"};
 // Keys of DESIGN.md that later versions implement: refused clearly instead of ignored.
-constexpr std::array<std::string_view, 1> kTopKeysNotYet{"deadLetter"};
+constexpr std::array<std::string_view, 2> kDeadLetterKeys{"path", "outputMode"};
 constexpr std::array<std::string_view, 1> kStepKeys{"javascript"};
 constexpr std::array<std::string_view, 3> kJavascriptKeys{"file", "code", "output"};
 constexpr std::array<std::string_view, 3> kRouteKeys{"path", "format", "outputMode"};
@@ -384,6 +385,63 @@ std::set<std::string> ApplyOverrides(YAML::Node& root, const std::vector<std::st
   return paths;
 }
 
+// deadLetter and maxErrors, which only make sense with errorHandling: skip-row.
+void ReadErrorHandling(const SpecReader& r, const YAML::Node& root, PipelineSpec& spec) {
+  if (root["deadLetter"]) {
+    const YAML::Node dl = root["deadLetter"];
+    r.ExpectMap(dl, "deadLetter", kDeadLetterKeys);
+    spec.dead_letter.path = r.Path(r.Require(dl, "deadLetter", "path"), "deadLetter.path");
+    if (dl["outputMode"]) {
+      std::string mode = r.Enum(dl["outputMode"], "deadLetter.outputMode", kOutputModes);
+      spec.dead_letter.mode = mode == "create"    ? OutputMode::kCreate
+                              : mode == "replace" ? OutputMode::kReplace
+                                                  : OutputMode::kAppend;
+    }
+    std::vector<std::string> others{spec.source.path, spec.sink.path};
+    for (const RouteSpec& route : spec.routes) others.push_back(route.sink.path);
+    for (const std::string& other : others) {
+      if (other == spec.dead_letter.path) {
+        r.Fail(dl["path"], "deadLetter.path", "FE-CONFIG-VALUE",
+               "deadLetter.path is the same file as a source, sink or route: '" + other + "'",
+               "Give the dead-letter file its own path.");
+      }
+    }
+  }
+  if (spec.error_handling == ErrorHandling::kSkipRow && spec.dead_letter.path.empty()) {
+    r.Fail(root["errorHandling"], "errorHandling", "FE-CONFIG-MISSING-KEY",
+           "Missing key 'deadLetter.path' (required with errorHandling: skip-row)",
+           "Add 'deadLetter: { path: rejects.csv }' so that rejected rows are kept.");
+  }
+  if (spec.error_handling == ErrorHandling::kFailFast && !spec.dead_letter.path.empty()) {
+    r.Fail(root["deadLetter"], "deadLetter", "FE-CONFIG-VALUE",
+           "deadLetter is set but errorHandling is fail-fast, which rejects no rows",
+           "Set errorHandling: skip-row, or remove deadLetter.");
+  }
+  if (!root["maxErrors"]) return;
+  const std::string value = r.Scalar(root["maxErrors"], "maxErrors");
+  const bool percent = !value.empty() && value.back() == '%';
+  const std::string number = percent ? value.substr(0, value.size() - 1) : value;
+  char* end = nullptr;
+  const double v = std::strtod(number.c_str(), &end);
+  const bool whole = number.find_first_not_of("0123456789") == std::string::npos;
+  if (number.empty() || end != number.c_str() + number.size() || v < 0 || (percent && v > 100) ||
+      (!percent && !whole)) {
+    r.Fail(root["maxErrors"], "maxErrors", "FE-CONFIG-VALUE",
+           "Expected a count (e.g. 100) or a percentage (e.g. 5%) for 'maxErrors', got '" + value +
+               "'");
+  }
+  if (spec.error_handling != ErrorHandling::kSkipRow) {
+    r.Fail(root["maxErrors"], "maxErrors", "FE-CONFIG-VALUE",
+           "maxErrors is set but errorHandling is fail-fast, which stops at the first error",
+           "Set errorHandling: skip-row, or remove maxErrors.");
+  }
+  if (percent) {
+    spec.max_errors.percent = v;
+  } else {
+    spec.max_errors.count = static_cast<int64_t>(v);
+  }
+}
+
 PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
                        const std::vector<std::string>& overrides) {
   const std::set<std::string> overridden = ApplyOverrides(root, overrides);
@@ -394,16 +452,6 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
     ThrowError("FE-CONFIG-MISSING-KEY", "The pipeline file is empty", loc, "config");
   }
   r.ExpectMap(root, "", kTopKeys);
-  for (std::string_view key : kTopKeysNotYet) {
-    const std::string k(key);
-    if (root[k]) {
-      r.Fail(root[k], k, "FE-CONFIG-UNSUPPORTED",
-             "'" + k + "' is not available in this version of FlowEngine",
-             "Remove '" + k +
-                 "'; this version supports pipeline, source, sink, errorHandling "
-                 "and limits.");
-    }
-  }
 
   PipelineSpec spec;
   spec.config_path = yaml_path;
@@ -449,13 +497,9 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
 
   if (root["errorHandling"]) {
     std::string eh = r.Enum(root["errorHandling"], "errorHandling", kErrorHandlings);
-    if (eh == "skip-row") {
-      r.Fail(root["errorHandling"], "errorHandling", "FE-CONFIG-UNSUPPORTED",
-             "errorHandling 'skip-row' is not available in this version of FlowEngine",
-             "Use errorHandling: fail-fast; skip-row with dead-letter files comes in a later "
-             "version.");
-    }
+    if (eh == "skip-row") spec.error_handling = ErrorHandling::kSkipRow;
   }
+  ReadErrorHandling(r, root, spec);
 
   if (root["limits"]) {
     const YAML::Node lim = root["limits"];

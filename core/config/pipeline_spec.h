@@ -52,6 +52,18 @@ struct TransformSpec {
 
 enum class ErrorHandling { kFailFast, kSkipRow };
 
+/// Where rejected rows go under skip-row, and how many are too many.
+struct DeadLetterSpec {
+  std::string path;  ///< absolute; "" when not configured
+  OutputMode mode = OutputMode::kReplace;
+};
+
+/// maxErrors: a count, or a percentage of the rows read (checked at the end of the run).
+struct MaxErrorsSpec {
+  int64_t count = -1;   ///< -1: no count limit
+  double percent = -1;  ///< -1: no percentage limit
+};
+
 struct LimitsSpec {
   int threads = 0;                       ///< 0: all cores
   int64_t memory = 512ll << 20;          ///< hard budget for block, batch and output buffers
@@ -69,6 +81,8 @@ struct PipelineSpec {
   SinkSpec sink;
   std::vector<RouteSpec> routes;
   ErrorHandling error_handling = ErrorHandling::kFailFast;
+  DeadLetterSpec dead_letter;
+  MaxErrorsSpec max_errors;
   LimitsSpec limits;
 };
 

@@ -1,17 +1,23 @@
 #include "core/csv/block_parser.h"
 
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+
 #include "core/csv/record_splitter.h"
 
 namespace flowengine {
 namespace {
 
-// Location of byte `offset` of the block.
-Location LocateInBlock(const Block& block, const BlockParserOptions& options, size_t offset) {
-  LinePosition pos = CountLineBreaks(block.bytes.data(), offset);
+// Location of byte `offset` of the block, counting line breaks from `from`, the start of a
+// line whose line number relative to the block is `from_line`.
+Location LocateInBlock(const Block& block, const BlockParserOptions& options, size_t offset,
+                       size_t from = 0, int64_t from_line = 0) {
+  LinePosition pos = CountLineBreaks(block.bytes.data() + from, offset - from);
   Location loc;
   loc.file = options.file;
-  loc.line = block.first_line + pos.line_breaks;
-  loc.column = static_cast<int64_t>(offset - pos.line_start) + 1;
+  loc.line = block.first_line + from_line + pos.line_breaks;
+  loc.column = static_cast<int64_t>(offset - from - pos.line_start) + 1;
   loc.byte_offset = block.byte_offset + static_cast<int64_t>(offset);
   return loc;
 }
@@ -24,14 +30,18 @@ std::string Quoted(std::string_view text) {
   return out;
 }
 
-Error ScanError(const Block& block, const BlockParserOptions& options, const ParseResult& r) {
+// The error of a bad record; `r` holds block offsets, `record_line` the record's line
+// relative to the block.
+Error ScanError(const Block& block, const BlockParserOptions& options, const ParseResult& r,
+                int64_t record_line) {
   const char* data = block.bytes.data();
   const Schema& schema = *options.schema;
+  const size_t from = r.error_record_begin;
   switch (r.status) {
     case ScanStatus::kFieldCount: {
       SplitRecord rec =
           SplitOneRecord(data, r.error_record_begin, block.bytes.size(), options.dialect);
-      Location loc = LocateInBlock(block, options, r.error_record_begin);
+      Location loc = LocateInBlock(block, options, r.error_record_begin, from, record_line);
       return MakeError("FE-INPUT-FIELD-COUNT",
                        "Record has the wrong number of fields: expected " +
                            std::to_string(schema.size()) + ", got " +
@@ -40,14 +50,14 @@ Error ScanError(const Block& block, const BlockParserOptions& options, const Par
     }
     case ScanStatus::kStrayQuote:
       return MakeError("FE-INPUT-STRAY-QUOTE", "Quote character inside an unquoted field",
-                       LocateInBlock(block, options, r.error_offset), "parse");
+                       LocateInBlock(block, options, r.error_offset, from, record_line), "parse");
     case ScanStatus::kAfterQuote:
       return MakeError("FE-INPUT-AFTER-QUOTE",
                        "Unexpected character after a closing quote: " +
                            Quoted(std::string_view(data + r.error_offset, 1)),
-                       LocateInBlock(block, options, r.error_offset), "parse");
+                       LocateInBlock(block, options, r.error_offset, from, record_line), "parse");
     case ScanStatus::kUnterminatedQuote: {
-      Location loc = LocateInBlock(block, options, r.error_offset);
+      Location loc = LocateInBlock(block, options, r.error_offset, from, record_line);
       return MakeError("FE-INPUT-UNTERMINATED-QUOTE",
                        "Quoted field starting at line " + std::to_string(loc.line) +
                            " is not closed before the end of the input; it swallows the rest "
@@ -66,9 +76,12 @@ struct ValueProblem {
   bool missing;  // required value empty (else: type mismatch)
 };
 
-// Earliest (row, column) whose value is missing or does not parse; rows < limit only.
-std::optional<ValueProblem> FindValueProblem(const char* data, const RowBatch& batch,
-                                             const Schema& schema, char quote) {
+// Rows whose value in a typed or required column is missing or does not parse, each with its
+// first bad column, in row order; with `first_only`, just the earliest one.
+std::vector<ValueProblem> FindValueProblems(const char* data, const RowBatch& batch,
+                                            const Schema& schema, char quote, bool first_only) {
+  std::vector<ValueProblem> found;
+  std::vector<int32_t> column_of(first_only ? 0 : batch.num_rows, -1);
   std::optional<ValueProblem> first;
   std::string scratch;
   for (uint32_t c = 0; c < schema.size(); ++c) {
@@ -77,22 +90,150 @@ std::optional<ValueProblem> FindValueProblem(const char* data, const RowBatch& b
     const size_t limit = first ? first->row + 1 : batch.num_rows;
     for (size_t r = 0; r < limit; ++r) {
       const FieldSpan& span = batch.Field(r, c);
+      bool missing = false;
       if (span.length() == 0) {
         if (!col.required) continue;
-        if (!first || r < first->row || (r == first->row && c < first->column)) {
-          first = ValueProblem{r, c, true};
-        }
+        missing = true;
+      } else if (col.type == ColumnType::kString ||
+                 IsValidValue(col.type, FieldText(data, span, quote, scratch))) {
+        continue;
+      }
+      if (first_only) {
+        if (!first || r < first->row) first = ValueProblem{r, c, missing};
         break;
       }
-      if (col.type == ColumnType::kString) continue;
-      if (IsValidValue(col.type, FieldText(data, span, quote, scratch))) continue;
-      if (!first || r < first->row || (r == first->row && c < first->column)) {
-        first = ValueProblem{r, c, false};
+      if (column_of[r] < 0) {
+        column_of[r] = static_cast<int32_t>(c);
+        found.push_back(ValueProblem{r, c, missing});
       }
-      break;
     }
   }
-  return first;
+  if (first_only) {
+    if (first) found.push_back(*first);
+    return found;
+  }
+  std::sort(found.begin(), found.end(),
+            [](const ValueProblem& x, const ValueProblem& y) { return x.row < y.row; });
+  return found;
+}
+
+Error ValueError(const Block& block, const BlockParserOptions& options, const RowBatch& batch,
+                 const ValueProblem& problem) {
+  const FieldSpan& span = batch.Field(problem.row, problem.column);
+  const ColumnSpec& col = options.schema->columns[problem.column];
+  const size_t offset = span.offset - (span.quoted() ? 1 : 0);
+  const RowInfo& row = batch.rows[problem.row];
+  Location loc = LocateInBlock(block, options, offset, row.begin, row.line_delta);
+  loc.field = col.name;
+  if (problem.missing) {
+    return MakeError("FE-SCHEMA-REQUIRED", "Required value is empty in column '" + col.name + "'",
+                     loc, "parse");
+  }
+  std::string scratch;
+  return MakeError(
+      "FE-SCHEMA-TYPE",
+      "Value is not a valid " + std::string(ColumnTypeName(col.type)) + " in column '" + col.name +
+          "': " + Quoted(FieldText(block.bytes.data(), span, options.dialect.quote, scratch)),
+      loc, "parse");
+}
+
+// Where a bad record starting at `begin` (outside quotes) ends: at the first line ending
+// outside quotes, counting quotes the way the scan kernels do, or at the end of the data.
+struct RecordExtent {
+  size_t content_end;   // one past the record's last byte, line ending excluded
+  size_t next;          // where the next record starts
+  int64_t line_breaks;  // line breaks from `begin` to `next`
+};
+RecordExtent FindRecordExtent(const char* data, size_t begin, size_t size, char quote) {
+  bool inside = false;
+  int64_t lines = 0;
+  for (size_t i = begin; i < size; ++i) {
+    const char c = data[i];
+    if (c == quote) {
+      inside = !inside;
+    } else if (c == '\n' || c == '\r') {
+      const bool crlf = c == '\r' && i + 1 < size && data[i + 1] == '\n';
+      ++lines;
+      if (!inside) return RecordExtent{i, i + (crlf ? 2 : 1), lines};
+      if (crlf) ++i;
+    }
+  }
+  return RecordExtent{size, size, lines};
+}
+
+// Skip-row: parses records after bad ones too; bad records and rows with bad values become
+// rejects, and the batch keeps the good rows only.
+void ParseSkippingBadRows(const Block& block, const BlockParserOptions& options,
+                          const ScanKernel& kernel, RowBatch& batch, std::vector<Reject>& rejects) {
+  const char* data = block.bytes.data();
+  const size_t size = block.bytes.size();
+  const uint32_t ncols = batch.num_columns;
+  std::vector<Reject> scan_rejects;
+  size_t offset = 0;
+  uint32_t line_base = 0;
+  size_t rows = 0;
+  while (offset < size) {
+    ParseArgs args{data + offset,         size - offset, options.dialect.delimiter,
+                   options.dialect.quote, ncols,         &batch.fields[rows * ncols],
+                   &batch.rows[rows]};
+    ParseResult r = kernel.parse(args);
+    if (offset > 0) {  // the kernel counted from `offset`: make the new rows block-relative
+      for (size_t i = rows; i < rows + r.num_rows; ++i) {
+        batch.rows[i].begin += static_cast<uint32_t>(offset);
+        batch.rows[i].end += static_cast<uint32_t>(offset);
+        batch.rows[i].line_delta += line_base;
+        for (uint32_t c = 0; c < ncols; ++c) {
+          batch.fields[i * ncols + c].offset += static_cast<uint32_t>(offset);
+        }
+      }
+    }
+    rows += r.num_rows;
+    if (r.status == ScanStatus::kOk) break;
+    r.error_offset += offset;
+    r.error_record_begin += offset;
+    const uint32_t record_line = line_base + r.error_record_line;
+    const RecordExtent extent =
+        FindRecordExtent(data, r.error_record_begin, size, options.dialect.quote);
+    scan_rejects.push_back(Reject{
+        ScanError(block, options, r, record_line), static_cast<uint32_t>(r.error_record_begin),
+        static_cast<uint32_t>(extent.content_end), block.first_line + record_line,
+        block.byte_offset + static_cast<int64_t>(r.error_record_begin)});
+    line_base = record_line + static_cast<uint32_t>(extent.line_breaks);
+    offset = extent.next;
+  }
+  batch.num_rows = rows;
+
+  // Rows with bad values leave the batch; rejects merge in input order.
+  std::vector<ValueProblem> problems =
+      FindValueProblems(data, batch, *options.schema, options.dialect.quote, false);
+  std::vector<Reject> value_rejects;
+  for (const ValueProblem& p : problems) {
+    const RowInfo& row = batch.rows[p.row];
+    value_rejects.push_back(Reject{ValueError(block, options, batch, p), row.begin, row.end,
+                                   block.first_line + row.line_delta,
+                                   block.byte_offset + static_cast<int64_t>(row.begin)});
+  }
+  if (!problems.empty()) {
+    size_t kept = 0;
+    size_t next_problem = 0;
+    for (size_t r = 0; r < batch.num_rows; ++r) {
+      if (next_problem < problems.size() && problems[next_problem].row == r) {
+        ++next_problem;
+        continue;
+      }
+      if (kept != r) {
+        batch.rows[kept] = batch.rows[r];
+        std::memmove(&batch.fields[kept * ncols], &batch.fields[r * ncols],
+                     ncols * sizeof(FieldSpan));
+      }
+      ++kept;
+    }
+    batch.num_rows = kept;
+  }
+  rejects.clear();
+  std::merge(scan_rejects.begin(), scan_rejects.end(), value_rejects.begin(), value_rejects.end(),
+             std::back_inserter(rejects),
+             [](const Reject& x, const Reject& y) { return x.raw_begin < y.raw_begin; });
 }
 
 }  // namespace
@@ -110,7 +251,7 @@ std::string_view FieldText(const char* block_data, const FieldSpan& span, char q
 }
 
 std::optional<Error> ParseBlock(const Block& block, const BlockParserOptions& options,
-                                RowBatch& batch) {
+                                RowBatch& batch, std::vector<Reject>* rejects) {
   const Schema& schema = *options.schema;
   const ScanKernel& kernel = options.kernel ? *options.kernel : BestKernel();
   const size_t size = block.bytes.size();
@@ -125,36 +266,27 @@ std::optional<Error> ParseBlock(const Block& block, const BlockParserOptions& op
   }
   batch.fields.ResizeDiscard(FieldCapacity(counts, ncols));
   batch.rows.ResizeDiscard(RowCapacity(counts));
+  if (rejects != nullptr) {
+    ParseSkippingBadRows(block, options, kernel, batch, *rejects);
+    return std::nullopt;
+  }
   ParseArgs args{block.bytes.data(),    size,  options.dialect.delimiter,
                  options.dialect.quote, ncols, batch.fields.data(),
                  batch.rows.data()};
   ParseResult result = kernel.parse(args);
   batch.num_rows = result.num_rows;
-
-  std::optional<Error> error;
-  if (auto problem = FindValueProblem(block.bytes.data(), batch, schema, options.dialect.quote)) {
-    const FieldSpan& span = batch.Field(problem->row, problem->column);
-    const ColumnSpec& col = schema.columns[problem->column];
-    const size_t offset = span.offset - (span.quoted() ? 1 : 0);
-    Location loc = LocateInBlock(block, options, offset);
-    loc.field = col.name;
-    std::string scratch;
-    if (problem->missing) {
-      error = MakeError("FE-SCHEMA-REQUIRED",
-                        "Required value is empty in column '" + col.name + "'", loc, "parse");
-    } else {
-      error = MakeError(
-          "FE-SCHEMA-TYPE",
-          "Value is not a valid " + std::string(ColumnTypeName(col.type)) + " in column '" +
-              col.name +
-              "': " + Quoted(FieldText(block.bytes.data(), span, options.dialect.quote, scratch)),
-          loc, "parse");
-    }
-    batch.num_rows = problem->row;
-  } else if (result.status != ScanStatus::kOk) {
-    error = ScanError(block, options, result);
+  // Rows before a scan error are complete; a bad value in one of them comes first.
+  std::vector<ValueProblem> problems =
+      FindValueProblems(block.bytes.data(), batch, schema, options.dialect.quote, true);
+  if (!problems.empty()) {
+    Error e = ValueError(block, options, batch, problems[0]);
+    batch.num_rows = problems[0].row;
+    return e;
   }
-  return error;
+  if (result.status != ScanStatus::kOk) {
+    return ScanError(block, options, result, result.error_record_line);
+  }
+  return std::nullopt;
 }
 
 }  // namespace flowengine

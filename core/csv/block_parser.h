@@ -21,9 +21,11 @@ struct BlockParserOptions {
   const ScanKernel* kernel = nullptr;  ///< nullptr: BestKernel()
 };
 
-/// Fills `batch` from `block`. On error returns it; rows before the error stay in `batch`.
+/// Fills `batch` from `block`. Fail-fast (`rejects` null): returns the earliest error; rows
+/// before it stay in `batch`. Skip-row (`rejects` given): every bad record is appended to
+/// `rejects` in input order and left out of `batch`; returns nullopt.
 std::optional<Error> ParseBlock(const Block& block, const BlockParserOptions& options,
-                                RowBatch& batch);
+                                RowBatch& batch, std::vector<Reject>* rejects = nullptr);
 
 /// The value of a field as text, unescaping doubled quotes into `scratch` when needed.
 std::string_view FieldText(const char* block_data, const FieldSpan& span, char quote,

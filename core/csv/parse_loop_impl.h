@@ -194,6 +194,9 @@ ParseResult ParseImpl(const ParseArgs& a) {
       EndRecord(s, a.size, quote_carry);
     }
   }
-  if (s.result.status != ScanStatus::kOk) s.result.error_record_begin = s.record_start;
+  if (s.result.status != ScanStatus::kOk) {
+    s.result.error_record_begin = s.record_start;
+    s.result.error_record_line = s.record_line;
+  }
   return s.result;
 }

@@ -37,8 +37,9 @@ struct ParseArgs {
 struct ParseResult {
   size_t num_rows = 0;  ///< complete, valid rows written before any error
   ScanStatus status = ScanStatus::kOk;
-  size_t error_offset = 0;        ///< offending byte (see ScanStatus)
-  size_t error_record_begin = 0;  ///< first byte of the record with the error
+  size_t error_offset = 0;         ///< offending byte (see ScanStatus)
+  size_t error_record_begin = 0;   ///< first byte of the record with the error
+  uint32_t error_record_line = 0;  ///< its line, relative to the data's first line
 };
 
 struct BoundaryResult {

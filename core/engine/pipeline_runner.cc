@@ -8,11 +8,13 @@
 namespace flowengine {
 namespace {
 
-// The stages of one run; sinks[0] is the main sink, sinks[1 + k] route k.
+// The stages of one run; sinks[0] is the main sink, sinks[1 + k] route k, and under
+// skip-row the last one the dead-letter sink.
 struct Stages {
   std::unique_ptr<SourceStage> source;
   std::unique_ptr<TransformStage> transform;
   std::vector<std::unique_ptr<SinkStage>> sinks;
+  SinkStage* dead_letter = nullptr;
 
   const Schema& OutputSchema() const {
     return transform ? transform->output_schema() : source->schema();
@@ -31,6 +33,10 @@ void Build(const PipelineSpec& spec, const NodeFactory& factory, Stages& st) {
   st.sinks.push_back(factory.make_sink(spec, spec.sink, st.OutputSchema()));
   for (const RouteSpec& route : spec.routes) {
     st.sinks.push_back(factory.make_sink(spec, route.sink, st.OutputSchema()));
+  }
+  if (spec.error_handling == ErrorHandling::kSkipRow) {
+    st.sinks.push_back(factory.make_dead_letter(spec));
+    st.dead_letter = st.sinks.back().get();
   }
 }
 
@@ -71,10 +77,12 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
     for (size_t k = 0; k < n_routes; ++k) {
       st.sinks[1 + k]->Format(chunk, static_cast<int>(k), chunk.route_output[k]);
     }
+    if (st.dead_letter != nullptr) st.dead_letter->Format(chunk, -1, chunk.dead_output);
   };
   stages.write = [&](const Chunk& chunk) {
     st.sinks[0]->Write(chunk.output);
     for (size_t k = 0; k < n_routes; ++k) st.sinks[1 + k]->Write(chunk.route_output[k]);
+    if (st.dead_letter != nullptr) st.dead_letter->Write(chunk.dead_output);
   };
   const MemoryPlan plan = PlanMemory(spec.limits);
   MemoryBudget budget(plan.budget);
@@ -83,6 +91,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   graph_options.tokens = plan.tokens;
   graph_options.budget = &budget;
   graph_options.stop = options.stop;
+  graph_options.max_rejects = spec.max_errors.count;
   const auto graph_start = std::chrono::steady_clock::now();
   GraphResult result = RunGraph(stages, graph_options);
   summary.graph_seconds = SecondsSince(graph_start);
@@ -96,9 +105,22 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   summary.rows_routed = result.rows_routed;
   summary.rows_filtered = result.rows_filtered;
   summary.row_copies = result.row_copies;
+  summary.rows_rejected = result.rows_rejected;
+  summary.rejects_by_code = result.rejects_by_code;
   summary.bytes_read = result.bytes_read;
   summary.error = result.error;
   summary.stopped = result.stopped;
+  if (!summary.error && spec.max_errors.percent >= 0 && summary.rows_read > 0 &&
+      100.0 * static_cast<double>(summary.rows_rejected) / static_cast<double>(summary.rows_read) >
+          spec.max_errors.percent) {
+    summary.error = MakeError("FE-INPUT-MAX-ERRORS",
+                              "More rows were rejected than maxErrors allows (" +
+                                  std::to_string(summary.rows_rejected) + " of " +
+                                  std::to_string(summary.rows_read) + " rows, more than " +
+                                  std::to_string(spec.max_errors.percent) +
+                                  "%); the first: " + result.first_reject->message,
+                              result.first_reject->location, "commit");
+  }
   if (!summary.error && summary.stopped) {
     summary.error =
         MakeError("FE-RESOURCE-INTERRUPTED", "The run was interrupted by a signal", {}, "run");

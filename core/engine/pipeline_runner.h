@@ -4,7 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <optional>
+#include <string>
 
 #include "core/config/pipeline_spec.h"
 #include "core/engine/stages.h"
@@ -25,6 +27,8 @@ struct RunSummary {
   uint64_t rows_routed = 0;    ///< moved to routes with send()
   uint64_t rows_filtered = 0;  ///< dropped by the transform (process() returned false)
   uint64_t row_copies = 0;     ///< copies sent to routes with sendCopy()
+  uint64_t rows_rejected = 0;  ///< set aside under skip-row (in the dead-letter file)
+  std::map<std::string, uint64_t> rejects_by_code;
   uint64_t bytes_read = 0;
   double seconds = 0;         ///< whole run: startup, graph, commit
   double graph_seconds = 0;   ///< reading, parsing, formatting and writing

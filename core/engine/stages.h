@@ -70,6 +70,8 @@ struct NodeFactory {
   std::function<std::unique_ptr<SinkStage>(const PipelineSpec&, const SinkSpec& sink,
                                            const Schema& input)>
       make_sink;
+  /// The dead-letter sink of a skip-row pipeline (formats chunk.rejects).
+  std::function<std::unique_ptr<SinkStage>(const PipelineSpec&)> make_dead_letter;
 };
 
 }  // namespace flowengine

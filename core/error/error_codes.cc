@@ -55,6 +55,10 @@ constexpr std::array kCodes{
                   "A record is larger than limits.maxRecordSize.",
                   "Look for an unterminated quote near the line shown, or raise "
                   "limits.maxRecordSize."},
+    ErrorCodeInfo{"FE-INPUT-MAX-ERRORS", C::kInput, false,
+                  "More rows were rejected than maxErrors allows.",
+                  "Fix the cause shown for the first rejected row and re-run, or raise "
+                  "maxErrors; nothing was committed."},
     ErrorCodeInfo{"FE-INPUT-NO-HEADER", C::kInput, false,
                   "source.header is true but the input has no header record.",
                   "Add a header line, or set source.header: false and declare source.columns."},

@@ -117,11 +117,24 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
           } else {
             ++result.blocks;
             const TransformOutput& t = chunk->transform;
-            result.rows += chunk->batch.num_rows;
+            const uint64_t rejected = chunk->rejects.size();
+            result.rows += chunk->batch.num_rows + rejected - (t.active ? t.rejected : 0);
+            result.rows_rejected += rejected;
+            for (const Reject& r : chunk->rejects) ++result.rejects_by_code[r.error.code];
+            if (rejected > 0 && !result.first_reject) result.first_reject = chunk->rejects[0].error;
             result.rows_written += t.active ? t.main_rows.size() : chunk->batch.num_rows;
             result.rows_routed += t.active ? t.routed : 0;
             result.rows_filtered += t.active ? t.filtered : 0;
             result.row_copies += t.active ? t.copies : 0;
+            if (options.max_rejects >= 0 &&
+                result.rows_rejected > static_cast<uint64_t>(options.max_rejects)) {
+              result.error = MakeError("FE-INPUT-MAX-ERRORS",
+                                       "More rows were rejected than maxErrors allows (" +
+                                           std::to_string(options.max_rejects) +
+                                           "); the first: " + result.first_reject->message,
+                                       result.first_reject->location, "write");
+              failed.store(true);
+            }
             result.bytes_read += chunk->block.bytes.size();
           }
         }

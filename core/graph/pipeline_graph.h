@@ -14,7 +14,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
+#include <string>
 
 #include "core/batch/row_batch.h"
 #include "core/error/error.h"
@@ -34,6 +36,7 @@ struct GraphOptions {
   int threads = 1;                    ///< worker threads (see EffectiveThreads)
   size_t tokens = 4;                  ///< blocks admitted by the limiter
   MemoryBudget* budget = nullptr;     ///< account for the chunks' buffers
+  int64_t max_rejects = -1;           ///< skip-row: more rejected rows fail the run; -1: any
   std::atomic<bool>* stop = nullptr;  ///< set from outside (signals) to stop reading
 };
 
@@ -55,7 +58,10 @@ struct GraphResult {
   uint64_t rows_routed = 0;    ///< rows moved to a route
   uint64_t rows_filtered = 0;  ///< rows a transform dropped
   uint64_t row_copies = 0;     ///< copies sent to routes
-  uint64_t bytes_read = 0;     ///< bytes of the blocks written
+  uint64_t rows_rejected = 0;  ///< rows set aside under skip-row
+  std::map<std::string, uint64_t> rejects_by_code;
+  std::optional<Error> first_reject;  ///< the earliest rejected row's error
+  uint64_t bytes_read = 0;            ///< bytes of the blocks written
   size_t tokens = 0;
   int threads = 0;
   StageSeconds busy;

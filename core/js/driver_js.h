@@ -159,10 +159,10 @@ inline constexpr const char* kDriverSource = R"JS(
   // Returns [indices, lengths, text] (the values set) when every row ran, else
   // { row, type, value } for a process() that returned something other than true or false.
   // Exceptions propagate to C++; the next batch starts with release().
-  function runBatch(n, vals, set, mv, cp, prog) {
+  function runBatch(start, n, vals, set, mv, cp, prog) {
     release();  // also after a batch that ended in an exception
     setVals = vals; setList = set; moves = mv; copies = cp; progress = prog;
-    for (r = 0; r < n; ++r) {
+    for (r = start; r < n; ++r) {
       progress[0] = r + 1;
       rowObject = null;
       const result = userProcess(context);

@@ -275,6 +275,16 @@ struct JsWorker::Impl {
               << "]: " << message << "\n";
   }
 
+  // Skip-row: sets `row` aside with `error` (moves -3: it goes nowhere else).
+  void Reject(Chunk& chunk, size_t row, Error error) {
+    moves[row] = -3;
+    ++chunk.transform.rejected;
+    const RowInfo& info = chunk.batch.rows[row];
+    chunk.rejects.push_back(flowengine::Reject{
+        std::move(error), info.begin, info.end, chunk.block.first_line + info.line_delta,
+        chunk.block.byte_offset + static_cast<int64_t>(info.begin)});
+  }
+
   // native.column(c): the view of input column c for the current batch.
   static void Column(const v8::FunctionCallbackInfo<v8::Value>& args) {
     auto* self = static_cast<Impl*>(args.Data().As<v8::External>()->Value());
@@ -518,66 +528,78 @@ void JsWorker::Run(Chunk& chunk) {
                                                 v8::BackingStore::EmptyDeleter, nullptr);
   v8::Local<v8::Int32Array> moves =
       v8::Int32Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, n);
-  v8::Local<v8::Value> args[] = {v8::Integer::New(iso, static_cast<int32_t>(n)),
+  v8::Local<v8::Value> args[] = {v8::Integer::New(iso, 0),
+                                 v8::Integer::New(iso, static_cast<int32_t>(n)),
                                  set_vals,
                                  set_list,
                                  moves,
                                  copies,
                                  s.progress_array.Get(iso)};
 
-  s.progress[0] = 0;
-  s.watched.running.store(true);
-  v8::MaybeLocal<v8::Value> result =
-      s.run_batch.Get(iso)->Call(ctx, v8::Undefined(iso), static_cast<int>(std::size(args)), args);
-  s.watched.running.store(false);
-  const size_t row = static_cast<size_t>(std::max(1, static_cast<int>(s.progress[0])) - 1);
-
-  if (s.heap_exceeded) {
-    broken_ = true;
-    chunk.error = s.RowError("FE-SCRIPT-HEAP",
-                             "Script exceeded limits.scriptHeap (" +
-                                 std::to_string(s.config.heap_bytes) + " bytes) and was stopped",
-                             chunk, row);
-    return;
-  }
-  if (s.watched.timed_out.load()) {
-    iso->CancelTerminateExecution();
-    s.watched.timed_out.store(false);
-    chunk.error = s.RowError("FE-SCRIPT-TIMEOUT",
-                             "Script ran longer than limits.scriptTimeout (" +
-                                 std::to_string(s.watchdog ? s.watchdog->timeout().count() : 0) +
-                                 " ms) in process() and was stopped",
-                             chunk, row);
-    return;
-  }
-  if (result.IsEmpty()) {
-    Error e = s.RowError("FE-SCRIPT-ERROR", "Script threw an exception", chunk, row);
-    v8::Local<v8::Message> m = tc.Message();
-    if (!m.IsEmpty()) {
-      e.message += ": " + ToStdString(iso, m->Get());
-      e.message += " (at " + s.config.display_name + ":" +
-                   std::to_string(m->GetLineNumber(ctx).FromMaybe(0)) + ":" +
-                   std::to_string(m->GetStartColumn(ctx).FromMaybe(-1) + 1) + ")";
+  // One call runs the whole batch. Under skip-row a failing row is set aside and the batch
+  // goes on after it with another call.
+  const size_t parse_rejects = chunk.rejects.size();
+  size_t start = 0;
+  v8::Local<v8::Array> set;
+  while (true) {
+    args[0] = v8::Integer::New(iso, static_cast<int32_t>(start));
+    s.progress[0] = static_cast<int32_t>(start);
+    s.watched.running.store(true);
+    v8::MaybeLocal<v8::Value> result = s.run_batch.Get(iso)->Call(
+        ctx, v8::Undefined(iso), static_cast<int>(std::size(args)), args);
+    s.watched.running.store(false);
+    size_t row = static_cast<size_t>(std::max(1, static_cast<int>(s.progress[0])) - 1);
+    std::optional<Error> failure;
+    if (s.heap_exceeded) {
+      broken_ = true;  // the isolate is spent: fatal even under skip-row
+      chunk.error = s.RowError("FE-SCRIPT-HEAP",
+                               "Script exceeded limits.scriptHeap (" +
+                                   std::to_string(s.config.heap_bytes) + " bytes) and was stopped",
+                               chunk, row);
+      return;
     }
-    v8::Local<v8::Value> stack;
-    if (tc.StackTrace(ctx).ToLocal(&stack)) e.message += "\n  stack: " + ToStdString(iso, stack);
-    chunk.error = std::move(e);
-    return;
+    if (s.watched.timed_out.load()) {
+      iso->CancelTerminateExecution();
+      s.watched.timed_out.store(false);
+      failure = s.RowError("FE-SCRIPT-TIMEOUT",
+                           "Script ran longer than limits.scriptTimeout (" +
+                               std::to_string(s.watchdog ? s.watchdog->timeout().count() : 0) +
+                               " ms) in process() and was stopped",
+                           chunk, row);
+    } else if (result.IsEmpty()) {
+      Error e = s.RowError("FE-SCRIPT-ERROR", "Script threw an exception", chunk, row);
+      v8::Local<v8::Message> m = tc.Message();
+      if (!m.IsEmpty()) {
+        e.message += ": " + ToStdString(iso, m->Get());
+        e.message += " (at " + s.config.display_name + ":" +
+                     std::to_string(m->GetLineNumber(ctx).FromMaybe(0)) + ":" +
+                     std::to_string(m->GetStartColumn(ctx).FromMaybe(-1) + 1) + ")";
+      }
+      v8::Local<v8::Value> stack;
+      if (tc.StackTrace(ctx).ToLocal(&stack)) e.message += "\n  stack: " + ToStdString(iso, stack);
+      failure = std::move(e);
+    } else if (!result.ToLocalChecked()->IsArray()) {
+      v8::Local<v8::Object> bad = result.ToLocalChecked().As<v8::Object>();
+      row = static_cast<size_t>(
+          bad->Get(ctx, Str(iso, "row")).ToLocalChecked()->Int32Value(ctx).FromMaybe(0));
+      failure =
+          s.RowError("FE-SCRIPT-RETURN",
+                     "process() must return true or false, got " +
+                         ToStdString(iso, bad->Get(ctx, Str(iso, "type")).ToLocalChecked()) + " " +
+                         ToStdString(iso, bad->Get(ctx, Str(iso, "value")).ToLocalChecked()),
+                     chunk, row);
+    } else {
+      set = result.ToLocalChecked().As<v8::Array>();
+      break;
+    }
+    if (!s.config.skip_bad_rows) {
+      chunk.error = std::move(failure);
+      return;
+    }
+    s.Reject(chunk, row, std::move(*failure));
+    tc.Reset();
+    start = row + 1;
   }
-  v8::Local<v8::Value> verdict = result.ToLocalChecked();
-  if (!verdict->IsArray()) {
-    v8::Local<v8::Object> bad = verdict.As<v8::Object>();
-    const auto bad_row = static_cast<size_t>(
-        bad->Get(ctx, Str(iso, "row")).ToLocalChecked()->Int32Value(ctx).FromMaybe(0));
-    chunk.error =
-        s.RowError("FE-SCRIPT-RETURN",
-                   "process() must return true or false, got " +
-                       ToStdString(iso, bad->Get(ctx, Str(iso, "type")).ToLocalChecked()) + " " +
-                       ToStdString(iso, bad->Get(ctx, Str(iso, "value")).ToLocalChecked()),
-                   chunk, bad_row);
-    return;
-  }
-  v8::Local<v8::Array> set = verdict.As<v8::Array>();
   v8::Local<v8::Int32Array> set_indices = set->Get(ctx, 0).ToLocalChecked().As<v8::Int32Array>();
   v8::Local<v8::Int32Array> set_lengths = set->Get(ctx, 1).ToLocalChecked().As<v8::Int32Array>();
   v8::Local<v8::String> set_text = set->Get(ctx, 2).ToLocalChecked().As<v8::String>();
@@ -616,6 +638,38 @@ void JsWorker::Run(Chunk& chunk) {
     ob.fields[index] = span;
   }
 
+  // Declared output types and required outputs hold for every row that goes anywhere.
+  std::string scratch;
+  for (uint32_t c = 0; c < n_out; ++c) {
+    const ColumnSpec& col = s.config.output[c];
+    if (col.type == ColumnType::kString && !col.required) continue;
+    for (size_t r = 0; r < n; ++r) {
+      if (s.moves[r] == -2 || s.moves[r] == -3) continue;
+      const FieldSpan& span = ob.fields[r * n_out + c];
+      const std::string_view text =
+          span.in_arena() ? std::string_view(out.values.data() + span.offset, span.length())
+                          : FieldText(data, span, '"', scratch);
+      std::optional<Error> bad;
+      if (text.empty()) {
+        if (!col.required) continue;
+        bad = s.RowError("FE-SCRIPT-OUTPUT", "Required output column '" + col.name + "' is empty",
+                         chunk, r);
+      } else if (!IsValidValue(col.type, text)) {
+        bad = s.RowError("FE-SCRIPT-OUTPUT",
+                         "Value of output column '" + col.name + "' is not a valid " +
+                             std::string(ColumnTypeName(col.type)) + ": '" +
+                             std::string(text.substr(0, 60)) + "'",
+                         chunk, r);
+      } else {
+        continue;
+      }
+      if (!s.config.skip_bad_rows) {
+        chunk.error = std::move(bad);
+        return;
+      }
+      s.Reject(chunk, r, std::move(*bad));
+    }
+  }
   // Where each row goes.
   for (size_t r = 0; r < n; ++r) {
     const int32_t m = s.moves[r];
@@ -624,7 +678,7 @@ void JsWorker::Run(Chunk& chunk) {
       out.main_rows.Append(&row32, 1);
     } else if (m == -2) {
       ++out.filtered;
-    } else {
+    } else if (m >= 0) {
       const auto row32 = static_cast<uint32_t>(r);
       out.route_rows[static_cast<size_t>(m)].Append(&row32, 1);
       ++out.routed;
@@ -635,6 +689,7 @@ void JsWorker::Run(Chunk& chunk) {
     const uint32_t r = copies->Get(ctx, 2 * k).ToLocalChecked()->Uint32Value(ctx).FromJust();
     const uint32_t route =
         copies->Get(ctx, 2 * k + 1).ToLocalChecked()->Uint32Value(ctx).FromJust();
+    if (s.moves[r] == -3) continue;  // a rejected row is not copied either
     out.route_rows[route].Append(&r, 1);
     ++out.copies;
   }
@@ -642,34 +697,15 @@ void JsWorker::Run(Chunk& chunk) {
     for (auto& rows : out.route_rows) std::stable_sort(rows.data(), rows.data() + rows.size());
   }
   s.current = nullptr;
-
-  // Declared output types and required outputs hold for every row that goes anywhere.
-  std::string scratch;
-  for (uint32_t c = 0; c < n_out; ++c) {
-    const ColumnSpec& col = s.config.output[c];
-    if (col.type == ColumnType::kString && !col.required) continue;
-    for (size_t r = 0; r < n; ++r) {
-      if (s.moves[r] == -2) continue;
-      const FieldSpan& span = ob.fields[r * n_out + c];
-      const std::string_view text =
-          span.in_arena() ? std::string_view(out.values.data() + span.offset, span.length())
-                          : FieldText(data, span, '"', scratch);
-      if (text.empty()) {
-        if (!col.required) continue;
-        chunk.error = s.RowError("FE-SCRIPT-OUTPUT",
-                                 "Required output column '" + col.name + "' is empty", chunk, r);
-        return;
-      }
-      if (!IsValidValue(col.type, text)) {
-        chunk.error = s.RowError("FE-SCRIPT-OUTPUT",
-                                 "Value of output column '" + col.name + "' is not a valid " +
-                                     std::string(ColumnTypeName(col.type)) + ": '" +
-                                     std::string(text.substr(0, 60)) + "'",
-                                 chunk, r);
-        return;
-      }
-    }
-  }
+  // Rejects in input order: the parse stage's, then this stage's, merged by position.
+  auto by_position = [](const flowengine::Reject& x, const flowengine::Reject& y) {
+    return x.raw_begin < y.raw_begin;
+  };
+  std::sort(chunk.rejects.begin() + static_cast<std::ptrdiff_t>(parse_rejects), chunk.rejects.end(),
+            by_position);
+  std::inplace_merge(chunk.rejects.begin(),
+                     chunk.rejects.begin() + static_cast<std::ptrdiff_t>(parse_rejects),
+                     chunk.rejects.end(), by_position);
 }
 
 }  // namespace flowengine

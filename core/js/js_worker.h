@@ -28,6 +28,7 @@ struct ScriptConfig {
   std::vector<ColumnSpec> output;
   std::vector<std::string> routes;
   int64_t heap_bytes = 128ll << 20;
+  bool skip_bad_rows = false;  ///< errorHandling: skip-row: failing rows become rejects
 };
 
 class JsWorker {

@@ -56,14 +56,16 @@ TEST(CliTest, ConfigErrorExitsWith2AndNamesFileLineAndHint) {
   EXPECT_FALSE(FileExists(dir.File("out.csv")));
 }
 
-TEST(CliTest, SkipRowIsRefusedWithExit2) {
+TEST(CliTest, SkipRowWithoutDeadLetterIsRefusedWithExit2) {
   TempDir dir;
   std::string p = WritePipeline(dir, "p.yaml",
                                 "source: { path: in.csv }\nsink: { path: out.csv }\n"
                                 "errorHandling: skip-row\n");
   ProcessResult r = Flowengine({"run", p});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("FE-CONFIG-UNSUPPORTED"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Missing key 'deadLetter.path' (required with errorHandling: skip-row)"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(CliTest, ValidateChecksHeaderAndSink) {
@@ -108,8 +110,9 @@ TEST(CliTest, SummaryReportsRowsAndRate) {
   std::string p = WritePipeline(dir, "p.yaml", "source: { path: in.csv }\nsink: { path: o.csv }\n");
   ProcessResult r = Flowengine({"run", p});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("3 rows read, 3 rows written, 0 routed, 0 filtered, 0 copies in "),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find("3 rows read, 3 rows written, 0 routed, 0 filtered, 0 rejected, 0 copies in "),
+      std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find(" rows/s"), std::string::npos) << r.err;
 }

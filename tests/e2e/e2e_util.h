@@ -1,6 +1,10 @@
 // Helpers for end-to-end tests that drive the real `flowengine` binary.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -8,11 +12,32 @@
 
 namespace flowengine::testing {
 
-/// Runs build/flowengine with `args`.
+/// Checks the accounting of a successful run's summary on stderr:
+/// rows read = written + routed + filtered + rejected.
+inline void ExpectAccountingHolds(const std::string& err) {
+  std::smatch m;
+  static const std::regex re(
+      "([0-9]+) rows read, ([0-9]+) rows written, ([0-9]+) routed, ([0-9]+) filtered, "
+      "([0-9]+) rejected");
+  if (!std::regex_search(err, m, re)) {
+    ADD_FAILURE() << "no run summary in: " << err;
+    return;
+  }
+  EXPECT_EQ(std::stoull(m[1]),
+            std::stoull(m[2]) + std::stoull(m[3]) + std::stoull(m[4]) + std::stoull(m[5]))
+      << err;
+}
+
+/// Runs build/flowengine with `args`; every successful `run` has its accounting checked.
 inline ProcessResult Flowengine(const std::vector<std::string>& args, const std::string& cwd = "") {
   std::vector<std::string> argv{FLOWENGINE_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunProcess(argv, cwd);
+  ProcessResult result = RunProcess(argv, cwd);
+  const bool help = std::find(args.begin(), args.end(), "--help") != args.end();
+  if (!args.empty() && args[0] == "run" && result.exit_code == 0 && !help) {
+    ExpectAccountingHolds(result.err);
+  }
+  return result;
 }
 
 /// Generates a customers file with build/flowengine-gen.

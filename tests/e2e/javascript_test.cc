@@ -122,7 +122,7 @@ function process(context) {
   EXPECT_EQ(ReadFile(dir.File("review.csv")), "id,name\n3,Cé\n");
   EXPECT_EQ(ReadFile(dir.File("audit.tsv")), "id\tname\n1\tAnn\n3\tCé\n");
   // read = written + routed + filtered; copies counted apart.
-  EXPECT_NE(r.err.find("3 rows read, 1 rows written, 1 routed, 1 filtered, 2 copies"),
+  EXPECT_NE(r.err.find("3 rows read, 1 rows written, 1 routed, 1 filtered, 0 rejected, 2 copies"),
             std::string::npos)
       << r.err;
 }

@@ -174,17 +174,35 @@ TEST(ConfigLoaderTest, DuplicateDeclaredColumn) {
   EXPECT_EQ(e.message, "Column declared twice: 'a'");
 }
 
-TEST(ConfigLoaderTest, SkipRowIsRefusedUntilItExists) {
+TEST(ConfigLoaderTest, SkipRowNeedsADeadLetterFile) {
   Error e = LoadError(std::string(kMinimal) + "errorHandling: skip-row\n");
-  EXPECT_EQ(e.code, "FE-CONFIG-UNSUPPORTED");
-  EXPECT_EQ(e.message, "errorHandling 'skip-row' is not available in this version of FlowEngine");
+  EXPECT_EQ(e.code, "FE-CONFIG-MISSING-KEY");
+  EXPECT_EQ(e.message, "Missing key 'deadLetter.path' (required with errorHandling: skip-row)");
   EXPECT_EQ(e.location.line, 5);
+  PipelineSpec spec = LoadPipelineSpecFromString(
+      std::string(kMinimal) +
+          "errorHandling: skip-row\ndeadLetter: { path: rejects.csv }\nmaxErrors: 5%\n",
+      kYamlPath);
+  EXPECT_EQ(spec.error_handling, ErrorHandling::kSkipRow);
+  EXPECT_EQ(spec.dead_letter.path, "/pipelines/rejects.csv");
+  EXPECT_EQ(spec.max_errors.percent, 5.0);
+  EXPECT_EQ(spec.max_errors.count, -1);
+}
+
+TEST(ConfigLoaderTest, MaxErrorsForms) {
+  const std::string skip =
+      std::string(kMinimal) + "errorHandling: skip-row\ndeadLetter: { path: rejects.csv }\n";
+  EXPECT_EQ(LoadPipelineSpecFromString(skip + "maxErrors: 10\n", kYamlPath).max_errors.count, 10);
+  Error bad = LoadError(skip + "maxErrors: ten\n");
+  EXPECT_EQ(bad.code, "FE-CONFIG-VALUE");
+  EXPECT_EQ(bad.message,
+            "Expected a count (e.g. 100) or a percentage (e.g. 5%) for 'maxErrors', got 'ten'");
+  Error fail_fast = LoadError(std::string(kMinimal) + "maxErrors: 3\n");
+  EXPECT_EQ(fail_fast.message,
+            "maxErrors is set but errorHandling is fail-fast, which stops at the first error");
 }
 
 TEST(ConfigLoaderTest, FutureKeysAreRefusedNotIgnored) {
-  Error e = LoadError(std::string(kMinimal) + "deadLetter: { path: rejects.csv }\n");
-  EXPECT_EQ(e.code, "FE-CONFIG-UNSUPPORTED");
-  EXPECT_EQ(e.message, "'deadLetter' is not available in this version of FlowEngine");
   Error m = LoadError(std::string(kMinimal) + "limits: { timeout: 30m }\n");
   EXPECT_EQ(m.code, "FE-CONFIG-UNSUPPORTED");
   EXPECT_EQ(m.message, "'limits.timeout' is not available in this version of FlowEngine");

@@ -1,0 +1,71 @@
+#include "core/engine/run_summary_json.h"
+
+#include <cstdio>
+
+namespace flowengine {
+
+std::string JsonQuote(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (u < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string RunSummaryToJson(const PipelineSpec& spec, const RunSummary& s) {
+  auto number = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.6f", v);
+    return std::string(buf);
+  };
+  std::string out = "{";
+  out += "\"pipeline\":" + JsonQuote(spec.name);
+  out += ",\"ok\":" + std::string(s.error ? "false" : "true");
+  out += ",\"rows\":{\"read\":" + std::to_string(s.rows_read) +
+         ",\"written\":" + std::to_string(s.rows_written) +
+         ",\"routed\":" + std::to_string(s.rows_routed) +
+         ",\"filtered\":" + std::to_string(s.rows_filtered) +
+         ",\"rejected\":" + std::to_string(s.rows_rejected) +
+         ",\"copies\":" + std::to_string(s.row_copies) + "}";
+  out += ",\"rejected_by_code\":{";
+  bool first = true;
+  for (const auto& [code, count] : s.rejects_by_code) {
+    out += (first ? "" : ",") + JsonQuote(code) + ":" + std::to_string(count);
+    first = false;
+  }
+  out += "}";
+  out += ",\"bytes_read\":" + std::to_string(s.bytes_read);
+  out += ",\"seconds\":{\"total\":" + number(s.seconds) + ",\"graph\":" + number(s.graph_seconds) +
+         ",\"commit\":" + number(s.commit_seconds) + "}";
+  out += ",\"busy_seconds\":{\"read\":" + number(s.busy.read) +
+         ",\"parse\":" + number(s.busy.parse) + ",\"transform\":" + number(s.busy.transform) +
+         ",\"format\":" + number(s.busy.format) + ",\"write\":" + number(s.busy.write) + "}";
+  out += ",\"threads\":" + std::to_string(s.threads);
+  out += ",\"memory\":{\"peak_bytes\":" + std::to_string(s.memory_peak) +
+         ",\"budget_bytes\":" + std::to_string(s.memory_budget) + "}";
+  if (s.error) {
+    const Error& e = *s.error;
+    out += ",\"error\":{\"code\":" + JsonQuote(e.code) +
+           ",\"class\":" + JsonQuote(ErrorClassName(e.error_class)) +
+           ",\"message\":" + JsonQuote(e.message) + ",\"file\":" + JsonQuote(e.location.file) +
+           ",\"line\":" + std::to_string(e.location.line) +
+           ",\"column\":" + std::to_string(e.location.column) + ",\"stage\":" + JsonQuote(e.stage) +
+           ",\"hint\":" + JsonQuote(e.hint) + "}";
+  }
+  out += "}\n";
+  return out;
+}
+
+}  // namespace flowengine

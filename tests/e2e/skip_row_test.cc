@@ -1,0 +1,252 @@
+// errorHandling: skip-row through the real binary: bad rows go to the dead-letter file with
+// their line, byte offset, code and original bytes; good rows around them are untouched;
+// maxErrors; script errors; the JSON summary; `explain` for every code.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <sstream>
+
+#include "core/error/error_codes.h"
+#include "tests/e2e/e2e_util.h"
+
+namespace flowengine::testing {
+namespace {
+
+const std::string kData = std::string(FLOWENGINE_SOURCE_DIR) + "/tests/data/malformed/";
+
+std::string SkipRowPipeline(const TempDir& dir, const std::string& input,
+                            const std::string& extra = "") {
+  return WritePipeline(dir, "p.yaml",
+                       "source:\n  path: " + input +
+                           "\n  columns:\n    - { name: id, type: int64, required: true }\n"
+                           "    - { name: age, type: int32 }\n"
+                           "sink: { path: out.csv }\n"
+                           "errorHandling: skip-row\n"
+                           "deadLetter: { path: rejects.csv }\n" +
+                           extra);
+}
+
+// One expected dead-letter row.
+std::string DeadLetter(const std::string& content, int line, const std::string& raw,
+                       const std::string& code, const std::string& error_class,
+                       const std::string& message) {
+  const size_t offset = content.find(raw);
+  std::string quoted_raw = raw;
+  if (raw.find_first_of(",\"\r\n") != std::string::npos) {
+    quoted_raw = "\"";
+    for (char c : raw) quoted_raw += c == '"' ? std::string("\"\"") : std::string(1, c);
+    quoted_raw += "\"";
+  }
+  std::string quoted_message = message;
+  if (message.find_first_of(",\"\r\n") != std::string::npos) {
+    quoted_message = "\"";
+    for (char c : message) quoted_message += c == '"' ? std::string("\"\"") : std::string(1, c);
+    quoted_message += "\"";
+  }
+  return std::to_string(line) + "," + std::to_string(offset) + ",parse," + code + "," +
+         error_class + "," + quoted_message + "," + quoted_raw + "\n";
+}
+
+TEST(SkipRowTest, MixedCorpusGoesToDeadLettersAndGoodRowsAreKept) {
+  TempDir dir;
+  const std::string input = kData + "mixed.csv";
+  const std::string content = ReadFile(input);
+  std::string p = SkipRowPipeline(dir, input);
+  ProcessResult r = Flowengine({"run", p, "--summary", dir.File("summary.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(dir.File("out.csv")), "id,name,age\n1,Ann,30\n8,\"Gus\nGus\",70\n10,Ivy,90\n");
+  const std::string expected =
+      "line,byte_offset,stage,error_code,error_class,message,raw\n" +
+      DeadLetter(content, 3, "2,Bob", "FE-INPUT-FIELD-COUNT", "input",
+                 "Record has the wrong number of fields: expected 3, got 2") +
+      DeadLetter(content, 4, "3,\"Cy\"x,40", "FE-INPUT-AFTER-QUOTE", "input",
+                 "Unexpected character after a closing quote: 'x'") +
+      DeadLetter(content, 5, "4,D\"a\"n,50", "FE-INPUT-STRAY-QUOTE", "input",
+                 "Quote character inside an unquoted field") +
+      DeadLetter(content, 6, "5,Eve,old", "FE-SCHEMA-TYPE", "schema",
+                 "Value is not a valid int32 in column 'age': 'old'") +
+      DeadLetter(content, 7, ",Fay,60", "FE-SCHEMA-REQUIRED", "schema",
+                 "Required value is empty in column 'id'") +
+      DeadLetter(content, 10, "9,Hal,80,extra", "FE-INPUT-FIELD-COUNT", "input",
+                 "Record has the wrong number of fields: expected 3, got 4");
+  EXPECT_EQ(ReadFile(dir.File("rejects.csv")), expected);
+  EXPECT_NE(r.err.find("9 rows read, 3 rows written, 0 routed, 0 filtered, 6 rejected"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("rejected rows by code: FE-INPUT-AFTER-QUOTE 1, FE-INPUT-FIELD-COUNT 2, "
+                       "FE-INPUT-STRAY-QUOTE 1, FE-SCHEMA-REQUIRED 1, FE-SCHEMA-TYPE 1"),
+            std::string::npos)
+      << r.err;
+  const std::string summary = ReadFile(dir.File("summary.json"));
+  EXPECT_NE(summary.find("\"rows\":{\"read\":9,\"written\":3,\"routed\":0,\"filtered\":0,"
+                         "\"rejected\":6,\"copies\":0}"),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("\"FE-SCHEMA-TYPE\":1"), std::string::npos) << summary;
+}
+
+TEST(SkipRowTest, FailFastOnTheSameCorpusReportsTheFirstBadLineAndWritesNothing) {
+  for (const char* threads : {"1", "0"}) {
+    TempDir dir;
+    std::string p = WritePipeline(
+        dir, "p.yaml", "source: { path: " + kData + "mixed.csv }\nsink: { path: out.csv }\n");
+    ProcessResult r = Flowengine({"run", p, "--set", std::string("limits.threads=") + threads});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("mixed.csv:3:1: error FE-INPUT-FIELD-COUNT"), std::string::npos) << r.err;
+    EXPECT_EQ(dir.List(), std::vector<std::string>{"p.yaml"});
+  }
+}
+
+TEST(SkipRowTest, UnterminatedQuoteSwallowsTheRestAndSaysSo) {
+  TempDir dir;
+  const std::string input = kData + "unterminated.csv";
+  std::string p = SkipRowPipeline(dir, input);
+  ProcessResult r = Flowengine({"run", p});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(dir.File("out.csv")), "id,name,age\n1,Ann,30\n2,Bob,40\n");
+  const std::string dead = ReadFile(dir.File("rejects.csv"));
+  EXPECT_NE(dead.find("\n4,32,parse,FE-INPUT-UNTERMINATED-QUOTE,input,Quoted field starting at "
+                      "line 4 is not closed before the end of the input; it swallows the rest of "
+                      "the file,\"3,\"\"never closed,50\r\n4,Dan,60\r\n\"\n"),
+            std::string::npos)
+      << dead;
+}
+
+// Bad rows injected at random places into a generated file, read with small blocks so that
+// many of them sit at block edges: every good row is written, every bad one dead-lettered
+// with its exact line and bytes.
+TEST(SkipRowTest, InjectedBadRowsAtBlockEdges) {
+  TempDir dir;
+  Generate(dir.File("gen.csv"), 20000, "csv", 5);
+  std::istringstream in(ReadFile(dir.File("gen.csv")));
+  std::string header;
+  std::getline(in, header);
+  std::string content = header + "\n";
+  std::string good = content;
+  std::vector<std::pair<int, std::string>> bad;  // line, raw
+  std::mt19937 rng(99);
+  int line = 2;
+  std::string record;
+  for (std::string l; std::getline(in, l);) {
+    record += l;
+    // A record is complete when its quotes balance.
+    if (std::count(record.begin(), record.end(), '"') % 2 != 0) {
+      record += "\n";
+      continue;
+    }
+    if (rng() % 50 == 0) {
+      const std::string raw = (rng() % 2) ? "bad,row" : "1,x,\"y\"z,4,5,6,7,8,9,10";
+      bad.emplace_back(line++, raw);
+      content += raw + "\n";
+    }
+    content += record + "\n";
+    good += record + "\n";
+    line += static_cast<int>(std::count(record.begin(), record.end(), '\n')) + 1;
+    record.clear();
+  }
+  WriteFile(dir.File("in.csv"), content);
+  std::string p = WritePipeline(dir, "p.yaml",
+                                "source: { path: in.csv }\nsink: { path: out.csv }\n"
+                                "errorHandling: skip-row\ndeadLetter: { path: rejects.csv }\n"
+                                "limits: { blockSize: 4KiB }\n");
+  ProcessResult r = Flowengine({"run", p});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(dir.File("out.csv")), good);
+  std::istringstream dead(ReadFile(dir.File("rejects.csv")));
+  std::string row;
+  std::getline(dead, row);  // header
+  size_t n = 0;
+  for (; std::getline(dead, row); ++n) {
+    ASSERT_LT(n, bad.size());
+    EXPECT_EQ(row.substr(0, row.find(',')), std::to_string(bad[n].first)) << row;
+    // The raw record, quoted as a CSV field (its quotes doubled).
+    std::string raw_field = "\"";
+    for (char c : bad[n].second) raw_field += c == '"' ? std::string("\"\"") : std::string(1, c);
+    raw_field += "\"";
+    EXPECT_EQ(row.substr(row.size() - raw_field.size()), raw_field) << row;
+  }
+  EXPECT_EQ(n, bad.size());
+  EXPECT_GT(bad.size(), 100u);
+}
+
+TEST(SkipRowTest, MaxErrorsCountAndPercentFailTheRun) {
+  {
+    TempDir dir;
+    std::string p = SkipRowPipeline(dir, kData + "mixed.csv", "maxErrors: 5\n");
+    ProcessResult r = Flowengine({"run", p});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("FE-INPUT-MAX-ERRORS"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("More rows were rejected than maxErrors allows (5); the first: Record "
+                         "has the wrong number of fields"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(dir.List(), std::vector<std::string>{"p.yaml"});
+  }
+  {
+    TempDir dir;
+    std::string p = SkipRowPipeline(dir, kData + "mixed.csv", "maxErrors: 50%\n");
+    ProcessResult r = Flowengine({"run", p});
+    EXPECT_EQ(r.exit_code, 1);  // 6 of 9 rows
+    EXPECT_NE(r.err.find("FE-INPUT-MAX-ERRORS"), std::string::npos) << r.err;
+  }
+  {
+    TempDir dir;
+    std::string p = SkipRowPipeline(dir, kData + "mixed.csv", "maxErrors: 6\n");
+    EXPECT_EQ(Flowengine({"run", p}).exit_code, 0);
+  }
+}
+
+TEST(SkipRowTest, ScriptErrorsRejectOnlyTheirRows) {
+  TempDir dir;
+  WriteFile(dir.File("in.csv"), "id,v\n1,a\n2,b\n3,c\n4,d\n5,e\n6,f\n");
+  WriteFile(dir.File("t.js"), R"(
+function process(context) {
+  const id = context.input.getValue('id');
+  if (id === 2) throw new Error('two is bad');
+  if (id === 3) return 'maybe';
+  if (id === 4) while (true) {}
+  if (id === 5) context.output.setField('n', 'five');
+  else context.output.setField('n', id * 10);
+  return true;
+})");
+  std::string p = WritePipeline(
+      dir, "p.yaml",
+      "source:\n  path: in.csv\n  columns: [ { name: id, type: int32 } ]\n"
+      "transform:\n  - javascript:\n      file: t.js\n"
+      "      output: [id, v, { name: n, type: int32 }]\n"
+      "sink: { path: out.csv }\nerrorHandling: skip-row\ndeadLetter: { path: rejects.csv }\n"
+      "limits: { scriptTimeout: 200ms, threads: 1 }\n");
+  ProcessResult r = Flowengine({"run", p});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(dir.File("out.csv")), "id,v,n\n1,a,10\n6,f,60\n");
+  const std::string dead = ReadFile(dir.File("rejects.csv"));
+  EXPECT_NE(dead.find("\n3,9,transform,FE-SCRIPT-ERROR,script,"), std::string::npos) << dead;
+  EXPECT_NE(dead.find("two is bad"), std::string::npos) << dead;
+  EXPECT_NE(dead.find("\n4,13,transform,FE-SCRIPT-RETURN,script,\"process() must return true or "
+                      "false, got string maybe\",\"3,c\"\n"),
+            std::string::npos)
+      << dead;
+  EXPECT_NE(dead.find("\n5,17,transform,FE-SCRIPT-TIMEOUT,script,"), std::string::npos) << dead;
+  EXPECT_NE(dead.find("\n6,21,transform,FE-SCRIPT-OUTPUT,script,Value of output column 'n' is "
+                      "not a valid int32: 'five',\"5,e\"\n"),
+            std::string::npos)
+      << dead;
+  EXPECT_NE(r.err.find("6 rows read, 2 rows written, 0 routed, 0 filtered, 4 rejected"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(SkipRowTest, ExplainDescribesEveryCode) {
+  for (const ErrorCodeInfo& info : AllErrorCodes()) {
+    ProcessResult r = Flowengine({"explain", std::string(info.code)});
+    EXPECT_EQ(r.exit_code, 0) << info.code;
+    EXPECT_NE(r.out.find(std::string(info.code) + " (class "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("How to fix: " + std::string(info.hint)), std::string::npos) << r.out;
+  }
+  ProcessResult typo = Flowengine({"explain", "FE-INPUT-FIELD-CONT"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("did you mean FE-INPUT-FIELD-COUNT?"), std::string::npos) << typo.err;
+}
+
+}  // namespace
+}  // namespace flowengine::testing
