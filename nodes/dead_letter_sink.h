@@ -14,6 +14,7 @@ namespace flowengine {
 class DeadLetterSink final : public SinkStage {
  public:
   explicit DeadLetterSink(const DeadLetterSpec& spec);
+  void SetRetryPolicy(const RetryPolicy& policy) { file_.SetRetryPolicy(policy); }
 
   void Check() const override { file_.Check(); }
   void Open() override { file_.Open(); }

@@ -23,6 +23,8 @@ class DelimitedSink final : public SinkStage {
   /// `input_dialect` is the dialect of the blocks whose spans Format() renders.
   DelimitedSink(SinkSpec spec, Dialect input_dialect, std::vector<std::string> columns);
 
+  /// How transient write failures are retried (call before Open()).
+  void SetRetryPolicy(const RetryPolicy& policy) { file_.SetRetryPolicy(policy); }
   void Check() const override;
   void Open() override;
   void Format(const Chunk& chunk, int route, ByteBuffer& out) const override;

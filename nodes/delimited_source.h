@@ -25,6 +25,8 @@ class DelimitedSource final : public SourceStage {
   /// chunk.rejects instead of failing the chunk.
   DelimitedSource(SourceSpec spec, LimitsSpec limits, bool skip_bad_rows = false);
 
+  /// How transient read failures are retried (call before Open()).
+  void SetRetryPolicy(const RetryPolicy& policy) { file_.SetRetryPolicy(policy); }
   void Open() override;
   const Schema& schema() const override { return schema_; }
   /// Input size in bytes (0 when unknown).

@@ -10,8 +10,10 @@ namespace flowengine {
 NodeFactory DelimitedNodeFactory() {
   NodeFactory factory;
   factory.make_source = [](const PipelineSpec& spec) -> std::unique_ptr<SourceStage> {
-    return std::make_unique<DelimitedSource>(spec.source, spec.limits,
-                                             spec.error_handling == ErrorHandling::kSkipRow);
+    auto source = std::make_unique<DelimitedSource>(spec.source, spec.limits,
+                                                    spec.error_handling == ErrorHandling::kSkipRow);
+    source->SetRetryPolicy(spec.retry);
+    return source;
   };
   factory.make_transform = [](const PipelineSpec& spec) -> std::unique_ptr<TransformStage> {
     if (spec.transforms.empty()) return nullptr;
@@ -21,10 +23,14 @@ NodeFactory DelimitedNodeFactory() {
                          const Schema& input) -> std::unique_ptr<SinkStage> {
     std::vector<std::string> names;
     for (const ColumnSpec& c : input.columns) names.push_back(c.name);
-    return std::make_unique<DelimitedSink>(sink, spec.source.dialect, std::move(names));
+    auto out = std::make_unique<DelimitedSink>(sink, spec.source.dialect, std::move(names));
+    out->SetRetryPolicy(spec.retry);
+    return out;
   };
   factory.make_dead_letter = [](const PipelineSpec& spec) -> std::unique_ptr<SinkStage> {
-    return std::make_unique<DeadLetterSink>(spec.dead_letter);
+    auto dead = std::make_unique<DeadLetterSink>(spec.dead_letter);
+    dead->SetRetryPolicy(spec.retry);
+    return dead;
   };
   return factory;
 }

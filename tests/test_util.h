@@ -35,6 +35,8 @@ struct ProcessResult {
 };
 
 /// Runs `argv` (argv[0] is a path) with stdin from /dev/null; captures stdout and stderr.
-ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& cwd = "");
+/// `env` entries ("NAME=value") are added to the environment.
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& cwd = "",
+                         const std::vector<std::string>& env = {});
 
 }  // namespace flowengine::testing

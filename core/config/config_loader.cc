@@ -20,9 +20,10 @@ namespace {
 namespace fs = std::filesystem;
 using Names = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 9> kTopKeys{"pipeline",   "source",    "transform",
-                                                   "sink",       "routes",    "errorHandling",
-                                                   "deadLetter", "maxErrors", "limits"};
+constexpr std::array<std::string_view, 3> kRetryKeys{"attempts", "initialDelay", "maxDelay"};
+constexpr std::array<std::string_view, 10> kTopKeys{
+    "retry",  "pipeline",      "source",     "transform", "sink",
+    "routes", "errorHandling", "deadLetter", "maxErrors", "limits"};
 constexpr std::array<std::string_view, 4> kSourceKeys{"path", "format", "header", "columns"};
 constexpr std::array<std::string_view, 3> kColumnKeys{"name", "type", "required"};
 constexpr std::array<std::string_view, 3> kSinkKeys{"path", "format", "outputMode"};
@@ -501,6 +502,24 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
   }
   ReadErrorHandling(r, root, spec);
 
+  if (root["retry"]) {
+    const YAML::Node retry = root["retry"];
+    r.ExpectMap(retry, "retry", kRetryKeys);
+    if (retry["attempts"]) {
+      spec.retry.attempts = static_cast<int>(r.Int(retry["attempts"], "retry.attempts", 1, 100));
+    }
+    if (retry["initialDelay"]) {
+      spec.retry.initial_delay_ms =
+          r.DurationMs(retry["initialDelay"], "retry.initialDelay", 0, 3600000);
+    }
+    if (retry["maxDelay"]) {
+      spec.retry.max_delay_ms = r.DurationMs(retry["maxDelay"], "retry.maxDelay", 0, 3600000);
+    }
+    if (spec.retry.max_delay_ms < spec.retry.initial_delay_ms) {
+      r.Fail(retry, "retry", "FE-CONFIG-VALUE", "retry.maxDelay is smaller than retry.initialDelay",
+             "Set retry.maxDelay to at least retry.initialDelay.");
+    }
+  }
   if (root["limits"]) {
     const YAML::Node lim = root["limits"];
     r.ExpectMap(lim, "limits", kLimitsKeys);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/csv/dialect.h"
+#include "core/io/retry.h"
 #include "core/types/column_type.h"
 
 namespace flowengine {
@@ -83,6 +84,7 @@ struct PipelineSpec {
   ErrorHandling error_handling = ErrorHandling::kFailFast;
   DeadLetterSpec dead_letter;
   MaxErrorsSpec max_errors;
+  RetryPolicy retry;  ///< transient I/O failures
   LimitsSpec limits;
 };
 

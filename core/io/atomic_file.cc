@@ -80,12 +80,30 @@ void AtomicFile::Open(const std::string& target, bool copy_existing) {
 }
 
 void AtomicFile::Write(const char* data, size_t n) {
+  int failures = 0;
   while (n > 0) {
-    ssize_t wrote = ::write(fd_, data, n);
-    if (wrote < 0) {
-      if (errno == EINTR) continue;
-      Fail("FE-OUTPUT-WRITE", "Writing the output failed", target_, errno);
+    ssize_t wrote = -1;
+    if (const int injected = TakeInjectedFault(IoOp::kWrite)) {
+      errno = injected;
+    } else {
+      wrote = ::write(fd_, data, n);
     }
+    if (wrote < 0) {
+      const int err = errno;
+      if (err == EINTR) continue;
+      if (IsTransientErrno(err) && ++failures < retry_.attempts) {
+        BackoffBeforeRetry(
+            retry_, failures,
+            std::string("Writing the output failed: ") + std::strerror(err) + " (" + target_ + ")");
+        continue;
+      }
+      Fail("FE-OUTPUT-WRITE",
+           failures > 1
+               ? "Writing the output failed after " + std::to_string(failures) + " attempts"
+               : std::string("Writing the output failed"),
+           target_, err);
+    }
+    failures = 0;
     data += wrote;
     n -= static_cast<size_t>(wrote);
     size_ += static_cast<size_t>(wrote);

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <string>
 
+#include "core/io/retry.h"
+
 namespace flowengine {
 
 class AtomicFile {
@@ -21,6 +23,8 @@ class AtomicFile {
   /// Creates the temp file for `target`. With `copy_existing`, the temp starts as a copy of
   /// the current target (for append). Throws ErrorException FE-OUTPUT-OPEN.
   void Open(const std::string& target, bool copy_existing);
+  /// Transient write failures are retried by `policy` (default: RetryPolicy{}).
+  void SetRetryPolicy(const RetryPolicy& policy) { retry_ = policy; }
   /// Appends bytes; throws FE-OUTPUT-WRITE (disk full, I/O error).
   void Write(const char* data, size_t n);
   /// fsync + rename + directory fsync. kNoReplace fails with FE-OUTPUT-EXISTS when the target
@@ -37,7 +41,8 @@ class AtomicFile {
  private:
   int fd_ = -1;
   size_t size_ = 0;
-  size_t writeback_from_ = 0;  // first byte whose writeback has not been started
+  size_t writeback_from_ = 0;
+  RetryPolicy retry_;  // first byte whose writeback has not been started
   std::string target_;
   std::string temp_path_;
 };

@@ -50,17 +50,31 @@ void InputFile::WaitReadable() {
 
 size_t InputFile::Read(char* dst, size_t n) {
   size_t total = 0;
+  int failures = 0;
   while (total < n) {
     if (!regular_) WaitReadable();
-    ssize_t got = ::read(fd_, dst + total, n - total);
+    ssize_t got = -1;
+    if (const int injected = TakeInjectedFault(IoOp::kRead)) {
+      errno = injected;
+    } else {
+      got = ::read(fd_, dst + total, n - total);
+    }
     if (got == 0) break;
     if (got < 0) {
-      if (errno == EINTR) continue;
+      const int err = errno;
+      if (err == EINTR) continue;
+      const std::string what = std::string("Reading the input failed: ") + std::strerror(err);
+      if (IsTransientErrno(err) && ++failures < retry_.attempts) {
+        BackoffBeforeRetry(retry_, failures, what + " (" + path_ + ")");
+        continue;
+      }
       Location loc;
       loc.file = path_;
-      ThrowError("FE-INPUT-READ", std::string("Reading the input failed: ") + std::strerror(errno),
+      ThrowError("FE-INPUT-READ",
+                 failures > 1 ? what + " (after " + std::to_string(failures) + " attempts)" : what,
                  loc, "read");
     }
+    failures = 0;
     total += static_cast<size_t>(got);
   }
   return total;

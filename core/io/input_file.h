@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/io/retry.h"
+
 namespace flowengine {
 
 class InputFile {
@@ -20,6 +22,8 @@ class InputFile {
   /// Reads up to `n` bytes (fewer only at end of file); throws FE-INPUT-READ. On a pipe it
   /// waits in slices of 100 ms and throws FE-RESOURCE-INTERRUPTED once a stop is requested.
   size_t Read(char* dst, size_t n);
+  /// Transient read failures are retried by `policy` (default: RetryPolicy{}).
+  void SetRetryPolicy(const RetryPolicy& policy) { retry_ = policy; }
   /// File size at open time (0 for pipes).
   int64_t size() const { return size_; }
   const std::string& path() const { return path_; }
@@ -30,6 +34,7 @@ class InputFile {
   int fd_ = -1;
   int64_t size_ = 0;
   bool regular_ = false;
+  RetryPolicy retry_;
   std::string path_;
 };
 

@@ -44,6 +44,9 @@ TEST(ConfigsTest, EveryExampleValidatesAndRuns) {
     SCOPED_TRACE(yaml);
     TempDir dir;
     std::vector<std::string> overrides = {"--set", "sink.path=" + dir.File("out")};
+    if (ReadFile(yaml).find("\ndeadLetter:") != std::string::npos) {
+      overrides.insert(overrides.end(), {"--set", "deadLetter.path=" + dir.File("rejects")});
+    }
     const std::vector<std::string> routes = RouteNames(yaml);
     for (const std::string& route : routes) {
       overrides.insert(overrides.end(),

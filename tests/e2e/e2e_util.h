@@ -29,10 +29,11 @@ inline void ExpectAccountingHolds(const std::string& err) {
 }
 
 /// Runs build/flowengine with `args`; every successful `run` has its accounting checked.
-inline ProcessResult Flowengine(const std::vector<std::string>& args, const std::string& cwd = "") {
+inline ProcessResult Flowengine(const std::vector<std::string>& args, const std::string& cwd = "",
+                                const std::vector<std::string>& env = {}) {
   std::vector<std::string> argv{FLOWENGINE_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
-  ProcessResult result = RunProcess(argv, cwd);
+  ProcessResult result = RunProcess(argv, cwd, env);
   const bool help = std::find(args.begin(), args.end(), "--help") != args.end();
   if (!args.empty() && args[0] == "run" && result.exit_code == 0 && !help) {
     ExpectAccountingHolds(result.err);

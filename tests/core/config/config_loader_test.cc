@@ -265,6 +265,19 @@ TEST(ConfigLoaderTest, TransformErrors) {
             "'/pipelines/out.csv'");
 }
 
+TEST(ConfigLoaderTest, RetryPolicy) {
+  PipelineSpec spec = LoadPipelineSpecFromString(
+      std::string(kMinimal) + "retry: { attempts: 5, initialDelay: 10ms, maxDelay: 1s }\n",
+      kYamlPath);
+  EXPECT_EQ(spec.retry.attempts, 5);
+  EXPECT_EQ(spec.retry.initial_delay_ms, 10);
+  EXPECT_EQ(spec.retry.max_delay_ms, 1000);
+  Error e = LoadError(std::string(kMinimal) + "retry: { attempts: 0 }\n");
+  EXPECT_EQ(e.message, "Expected a whole number from 1 to 100 for 'retry.attempts', got '0'");
+  Error order = LoadError(std::string(kMinimal) + "retry: { initialDelay: 2s, maxDelay: 1s }\n");
+  EXPECT_EQ(order.message, "retry.maxDelay is smaller than retry.initialDelay");
+}
+
 TEST(ConfigLoaderTest, MemoryBudget) {
   PipelineSpec spec =
       LoadPipelineSpecFromString(std::string(kMinimal) + "limits: { memory: 64MiB }\n", kYamlPath);
