@@ -22,8 +22,8 @@ using Names = std::span<const std::string_view>;
 
 constexpr std::array<std::string_view, 3> kRetryKeys{"attempts", "initialDelay", "maxDelay"};
 constexpr std::array<std::string_view, 10> kTopKeys{
-    "retry",  "pipeline",      "source",     "transform", "sink",
-    "routes", "errorHandling", "deadLetter", "maxErrors", "limits"};
+    "pipeline",      "source",     "transform", "sink",  "routes",
+    "errorHandling", "deadLetter", "maxErrors", "retry", "limits"};
 constexpr std::array<std::string_view, 4> kSourceKeys{"path", "format", "header", "columns"};
 constexpr std::array<std::string_view, 3> kColumnKeys{"name", "type", "required"};
 constexpr std::array<std::string_view, 3> kSinkKeys{"path", "format", "outputMode"};
