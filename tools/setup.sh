@@ -10,7 +10,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 prefix="${FLOWENGINE_NODE_PREFIX:-$root/third_party/node}"
 
 packages=(
-  build-essential cmake pkg-config clang-format
+  build-essential cmake pkg-config clang-format clang-14 libclang-rt-14-dev
   libtbb-dev libsimdjson-dev libfast-float-dev libmimalloc-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
 )

@@ -1,4 +1,4 @@
-// AVX2 + PCLMUL kernel (32-byte lanes). Compiled with -mavx2 -mpclmul -mpopcnt -mbmi -mlzcnt;
+// AVX2 + PCLMUL kernel (32-byte lanes). Compiled with -mavx2 -mpclmul -mpopcnt -mbmi;
 // only called when the CPU reports those features (kernel_dispatch.cc).
 #include <immintrin.h>
 

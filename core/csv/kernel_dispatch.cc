@@ -1,4 +1,3 @@
-#include <array>
 #include <cstdlib>
 #include <string_view>
 #include <vector>
@@ -13,8 +12,7 @@ bool HasSse42() {
          __builtin_cpu_supports("popcnt");
 }
 bool HasAvx2() {
-  return HasSse42() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
-         __builtin_cpu_supports("lzcnt");
+  return HasSse42() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
 }
 
 std::vector<const ScanKernel*> Detect() {

@@ -181,7 +181,7 @@ ParseResult ParseImpl(const ParseArgs& a) {
     }
     if (!ok) break;
     const size_t from = s.field_start > base ? s.field_start - base : 0;
-    quote_carry = (m.quote & ~LowBits(from)) != 0;
+    quote_carry = quote_carry || (m.quote & ~LowBits(from)) != 0;  // fields span chunks
     lines_before += static_cast<uint32_t>(__builtin_popcountll(ends));
   }
   if (ok) {

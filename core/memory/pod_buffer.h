@@ -96,12 +96,16 @@ class PodBuffer {
   }
   void Clear() { size_ = 0; }
   void Append(const T* p, size_t n) {
+    if (n == 0) return;
     size_t old = size_;
     Resize(size_ + n);
     std::memcpy(data_ + old, p, n * sizeof(T));
   }
   /// Zeroes kPaddingBytes after size() (the bytes a SIMD load past the end would see).
-  void ZeroTail() { std::memset(reinterpret_cast<char*>(data_ + size_), 0, kPaddingBytes); }
+  void ZeroTail() {
+    if (data_ == nullptr) Reserve(1);  // an empty buffer still gets readable padding
+    std::memset(reinterpret_cast<char*>(data_ + size_), 0, kPaddingBytes);
+  }
 
   /// The capacity ResizeDiscard(n) reserves when it has to grow.
   static size_t DiscardCapacity(size_t n) { return n + n / 4; }

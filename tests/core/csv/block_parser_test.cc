@@ -170,6 +170,22 @@ TEST_P(BlockParserTest, TextAfterClosingQuote) {
   EXPECT_EQ(o.error->location.column, 6);
 }
 
+// Found by the fuzzer: a quote in an early chunk was forgotten when the field went on through
+// a chunk without quotes, so text after a closing quote passed as an unquoted field.
+TEST_P(BlockParserTest, TextAfterClosingQuoteSpanningChunks) {
+  const std::string tail(150, 'x');
+  Outcome o = P("a,b\n1,\"q\"" + tail + "\n", Strings({"x", "y"}));
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error->code, "FE-INPUT-AFTER-QUOTE");
+  EXPECT_EQ(o.error->location.line, 11);
+  Outcome eof = P("1,\"q\"" + tail, Strings({"x", "y"}));
+  ASSERT_TRUE(eof.error);
+  EXPECT_EQ(eof.error->code, "FE-INPUT-AFTER-QUOTE");
+  Outcome stray = P("1,ab" + tail + "\"" + tail + "\"\n", Strings({"x", "y"}));
+  ASSERT_TRUE(stray.error);
+  EXPECT_EQ(stray.error->code, "FE-INPUT-STRAY-QUOTE");
+}
+
 TEST_P(BlockParserTest, TypedValues) {
   Schema s;
   s.columns = {{"i", ColumnType::kInt32, false},

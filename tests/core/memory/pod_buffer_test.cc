@@ -16,6 +16,15 @@ TEST(PodBufferTest, GrowsKeepsContentsAndZeroesPadding) {
   for (size_t i = 0; i < kPaddingBytes; ++i) EXPECT_EQ(b.data()[b.size() + i], 0);
 }
 
+// Found by the fuzzer: an empty block (nothing ever allocated) must still get padding.
+TEST(PodBufferTest, EmptyBufferGetsReadablePadding) {
+  ByteBuffer b;
+  b.Append("", 0);
+  b.ZeroTail();
+  ASSERT_NE(b.data(), nullptr);
+  for (size_t i = 0; i < kPaddingBytes; ++i) EXPECT_EQ(b.data()[i], 0);
+}
+
 TEST(PodBufferTest, ResizeDiscardLeavesHeadroom) {
   PodBuffer<uint64_t> b;
   b.ResizeDiscard(100);
