@@ -11,6 +11,7 @@
 
 #include "core/csv/formatter.h"
 #include "core/error/error.h"
+#include "core/io/target_lock.h"
 
 namespace flowengine {
 namespace {
@@ -60,6 +61,11 @@ void DelimitedSink::Check() const {
   if (fs::is_directory(target, ec)) {
     ThrowError("FE-OUTPUT-OPEN", "The output path is a directory", FileLocation(spec_.path),
                "startup");
+  }
+  if (const long holder = TargetLock::Holder(spec_.path); holder != 0) {
+    ThrowError("FE-OUTPUT-LOCKED",
+               "Another flowengine run (pid " + std::to_string(holder) + ") is writing this target",
+               FileLocation(spec_.path), "startup");
   }
   if (spec_.mode == OutputMode::kCreate && fs::exists(target, ec)) {
     ThrowError("FE-OUTPUT-EXISTS", "The target file exists and sink.outputMode is create",

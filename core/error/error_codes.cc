@@ -103,6 +103,10 @@ constexpr std::array kCodes{
     ErrorCodeInfo{"FE-OUTPUT-COMMIT", C::kOutput, false,
                   "The finished output could not be moved into place.",
                   "Check the target directory's permissions; the previous target is untouched."},
+    ErrorCodeInfo{"FE-OUTPUT-LOCKED", C::kOutput, true,
+                  "Another flowengine run is writing the same target.",
+                  "Wait for the run named by its pid to finish, or write to another file; a "
+                  "lock left by a killed run never blocks."},
     ErrorCodeInfo{"FE-OUTPUT-APPEND-HEADER", C::kOutput, false,
                   "sink.outputMode is append but the target's header differs from the output "
                   "columns.",

@@ -48,6 +48,8 @@ AtomicFile::~AtomicFile() { Abort(); }
 
 void AtomicFile::Open(const std::string& target, bool copy_existing) {
   target_ = target;
+  lock_.Acquire(target, retry_);
+  RemoveStaleTempFiles(target);
   temp_path_ = TempPathFor(target);
   mode_t mode = 0644;
   struct stat st {};
@@ -145,6 +147,7 @@ void AtomicFile::CommitTo(Commit mode) {
   UnregisterTempFile(temp_path_);
   temp_path_.clear();
   FsyncDirectory(target_);
+  lock_.Release();
 }
 
 void AtomicFile::Abort() noexcept {
@@ -157,6 +160,7 @@ void AtomicFile::Abort() noexcept {
     UnregisterTempFile(temp_path_);
     temp_path_.clear();
   }
+  lock_.Release();
 }
 
 }  // namespace flowengine

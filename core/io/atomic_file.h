@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/io/retry.h"
+#include "core/io/target_lock.h"
 
 namespace flowengine {
 
@@ -20,8 +21,9 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
   ~AtomicFile();
 
-  /// Creates the temp file for `target`. With `copy_existing`, the temp starts as a copy of
-  /// the current target (for append). Throws ErrorException FE-OUTPUT-OPEN.
+  /// Locks `target` against other runs, removes temp files of killed runs, and creates the
+  /// temp file. With `copy_existing`, the temp starts as a copy of the current target (for
+  /// append). Throws ErrorException FE-OUTPUT-LOCKED or FE-OUTPUT-OPEN.
   void Open(const std::string& target, bool copy_existing);
   /// Transient write failures are retried by `policy` (default: RetryPolicy{}).
   void SetRetryPolicy(const RetryPolicy& policy) { retry_ = policy; }
@@ -42,7 +44,9 @@ class AtomicFile {
   int fd_ = -1;
   size_t size_ = 0;
   size_t writeback_from_ = 0;
-  RetryPolicy retry_;  // first byte whose writeback has not been started
+  RetryPolicy retry_;
+  TargetLock lock_;  // held from Open() to Commit()/Abort()  // first byte whose writeback has not
+                     // been started
   std::string target_;
   std::string temp_path_;
 };

@@ -155,7 +155,7 @@ TEST(DelimitedSinkTest, AbortLeavesTheTargetUntouchedAndNoTempFile) {
     Chunk chunk;
     Fill(chunk, "1,x\n", sink);
     sink.Write(chunk.output);
-    EXPECT_EQ(dir.List().size(), 2u);  // target + temp
+    EXPECT_EQ(dir.List().size(), 3u);  // target, temp and the lock beside them
     sink.Abort();
   }
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "old\n");

@@ -1,0 +1,125 @@
+#include "core/io/target_lock.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include "core/error/error.h"
+
+namespace flowengine {
+namespace {
+
+namespace fs = std::filesystem;
+
+long ReadPid(int fd) {
+  char buf[32] = {};
+  const ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+  return n > 0 ? std::strtol(buf, nullptr, 10) : 0;
+}
+
+bool ProcessAlive(long pid) {
+  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
+
+}  // namespace
+
+std::string LockPathFor(const std::string& target) {
+  const fs::path t(target);
+  return (t.parent_path() / ("." + t.filename().string() + ".flowengine-lock")).string();
+}
+
+void TargetLock::Acquire(const std::string& target, const RetryPolicy& retry) {
+  path_ = LockPathFor(target);
+  for (int attempt = 1;; ++attempt) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      const int err = errno;
+      Location loc;
+      loc.file = target;
+      ThrowError(
+          "FE-OUTPUT-OPEN",
+          std::string("Cannot create the lock file beside the target: ") + std::strerror(err), loc,
+          "startup");
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
+      // The file may have been removed by its previous holder meanwhile: lock the path's file.
+      struct stat locked {
+      }, now{};
+      if (::fstat(fd_, &locked) == 0 && ::stat(path_.c_str(), &now) == 0 &&
+          locked.st_ino == now.st_ino && locked.st_dev == now.st_dev) {
+        const std::string pid = std::to_string(::getpid()) + "\n";
+        if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+          // The pid is informational; the flock is what counts.
+        }
+        return;
+      }
+      ::close(fd_);
+      fd_ = -1;
+      continue;
+    }
+    const long holder = ReadPid(fd_);
+    ::close(fd_);
+    fd_ = -1;
+    const std::string what =
+        "Another flowengine run (pid " + std::to_string(holder) + ") is writing this target";
+    if (attempt < retry.attempts) {
+      BackoffBeforeRetry(retry, attempt, what + " (" + target + ")");
+      continue;
+    }
+    Location loc;
+    loc.file = target;
+    ThrowError("FE-OUTPUT-LOCKED", what, loc, "startup");
+  }
+}
+
+void TargetLock::Release() noexcept {
+  if (fd_ < 0) return;
+  ::unlink(path_.c_str());  // before unlocking: a waiting run then re-checks the inode
+  ::close(fd_);
+  fd_ = -1;
+}
+
+long TargetLock::Holder(const std::string& target) {
+  const std::string path = LockPathFor(target);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  long holder = 0;
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    holder = ReadPid(fd);
+    if (holder == 0) holder = -1;  // locked, pid not written yet
+  } else {
+    ::flock(fd, LOCK_UN);
+  }
+  ::close(fd);
+  return holder;
+}
+
+int RemoveStaleTempFiles(const std::string& target) {
+  const fs::path t(target);
+  const std::string prefix = "." + t.filename().string() + ".flowengine-tmp.";
+  std::error_code ec;
+  int removed = 0;
+  const fs::path dir = t.parent_path().empty() ? fs::path(".") : t.parent_path();
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (ProcessAlive(pid)) continue;
+    if (fs::remove(entry.path(), ec)) {
+      ++removed;
+      std::cerr << "flowengine: removed " << entry.path().string()
+                << ", a temp file left by an interrupted run (pid " << pid << ")\n";
+    }
+  }
+  return removed;
+}
+
+}  // namespace flowengine
