@@ -1,10 +1,12 @@
 #include "core/csv/block_parser.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <iterator>
 
 #include "core/csv/record_splitter.h"
+#include "core/csv/utf8_check.h"
 
 namespace flowengine {
 namespace {
@@ -137,6 +139,39 @@ Error ValueError(const Block& block, const BlockParserOptions& options, const Ro
       loc, "parse");
 }
 
+// Rows (in order, each once) holding invalid UTF-8, with the error for the first bad byte;
+// rows >= `limit` are not looked at.
+std::vector<std::pair<size_t, Error>> FindEncodingProblems(const Block& block,
+                                                           const BlockParserOptions& options,
+                                                           const RowBatch& batch, size_t limit) {
+  std::vector<std::pair<size_t, Error>> found;
+  const char* data = block.bytes.data();
+  if (IsValidUtf8(data, block.bytes.size())) return found;
+  size_t r = 0;
+  for (size_t offset : InvalidUtf8Offsets(data, block.bytes.size())) {
+    while (r < limit && batch.rows[r].end <= offset) ++r;
+    if (r >= limit) break;
+    const RowInfo& row = batch.rows[r];
+    if (offset < row.begin || (!found.empty() && found.back().first == r)) continue;
+    Location loc = LocateInBlock(block, options, offset, row.begin, row.line_delta);
+    for (uint32_t c = 0; c < batch.num_columns; ++c) {
+      const FieldSpan& f = batch.Field(r, c);
+      if (offset >= f.offset && offset < f.offset + f.length()) {
+        loc.field = options.schema->columns[c].name;
+      }
+    }
+    char byte[8];
+    std::snprintf(byte, sizeof(byte), "0x%02X", static_cast<unsigned char>(data[offset]));
+    found.emplace_back(
+        r, MakeError("FE-ENCODING-UTF8",
+                     "Invalid UTF-8" +
+                         (loc.field.empty() ? std::string() : " in column '" + loc.field + "'") +
+                         ": byte " + byte,
+                     loc, "parse"));
+  }
+  return found;
+}
+
 // Where a bad record starting at `begin` (outside quotes) ends: at the first line ending
 // outside quotes, counting quotes the way the scan kernels do, or at the end of the data.
 struct RecordExtent {
@@ -203,24 +238,36 @@ void ParseSkippingBadRows(const Block& block, const BlockParserOptions& options,
   }
   batch.num_rows = rows;
 
-  // Rows with bad values leave the batch; rejects merge in input order.
-  std::vector<ValueProblem> problems =
-      FindValueProblems(data, batch, *options.schema, options.dialect.quote, false);
+  // Rows with bad values or invalid UTF-8 leave the batch; rejects merge in input order.
+  std::vector<std::pair<size_t, Error>> bad_rows;
+  for (const ValueProblem& p :
+       FindValueProblems(data, batch, *options.schema, options.dialect.quote, false)) {
+    bad_rows.emplace_back(p.row, ValueError(block, options, batch, p));
+  }
+  for (auto& problem : FindEncodingProblems(block, options, batch, batch.num_rows)) {
+    bad_rows.push_back(std::move(problem));
+  }
+  // One reject per row: the encoding problem of a row goes after its value problem.
+  std::stable_sort(bad_rows.begin(), bad_rows.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
   std::vector<Reject> value_rejects;
-  for (const ValueProblem& p : problems) {
-    const RowInfo& row = batch.rows[p.row];
-    value_rejects.push_back(Reject{ValueError(block, options, batch, p), row.begin, row.end,
+  for (auto& [r, error] : bad_rows) {
+    if (!value_rejects.empty() && value_rejects.back().raw_begin == batch.rows[r].begin) continue;
+    const RowInfo& row = batch.rows[r];
+    value_rejects.push_back(Reject{std::move(error), row.begin, row.end,
                                    block.first_line + row.line_delta,
                                    block.byte_offset + static_cast<int64_t>(row.begin)});
   }
-  if (!problems.empty()) {
+  if (!bad_rows.empty()) {
     size_t kept = 0;
-    size_t next_problem = 0;
+    size_t next_bad = 0;
     for (size_t r = 0; r < batch.num_rows; ++r) {
-      if (next_problem < problems.size() && problems[next_problem].row == r) {
-        ++next_problem;
-        continue;
+      bool bad = false;
+      while (next_bad < bad_rows.size() && bad_rows[next_bad].first == r) {
+        bad = true;
+        ++next_bad;
       }
+      if (bad) continue;
       if (kept != r) {
         batch.rows[kept] = batch.rows[r];
         std::memmove(&batch.fields[kept * ncols], &batch.fields[r * ncols],
@@ -278,11 +325,19 @@ std::optional<Error> ParseBlock(const Block& block, const BlockParserOptions& op
   // Rows before a scan error are complete; a bad value in one of them comes first.
   std::vector<ValueProblem> problems =
       FindValueProblems(block.bytes.data(), batch, schema, options.dialect.quote, true);
+  const size_t limit = problems.empty() ? batch.num_rows : problems[0].row + 1;
+  std::vector<std::pair<size_t, Error>> encoding =
+      FindEncodingProblems(block, options, batch, limit);
+  if (!encoding.empty() && (problems.empty() || encoding[0].first < problems[0].row)) {
+    batch.num_rows = encoding[0].first;
+    return std::move(encoding[0].second);
+  }
   if (!problems.empty()) {
     Error e = ValueError(block, options, batch, problems[0]);
     batch.num_rows = problems[0].row;
     return e;
   }
+  // Invalid UTF-8 in the bad record itself is reported as the record's own error below.
   if (result.status != ScanStatus::kOk) {
     return ScanError(block, options, result, result.error_record_line);
   }

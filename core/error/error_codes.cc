@@ -62,6 +62,11 @@ constexpr std::array kCodes{
     ErrorCodeInfo{"FE-INPUT-NO-HEADER", C::kInput, false,
                   "source.header is true but the input has no header record.",
                   "Add a header line, or set source.header: false and declare source.columns."},
+    // encoding
+    ErrorCodeInfo{"FE-ENCODING-UTF8", C::kEncoding, false,
+                  "A field holds bytes that are not UTF-8.",
+                  "Convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8 in.csv > out.csv), "
+                  "or fix the bytes at the offset shown."},
     // schema
     ErrorCodeInfo{"FE-SCHEMA-TYPE", C::kSchema, false,
                   "A value does not parse as its column's declared type.",

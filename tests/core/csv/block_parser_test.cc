@@ -186,6 +186,29 @@ TEST_P(BlockParserTest, TextAfterClosingQuoteSpanningChunks) {
   EXPECT_EQ(stray.error->code, "FE-INPUT-STRAY-QUOTE");
 }
 
+TEST_P(BlockParserTest, InvalidUtf8NamesLineColumnFieldAndByte) {
+  Outcome o =
+      P("a,b\nc,d\x80"
+        "e\nf,g\n",
+        Strings({"x", "y"}));
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error->code, "FE-ENCODING-UTF8");
+  EXPECT_EQ(o.error->error_class, ErrorClass::kEncoding);
+  EXPECT_EQ(o.error->message, "Invalid UTF-8 in column 'y': byte 0x80");
+  EXPECT_EQ(o.error->location.line, 11);
+  EXPECT_EQ(o.error->location.column, 4);
+  EXPECT_EQ(o.error->location.field, "y");
+  EXPECT_EQ(o.rows.size(), 1u);
+}
+
+TEST_P(BlockParserTest, EarlierTypeErrorBeatsLaterInvalidUtf8) {
+  Schema s;
+  s.columns = {{"n", ColumnType::kInt32, false}, {"t", ColumnType::kString, false}};
+  Outcome o = P("x,a\n1,\xE9\n", s);
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error->code, "FE-SCHEMA-TYPE");
+}
+
 TEST_P(BlockParserTest, TypedValues) {
   Schema s;
   s.columns = {{"i", ColumnType::kInt32, false},
