@@ -74,9 +74,11 @@ void DelimitedSink::Check() const {
   if (spec_.mode == OutputMode::kAppend) {
     bool ends_with_newline = true;
     std::string existing = ExistingHeader(&ends_with_newline);
-    std::string expected = FormatHeader(columns_, spec_.dialect);
-    expected.pop_back();  // the newline
-    if (!existing.empty() && existing != expected) {
+    std::string expected = FormatHeader(columns_, spec_.dialect, spec_.style);
+    while (!expected.empty() && (expected.back() == '\n' || expected.back() == '\r')) {
+      expected.pop_back();
+    }
+    if (spec_.header && !existing.empty() && existing != expected) {
       ThrowError("FE-OUTPUT-APPEND-HEADER",
                  "The target's header differs from the output columns: found '" + existing +
                      "', expected '" + expected + "'",
@@ -91,9 +93,11 @@ void DelimitedSink::Open() {
   file_.Open(spec_.path, append);
   bool ends_with_newline = true;
   const bool has_header = append && !ExistingHeader(&ends_with_newline).empty();
-  if (append && file_.size() > 0 && !ends_with_newline) file_.Write("\n", 1);
-  if (!has_header) {
-    std::string header = FormatHeader(columns_, spec_.dialect);
+  if (append && file_.size() > 0 && !ends_with_newline) {
+    file_.Write(spec_.style.crlf ? "\r\n" : "\n", spec_.style.crlf ? 2 : 1);
+  }
+  if (spec_.header && !has_header) {
+    std::string header = FormatHeader(columns_, spec_.dialect, spec_.style);
     file_.Write(header.data(), header.size());
   }
 }
@@ -102,7 +106,8 @@ void DelimitedSink::Format(const Chunk& chunk, int route, ByteBuffer& out) const
   const TransformOutput& t = chunk.transform;
   if (!t.active) {
     if (route < 0) {
-      FormatBatch(chunk.block.bytes.data(), chunk.batch, input_dialect_, spec_.dialect, out);
+      FormatBatch(chunk.block.bytes.data(), chunk.batch, input_dialect_, spec_.dialect, out,
+                  spec_.style);
     } else {
       out.Clear();
     }
@@ -111,13 +116,14 @@ void DelimitedSink::Format(const Chunk& chunk, int route, ByteBuffer& out) const
   const PodBuffer<uint32_t>& rows =
       route < 0 ? t.main_rows : t.route_rows[static_cast<size_t>(route)];
   FormatSelectedRows(chunk.block.bytes.data(), t.values.data(), t.batch, rows.data(), rows.size(),
-                     input_dialect_, spec_.dialect, out);
+                     input_dialect_, spec_.dialect, out, spec_.style);
 }
 
 void DelimitedSink::Write(const ByteBuffer& bytes) { file_.Write(bytes.data(), bytes.size()); }
 
 void DelimitedSink::Commit() {
   file_.CommitTo(spec_.mode == OutputMode::kCreate ? AtomicFile::Commit::kNoReplace
+                 : spec_.backup                    ? AtomicFile::Commit::kReplaceKeepBackup
                                                    : AtomicFile::Commit::kReplace);
 }
 

@@ -26,7 +26,10 @@ constexpr std::array<std::string_view, 10> kTopKeys{
     "errorHandling", "deadLetter", "maxErrors", "retry", "limits"};
 constexpr std::array<std::string_view, 4> kSourceKeys{"path", "format", "header", "columns"};
 constexpr std::array<std::string_view, 3> kColumnKeys{"name", "type", "required"};
-constexpr std::array<std::string_view, 3> kSinkKeys{"path", "format", "outputMode"};
+constexpr std::array<std::string_view, 7> kSinkKeys{"path",    "format", "outputMode", "lineEnding",
+                                                    "quoting", "header", "backup"};
+constexpr std::array<std::string_view, 2> kLineEndings{"lf", "crlf"};
+constexpr std::array<std::string_view, 2> kQuotings{"minimal", "all"};
 constexpr std::array<std::string_view, 7> kLimitsKeys{
     "threads", "maxRecordSize", "blockSize", "memory", "timeout", "scriptTimeout", "scriptHeap"};
 constexpr std::array<std::string_view, 3> kFormats{"csv", "tsv", "psv"};
@@ -36,7 +39,8 @@ constexpr std::array<std::string_view, 2> kErrorHandlings{"fail-fast", "skip-row
 constexpr std::array<std::string_view, 2> kDeadLetterKeys{"path", "outputMode"};
 constexpr std::array<std::string_view, 1> kStepKeys{"javascript"};
 constexpr std::array<std::string_view, 3> kJavascriptKeys{"file", "code", "output"};
-constexpr std::array<std::string_view, 3> kRouteKeys{"path", "format", "outputMode"};
+constexpr std::array<std::string_view, 7> kRouteKeys{
+    "path", "format", "outputMode", "lineEnding", "quoting", "header", "backup"};
 constexpr std::array<std::string_view, 1> kLimitsKeysNotYet{"timeout"};
 
 bool Contains(Names names, std::string_view s) {
@@ -258,6 +262,26 @@ std::string ReadTextFile(const SpecReader& r, const YAML::Node& node, const std:
   return buffer.str();
 }
 
+// lineEnding, quoting, header and backup of a sink or route at `path`.
+void ReadSinkOptions(const SpecReader& r, const YAML::Node& node, const std::string& path,
+                     SinkSpec& sink) {
+  if (node["lineEnding"]) {
+    sink.style.crlf = r.Enum(node["lineEnding"], path + ".lineEnding", kLineEndings) == "crlf";
+  }
+  if (node["quoting"]) {
+    sink.style.quote_all = r.Enum(node["quoting"], path + ".quoting", kQuotings) == "all";
+  }
+  if (node["header"]) sink.header = r.Bool(node["header"], path + ".header");
+  if (node["backup"]) {
+    sink.backup = r.Bool(node["backup"], path + ".backup");
+    if (sink.backup && sink.mode != OutputMode::kReplace) {
+      r.Fail(node["backup"], path + ".backup", "FE-CONFIG-VALUE",
+             "backup needs outputMode: replace (only a replaced file has a previous version)",
+             "Set outputMode: replace, or remove backup.");
+    }
+  }
+}
+
 void ReadTransforms(const SpecReader& r, const YAML::Node& node, const std::string& yaml_path,
                     PipelineSpec& spec) {
   if (!node.IsSequence()) {
@@ -321,6 +345,7 @@ void ReadRoutes(const SpecReader& r, const YAML::Node& node, PipelineSpec& spec)
                         : mode == "replace" ? OutputMode::kReplace
                                             : OutputMode::kAppend;
     }
+    ReadSinkOptions(r, kv.second, path, route.sink);
     if (!paths.insert(route.sink.path).second || route.sink.path == spec.source.path) {
       r.Fail(kv.second["path"], path + ".path", "FE-CONFIG-VALUE",
              "Route '" + route.name + "' writes to a file that another sink or the source uses: '" +
@@ -486,6 +511,7 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
                      : mode == "replace" ? OutputMode::kReplace
                                          : OutputMode::kAppend;
   }
+  ReadSinkOptions(r, sink, "sink", spec.sink);
   std::error_code ec;
   if (fs::weakly_canonical(spec.sink.path, ec) == fs::weakly_canonical(spec.source.path, ec)) {
     r.Fail(sink["path"], "sink.path", "FE-CONFIG-VALUE",

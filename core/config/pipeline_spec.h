@@ -34,6 +34,9 @@ struct SinkSpec {
   std::string path;  ///< absolute
   Dialect dialect = Dialect::Csv();
   OutputMode mode = OutputMode::kCreate;
+  OutputStyle style;    ///< lineEnding, quoting
+  bool header = true;   ///< write a header line
+  bool backup = false;  ///< replace keeps the previous target as <path>.bak
 };
 
 /// A named extra sink that scripts send rows to with context.route.send / sendCopy.

@@ -21,4 +21,10 @@ struct Dialect {
   bool operator==(const Dialect&) const = default;
 };
 
+/// How a sink writes records: line ending and quoting (sink.lineEnding, sink.quoting).
+struct OutputStyle {
+  bool crlf = false;       ///< CRLF instead of LF after each record
+  bool quote_all = false;  ///< quote every field instead of only those that need it
+};
+
 }  // namespace flowengine

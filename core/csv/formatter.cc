@@ -115,8 +115,15 @@ char* FormatSameDialect(char* dst, const char* data, const RowBatch& batch, cons
   return dst;
 }
 
-char* FormatOtherDialect(char* dst, const char* data, const RowBatch& batch, const Dialect& in,
-                         const Dialect& out) {
+inline char* EndRecord(char* dst, bool crlf) {
+  if (crlf) *dst++ = '\r';
+  *dst++ = '\n';
+  return dst;
+}
+
+// Field by field: another dialect, or another output style.
+char* FormatFieldByField(char* dst, const char* data, const RowBatch& batch, const Dialect& in,
+                         const Dialect& out, const OutputStyle& style) {
   const uint32_t ncols = batch.num_columns;
   const size_t marked = batch.rows[batch.num_rows - 1].end;
   thread_local PodBuffer<uint64_t> bits;
@@ -131,16 +138,16 @@ char* FormatOtherDialect(char* dst, const char* data, const RowBatch& batch, con
       const char* src = data + f.offset;
       const size_t n = f.length();
       if (!same_quote) {
-        dst = (f.escaped() || NeedsQuotes(src, n, out))
+        dst = (style.quote_all || f.escaped() || NeedsQuotes(src, n, out))
                   ? QuoteEscaping(dst, src, n, in.quote, f.escaped(), out)
                   : CopyBytes(dst, src, n);
-      } else if (f.escaped() || AnyBit(bits.data(), f.offset, f.offset + n)) {
+      } else if (style.quote_all || f.escaped() || AnyBit(bits.data(), f.offset, f.offset + n)) {
         dst = Quoted(dst, src, n, out.quote);
       } else {
         dst = CopyBytes(dst, src, n);
       }
     }
-    *dst++ = '\n';
+    dst = EndRecord(dst, style.crlf);
   }
   return dst;
 }
@@ -149,7 +156,7 @@ char* FormatOtherDialect(char* dst, const char* data, const RowBatch& batch, con
 
 void FormatSelectedRows(const char* block_data, const char* arena, const RowBatch& batch,
                         const uint32_t* rows, size_t count, const Dialect& in,
-                        const Dialect& out_dialect, ByteBuffer& out) {
+                        const Dialect& out_dialect, ByteBuffer& out, const OutputStyle& style) {
   const uint32_t ncols = batch.num_columns;
   out.Clear();
   if (count == 0 || ncols == 0) return;
@@ -158,7 +165,7 @@ void FormatSelectedRows(const char* block_data, const char* arena, const RowBatc
   for (size_t i = 0; i < count; ++i) {
     const FieldSpan* fields = &batch.fields[rows[i] * ncols];
     for (uint32_t c = 0; c < ncols; ++c) bound += 2 * fields[c].length() + 3;
-    bound += 1;
+    bound += 2;
   }
   out.ResizeDiscard(bound);
   char* dst = out.data();
@@ -171,25 +178,25 @@ void FormatSelectedRows(const char* block_data, const char* arena, const RowBatc
       const size_t n = f.length();
       if (f.in_arena()) {
         const char* src = arena + f.offset;
-        dst = NeedsQuotes(src, n, out_dialect)
+        dst = (style.quote_all || NeedsQuotes(src, n, out_dialect))
                   ? QuoteEscaping(dst, src, n, out_dialect.quote, false, out_dialect)
                   : static_cast<char*>(std::memcpy(dst, src, n)) + n;
-      } else if (same) {
+      } else if (same && !style.quote_all) {
         dst = WriteSameDialect(dst, block_data, f, in);
       } else {
         const char* src = block_data + f.offset;
-        dst = (f.escaped() || NeedsQuotes(src, n, out_dialect))
+        dst = (style.quote_all || f.escaped() || NeedsQuotes(src, n, out_dialect))
                   ? QuoteEscaping(dst, src, n, in.quote, f.escaped(), out_dialect)
                   : CopyBytes(dst, src, n);
       }
     }
-    *dst++ = '\n';
+    dst = EndRecord(dst, style.crlf);
   }
   out.Resize(static_cast<size_t>(dst - out.data()));
 }
 
 void FormatBatch(const char* block_data, const RowBatch& batch, const Dialect& in,
-                 const Dialect& out_dialect, ByteBuffer& out) {
+                 const Dialect& out_dialect, ByteBuffer& out, const OutputStyle& style) {
   const uint32_t ncols = batch.num_columns;
   out.Clear();
   if (batch.num_rows == 0 || ncols == 0) return;
@@ -199,13 +206,15 @@ void FormatBatch(const char* block_data, const RowBatch& batch, const Dialect& i
   static_assert(kCopySlack <= 16, "OutputCapacity reserves 16 bytes of slack");
   out.ResizeDiscard(OutputCapacity(span_bytes, batch.num_rows, ncols));
   char* dst = out.data();
-  dst = in == out_dialect ? FormatSameDialect(dst, block_data, batch, in)
-                          : FormatOtherDialect(dst, block_data, batch, in, out_dialect);
+  const bool plain = !style.crlf && !style.quote_all;
+  dst = in == out_dialect && plain
+            ? FormatSameDialect(dst, block_data, batch, in)
+            : FormatFieldByField(dst, block_data, batch, in, out_dialect, style);
   out.Resize(static_cast<size_t>(dst - out.data()));
 }
 
-void AppendField(std::string_view value, const Dialect& dialect, std::string& out) {
-  if (!NeedsQuotes(value.data(), value.size(), dialect)) {
+void AppendField(std::string_view value, const Dialect& dialect, std::string& out, bool quote_all) {
+  if (!quote_all && !NeedsQuotes(value.data(), value.size(), dialect)) {
     out += value;
     return;
   }
@@ -217,13 +226,14 @@ void AppendField(std::string_view value, const Dialect& dialect, std::string& ou
   out += dialect.quote;
 }
 
-std::string FormatHeader(std::span<const std::string> names, const Dialect& dialect) {
+std::string FormatHeader(std::span<const std::string> names, const Dialect& dialect,
+                         const OutputStyle& style) {
   std::string out;
   for (size_t i = 0; i < names.size(); ++i) {
     if (i > 0) out += dialect.delimiter;
-    AppendField(names[i], dialect, out);
+    AppendField(names[i], dialect, out, style.quote_all);
   }
-  out += '\n';
+  out += style.crlf ? "\r\n" : "\n";
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/graph/pipeline_graph.h"
+#include "core/io/atomic_file.h"
 #include "core/memory/memory_plan.h"
 
 namespace flowengine {
@@ -44,12 +45,28 @@ double SecondsSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+// The output is about as large as the input: refuse to start when the target's filesystem
+// cannot hold that much (the previous target stays until the commit, so it does not count).
+void CheckFreeSpace(const PipelineSpec& spec, const SourceStage& source) {
+  const int64_t needed = source.input_size();
+  const int64_t available = AvailableBytes(spec.sink.path);
+  if (needed <= 0 || available < 0 || available >= needed) return;
+  Location loc;
+  loc.file = spec.sink.path;
+  Error e = MakeError("FE-OUTPUT-SPACE",
+                      "Not enough free space for the output: " + std::to_string(available) +
+                          " bytes free, about " + std::to_string(needed) + " needed",
+                      loc, "startup");
+  throw ErrorException(std::move(e));
+}
+
 }  // namespace
 
 void ValidatePipeline(const PipelineSpec& spec, const NodeFactory& factory) {
   Stages st;
   Build(spec, factory, st);
   for (auto& sink : st.sinks) sink->Check();
+  CheckFreeSpace(spec, *st.source);
 }
 
 RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
@@ -59,6 +76,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   Stages st;
   try {
     Build(spec, factory, st);
+    CheckFreeSpace(spec, *st.source);
     for (auto& sink : st.sinks) sink->Open();
   } catch (const ErrorException& e) {
     st.AbortSinks();

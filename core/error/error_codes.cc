@@ -112,6 +112,10 @@ constexpr std::array kCodes{
                   "Another flowengine run is writing the same target.",
                   "Wait for the run named by its pid to finish, or write to another file; a "
                   "lock left by a killed run never blocks."},
+    ErrorCodeInfo{"FE-OUTPUT-SPACE", C::kOutput, false,
+                  "The target's filesystem has less free space than the output needs.",
+                  "Free space there, or write the output to another filesystem; nothing was "
+                  "written."},
     ErrorCodeInfo{"FE-OUTPUT-APPEND-HEADER", C::kOutput, false,
                   "sink.outputMode is append but the target's header differs from the output "
                   "columns.",

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -43,6 +44,14 @@ void FsyncDirectory(const std::string& target) {
 }
 
 }  // namespace
+
+int64_t AvailableBytes(const std::string& path) {
+  std::string dir = fs::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) != 0) return -1;
+  return static_cast<int64_t>(st.f_bavail) * static_cast<int64_t>(st.f_frsize);
+}
 
 AtomicFile::~AtomicFile() { Abort(); }
 
@@ -141,13 +150,31 @@ void AtomicFile::CommitTo(Commit mode) {
       Fail("FE-OUTPUT-COMMIT", "Cannot move the output into place", target_, err);
     }
     ::unlink(temp_path_.c_str());
-  } else if (::rename(temp_path_.c_str(), target_.c_str()) != 0) {
-    Fail("FE-OUTPUT-COMMIT", "Cannot move the output into place", target_, errno);
+  } else {
+    if (mode == Commit::kReplaceKeepBackup) KeepBackup();
+    if (::rename(temp_path_.c_str(), target_.c_str()) != 0) {
+      Fail("FE-OUTPUT-COMMIT", "Cannot move the output into place", target_, errno);
+    }
   }
   UnregisterTempFile(temp_path_);
   temp_path_.clear();
   FsyncDirectory(target_);
   lock_.Release();
+}
+
+void AtomicFile::KeepBackup() {
+  // A second name for the current target, renamed over <target>.bak: readers of .bak see the
+  // old backup or the new one; the target itself is replaced right after.
+  if (::access(target_.c_str(), F_OK) != 0) return;  // nothing to back up yet
+  const std::string backup = target_ + ".bak";
+  const std::string staging = temp_path_ + ".bak";
+  ::unlink(staging.c_str());
+  if (::link(target_.c_str(), staging.c_str()) != 0 ||
+      ::rename(staging.c_str(), backup.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(staging.c_str());
+    Fail("FE-OUTPUT-COMMIT", "Cannot keep the previous target as " + backup, target_, err);
+  }
 }
 
 void AtomicFile::Abort() noexcept {

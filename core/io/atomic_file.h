@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "core/io/retry.h"
@@ -12,9 +13,14 @@
 
 namespace flowengine {
 
+/// Bytes available to this process on the filesystem holding `path` (its directory when
+/// `path` does not exist yet); -1 when unknown.
+int64_t AvailableBytes(const std::string& path);
+
 class AtomicFile {
  public:
-  enum class Commit { kReplace, kNoReplace };
+  /// kReplaceKeepBackup: the previous target becomes <target>.bak (atomically replaced).
+  enum class Commit { kReplace, kReplaceKeepBackup, kNoReplace };
 
   AtomicFile() = default;
   AtomicFile(const AtomicFile&) = delete;
@@ -41,6 +47,8 @@ class AtomicFile {
   size_t size() const { return size_; }
 
  private:
+  void KeepBackup();
+
   int fd_ = -1;
   size_t size_ = 0;
   size_t writeback_from_ = 0;

@@ -37,7 +37,7 @@ size_t ChunkBytes(size_t block_capacity, size_t bytes, int64_t delimiters, int64
 
 /// Capacity the format stage reserves for `span_bytes` of records in `rows` rows.
 inline size_t OutputCapacity(size_t span_bytes, size_t rows, uint32_t num_columns) {
-  return 2 * span_bytes + 3 * rows * num_columns + rows + 16;
+  return 2 * span_bytes + 3 * rows * num_columns + 2 * rows + 16;  // CRLF: 2 bytes a row
 }
 
 }  // namespace flowengine

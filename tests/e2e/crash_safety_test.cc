@@ -101,7 +101,11 @@ TEST(CrashSafetyTest, SecondConcurrentRunOnTheSameTargetFailsNamingTheFirst) {
     ASSERT_GT(n, 0);
     at += static_cast<size_t>(n);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Wait until the first run holds the lock (its lock file exists), at most 20 s.
+  for (int i = 0; i < 2000 && !FileExists(dir.File(".out.csv.flowengine-lock")); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // and has written its pid
   ProcessResult second = Flowengine({"run", p, "--set", "source.path=" + dir.File("in2.csv")});
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("FE-OUTPUT-LOCKED"), std::string::npos) << second.err;

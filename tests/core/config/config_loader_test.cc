@@ -265,6 +265,24 @@ TEST(ConfigLoaderTest, TransformErrors) {
             "'/pipelines/out.csv'");
 }
 
+TEST(ConfigLoaderTest, SinkOutputOptions) {
+  PipelineSpec spec = LoadPipelineSpecFromString(
+      "source: { path: in.csv }\n"
+      "sink: { path: out.csv, outputMode: replace, lineEnding: crlf, quoting: all, header: false,"
+      " backup: true }\n",
+      kYamlPath);
+  EXPECT_TRUE(spec.sink.style.crlf);
+  EXPECT_TRUE(spec.sink.style.quote_all);
+  EXPECT_FALSE(spec.sink.header);
+  EXPECT_TRUE(spec.sink.backup);
+  Error e = LoadError("source: { path: in.csv }\nsink: { path: out.csv, backup: true }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+  EXPECT_EQ(e.message,
+            "backup needs outputMode: replace (only a replaced file has a previous version)");
+  Error le = LoadError("source: { path: in.csv }\nsink: { path: out.csv, lineEnding: cr }\n");
+  EXPECT_EQ(le.message, "Value not allowed for 'sink.lineEnding': 'cr'; allowed: lf, crlf");
+}
+
 TEST(ConfigLoaderTest, RetryPolicy) {
   PipelineSpec spec = LoadPipelineSpecFromString(
       std::string(kMinimal) + "retry: { attempts: 5, initialDelay: 10ms, maxDelay: 1s }\n",

@@ -10,7 +10,7 @@ namespace flowengine {
 namespace {
 
 // Parses `text` as `in` (two columns) and formats it as `out`.
-std::string Reformat(const std::string& text, Dialect in, Dialect out) {
+std::string Reformat(const std::string& text, Dialect in, Dialect out, OutputStyle style = {}) {
   Schema schema;
   schema.columns = {{"a", ColumnType::kString, false}, {"b", ColumnType::kString, false}};
   Block block;
@@ -23,7 +23,7 @@ std::string Reformat(const std::string& text, Dialect in, Dialect out) {
   auto error = ParseBlock(block, options, batch);
   EXPECT_FALSE(error) << error->ToString();
   ByteBuffer buffer;
-  FormatBatch(block.bytes.data(), batch, in, out, buffer);
+  FormatBatch(block.bytes.data(), batch, in, out, buffer, style);
   return std::string(buffer.data(), buffer.size());
 }
 
@@ -45,10 +45,22 @@ TEST(FormatterTest, TsvToPsv) {
   EXPECT_EQ(Reformat("a|b\tc\n", Dialect::Tsv(), Dialect::Psv()), "\"a|b\"|c\n");
 }
 
+TEST(FormatterTest, CrlfAndQuoteAll) {
+  const std::string text = "a,\"b,c\"\n\"q\"\"\",\n";
+  EXPECT_EQ(Reformat(text, Dialect::Csv(), Dialect::Csv(), {true, false}),
+            "a,\"b,c\"\r\n\"q\"\"\",\r\n");
+  EXPECT_EQ(Reformat(text, Dialect::Csv(), Dialect::Csv(), {false, true}),
+            "\"a\",\"b,c\"\n\"q\"\"\",\"\"\n");
+  EXPECT_EQ(Reformat(text, Dialect::Csv(), Dialect::Tsv(), {true, true}),
+            "\"a\"\t\"b,c\"\r\n\"q\"\"\"\t\"\"\r\n");
+}
+
 TEST(FormatterTest, Header) {
   std::vector<std::string> names = {"id", "full name", "a,b", "q\""};
   EXPECT_EQ(FormatHeader(names, Dialect::Csv()), "id,full name,\"a,b\",\"q\"\"\"\n");
   EXPECT_EQ(FormatHeader(names, Dialect::Tsv()), "id\tfull name\ta,b\t\"q\"\"\"\n");
+  EXPECT_EQ(FormatHeader(names, Dialect::Csv(), {true, true}),
+            "\"id\",\"full name\",\"a,b\",\"q\"\"\"\r\n");
 }
 
 }  // namespace
