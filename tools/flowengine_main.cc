@@ -14,6 +14,7 @@
 #include "core/config/config_loader.h"
 #include "core/config/suggest.h"
 #include "core/csv/scan_kernel.h"
+#include "core/engine/pipeline_inspect.h"
 #include "core/engine/pipeline_runner.h"
 #include "core/engine/run_summary_json.h"
 #include "core/error/error.h"
@@ -62,6 +63,7 @@ constexpr const char* kMainHelp =
     "Commands:\n"
     "  run PIPELINE.yaml [--set key.path=value]...       run a pipeline\n"
     "  validate PIPELINE.yaml [--set key.path=value]...  check a pipeline without running it\n"
+    "  inspect PIPELINE.yaml [--format text|dot]         show the compiled pipeline\n"
     "  explain CODE                                      describe an error code (FE-...)\n"
     "  version                                           print the version\n"
     "\n"
@@ -112,12 +114,13 @@ struct PipelineArgs {
   std::string path;
   std::vector<std::string> overrides;
   std::string summary_file;  // run --summary FILE
+  std::string format;        // inspect --format text|dot
   bool help = false;
 };
 
 // Parses "PIPELINE.yaml [--set k=v]... [--help]"; returns an error message or "".
 std::string ParsePipelineArgs(const std::vector<std::string>& args, PipelineArgs& out,
-                              bool allow_summary = false) {
+                              bool allow_summary = false, bool allow_format = false) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "-h" || a == "--help") {
@@ -127,6 +130,12 @@ std::string ParsePipelineArgs(const std::vector<std::string>& args, PipelineArgs
       out.overrides.push_back(args[++i]);
     } else if (a.rfind("--set=", 0) == 0) {
       out.overrides.push_back(a.substr(6));
+    } else if (a == "--format" && allow_format) {
+      if (i + 1 >= args.size()) return "--format needs a value: text or dot";
+      out.format = args[++i];
+      if (out.format != "text" && out.format != "dot") {
+        return "Unknown --format '" + out.format + "' (text or dot)";
+      }
     } else if (a == "--summary" && allow_summary) {
       if (i + 1 >= args.size()) return "--summary needs a file: --summary summary.json";
       out.summary_file = args[++i];
@@ -240,6 +249,33 @@ int Validate(const std::vector<std::string>& args) {
   }
 }
 
+constexpr const char* kInspectHelp =
+    "Usage: flowengine inspect PIPELINE.yaml [--format text|dot] [--set key.path=value]...\n"
+    "\n"
+    "Shows the compiled pipeline: stages and their concurrency, threads, blocks in flight,\n"
+    "block size, the schema in and out of each stage, sinks and routes. Reads the source's\n"
+    "header and compiles the script; writes nothing. --format dot prints Graphviz DOT.\n";
+
+int Inspect(const std::vector<std::string>& args) {
+  PipelineArgs pa;
+  std::string problem = ParsePipelineArgs(args, pa, /*allow_summary=*/false, /*allow_format=*/true);
+  if (!problem.empty()) return UsageError(problem, kInspectHelp);
+  if (pa.help) {
+    std::cout << kInspectHelp;
+    return kExitOk;
+  }
+  try {
+    flowengine::PipelineSpec spec = flowengine::LoadPipelineSpec(pa.path, pa.overrides);
+    std::cout << flowengine::InspectPipeline(
+        spec, flowengine::DelimitedNodeFactory(),
+        pa.format == "dot" ? flowengine::InspectFormat::kDot : flowengine::InspectFormat::kText);
+    return kExitOk;
+  } catch (const flowengine::ErrorException& e) {
+    PrintError(e.error());
+    return kExitUsage;
+  }
+}
+
 constexpr const char* kExplainHelp =
     "Usage: flowengine explain CODE\n\nDescribes an error code (e.g. FE-INPUT-FIELD-COUNT): "
     "what it means,\nits class, whether it is retried, and how to fix it.\n";
@@ -287,6 +323,7 @@ int main(int argc, char** argv) {
     if (command == "run") return Run(args);
     if (command == "validate") return Validate(args);
     if (command == "explain") return Explain(args);
+    if (command == "inspect") return Inspect(args);
     if (command == "version" || command == "--version") return Version(args);
     if (command == "-h" || command == "--help" || command == "help") {
       std::cout << kMainHelp;

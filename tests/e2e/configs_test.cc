@@ -67,6 +67,27 @@ TEST(ConfigsTest, EveryExampleValidatesAndRuns) {
   }
 }
 
+TEST(ConfigsTest, InspectShowsEveryExample) {
+  for (const std::string& yaml : Examples()) {
+    SCOPED_TRACE(yaml);
+    ProcessResult text = Flowengine({"inspect", yaml});
+    EXPECT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_NE(text.out.find("stages:\n  read       serial"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("  parse      parallel  out: id:"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("blocks in flight"), std::string::npos) << text.out;
+    ProcessResult dot = Flowengine({"inspect", yaml, "--format", "dot"});
+    EXPECT_EQ(dot.exit_code, 0) << dot.err;
+    EXPECT_EQ(dot.out.rfind("digraph ", 0), 0u) << dot.out;
+    EXPECT_NE(dot.out.find("-> sequencer -> write -> sink;"), std::string::npos) << dot.out;
+  }
+  ProcessResult enrich = Flowengine(
+      {"inspect", std::string(FLOWENGINE_SOURCE_DIR) + "/configs/customer-enrichment.yaml"});
+  EXPECT_NE(enrich.out.find("  transform  parallel  javascript "), std::string::npos) << enrich.out;
+  EXPECT_NE(enrich.out.find("out: id:string, full_name:string, email:string"), std::string::npos)
+      << enrich.out;
+  EXPECT_NE(enrich.out.find("  route review  "), std::string::npos) << enrich.out;
+}
+
 TEST(ConfigsTest, CustomerEnrichmentProducesTheDerivedColumns) {
   const std::string yaml = std::string(FLOWENGINE_SOURCE_DIR) + "/configs/customer-enrichment.yaml";
   TempDir dir;

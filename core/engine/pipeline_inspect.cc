@@ -1,0 +1,121 @@
+#include "core/engine/pipeline_inspect.h"
+
+#include <memory>
+#include <sstream>
+
+#include "core/csv/scan_kernel.h"
+#include "core/memory/memory_plan.h"
+
+namespace flowengine {
+namespace {
+
+std::string SchemaText(const Schema& schema) {
+  std::string out;
+  for (const ColumnSpec& c : schema.columns) {
+    if (!out.empty()) out += ", ";
+    out += c.name + ":" + std::string(ColumnTypeName(c.type)) + (c.required ? "!" : "");
+  }
+  return out;
+}
+
+std::string ModeText(OutputMode mode) {
+  return mode == OutputMode::kCreate    ? "create"
+         : mode == OutputMode::kReplace ? "replace"
+                                        : "append";
+}
+
+std::string SinkText(const SinkSpec& s) {
+  std::string out = s.path + " (" + std::string(s.dialect.FormatName()) + ", " + ModeText(s.mode) +
+                    (s.style.crlf ? ", crlf" : ", lf") +
+                    (s.style.quote_all ? ", quote all" : ", minimal quoting") +
+                    (s.header ? "" : ", no header") + (s.backup ? ", backup" : "") + ")";
+  return out;
+}
+
+// Escapes text for a DOT label.
+std::string Dot(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string InspectPipeline(const PipelineSpec& spec, const NodeFactory& factory,
+                            InspectFormat format) {
+  std::unique_ptr<SourceStage> source = factory.make_source(spec);
+  source->Open();
+  std::unique_ptr<TransformStage> transform;
+  if (factory.make_transform) transform = factory.make_transform(spec);
+  if (transform) transform->Open(source->schema());
+  const Schema& in = source->schema();
+  const Schema& out = transform ? transform->output_schema() : in;
+  const MemoryPlan plan = PlanMemory(spec.limits);
+  const std::string in_schema = SchemaText(in);
+  const std::string out_schema = SchemaText(out);
+  const std::string script = spec.transforms.empty()
+                                 ? ""
+                                 : (spec.transforms[0].script_path.empty()
+                                        ? "inline code in " + spec.transforms[0].display_name
+                                        : spec.transforms[0].script_path);
+  std::ostringstream s;
+  if (format == InspectFormat::kDot) {
+    s << "digraph \"" << Dot(spec.name) << "\" {\n  rankdir=LR;\n  node [shape=box];\n";
+    s << "  read [label=\"read (serial)\\n" << Dot(spec.source.path) << "\"];\n";
+    s << "  limiter [label=\"limiter\\n"
+      << plan.tokens << " blocks of " << plan.block_size << " bytes\"];\n";
+    s << "  parse [label=\"parse (parallel)\\n" << Dot(in_schema) << "\"];\n";
+    if (transform) {
+      s << "  transform [label=\"transform (parallel)\\n"
+        << Dot(script) << "\\n"
+        << Dot(out_schema) << "\"];\n";
+    }
+    s << "  format [label=\"format (parallel)\"];\n  sequencer [label=\"sequencer\"];\n";
+    s << "  write [label=\"write (serial)\"];\n";
+    s << "  sink [shape=cylinder, label=\"" << Dot(spec.sink.path) << "\"];\n";
+    s << "  read -> limiter -> parse -> " << (transform ? "transform -> " : "")
+      << "format -> sequencer -> write -> sink;\n  write -> limiter [style=dashed, "
+         "label=\"decrement\"];\n";
+    for (size_t k = 0; k < spec.routes.size(); ++k) {
+      s << "  route" << k << " [shape=cylinder, label=\"route " << Dot(spec.routes[k].name) << "\\n"
+        << Dot(spec.routes[k].sink.path) << "\"];\n  write -> route" << k << ";\n";
+    }
+    if (spec.error_handling == ErrorHandling::kSkipRow) {
+      s << "  dead [shape=cylinder, label=\"dead letters\\n"
+        << Dot(spec.dead_letter.path) << "\"];\n  write -> dead;\n";
+    }
+    s << "}\n";
+    return s.str();
+  }
+  s << "pipeline '" << spec.name << "'" << (spec.config_path.empty() ? "" : " (")
+    << spec.config_path << (spec.config_path.empty() ? "" : ")") << "\n";
+  s << "  threads " << plan.threads << ", blocks in flight " << plan.tokens << ", block size "
+    << plan.block_size << " bytes, memory budget " << plan.budget << " bytes, largest record "
+    << plan.max_record << " bytes, scan kernel " << BestKernel().name << "\n";
+  s << "  errorHandling "
+    << (spec.error_handling == ErrorHandling::kSkipRow ? "skip-row" : "fail-fast") << "\n";
+  s << "stages:\n";
+  s << "  read       serial    " << spec.source.path << " (" << spec.source.dialect.FormatName()
+    << (spec.source.header ? ", header" : ", no header") << ")\n";
+  s << "  limiter              " << plan.tokens << " blocks in flight\n";
+  s << "  parse      parallel  out: " << in_schema << "\n";
+  if (transform) {
+    s << "  transform  parallel  javascript " << script << "\n";
+    s << "                       in:  " << in_schema << "\n";
+    s << "                       out: " << out_schema << "\n";
+  }
+  s << "  format     parallel\n  sequencer            input order (by block)\n";
+  s << "  write      serial\n";
+  s << "sinks:\n  main         " << SinkText(spec.sink) << "\n";
+  for (const RouteSpec& r : spec.routes)
+    s << "  route " << r.name << "  " << SinkText(r.sink) << "\n";
+  if (spec.error_handling == ErrorHandling::kSkipRow) {
+    s << "  dead letters " << spec.dead_letter.path << "\n";
+  }
+  return s.str();
+}
+
+}  // namespace flowengine
