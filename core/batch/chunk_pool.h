@@ -44,15 +44,10 @@ class ChunkPool {
     std::lock_guard<std::mutex> lock(mutex_);
     free_.push_back(c);
   }
-  /// Chunks created so far (the high-water mark of chunks in flight).
-  size_t created() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return all_.size();
-  }
 
  private:
   MemoryBudget* budget_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::vector<std::unique_ptr<Chunk>> all_;
   std::vector<Chunk*> free_;
 };

@@ -1,6 +1,7 @@
 #include "core/engine/pipeline_runner.h"
 
 #include <chrono>
+#include <cstdio>
 
 #include "core/graph/pipeline_graph.h"
 #include "core/io/atomic_file.h"
@@ -128,6 +129,8 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   summary.bytes_read = result.bytes_read;
   summary.error = result.error;
   summary.stopped = result.stopped;
+  char percent[32];
+  std::snprintf(percent, sizeof(percent), "%g%%", spec.max_errors.percent);
   if (!summary.error && spec.max_errors.percent >= 0 && summary.rows_read > 0 &&
       100.0 * static_cast<double>(summary.rows_rejected) / static_cast<double>(summary.rows_read) >
           spec.max_errors.percent) {
@@ -135,8 +138,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
                               "More rows were rejected than maxErrors allows (" +
                                   std::to_string(summary.rows_rejected) + " of " +
                                   std::to_string(summary.rows_read) + " rows, more than " +
-                                  std::to_string(spec.max_errors.percent) +
-                                  "%); the first: " + result.first_reject->message,
+                                  percent + "); the first: " + result.first_reject->message,
                               result.first_reject->location, "commit");
   }
   if (!summary.error && summary.stopped) {

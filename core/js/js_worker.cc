@@ -217,17 +217,22 @@ struct JsWorker::Impl {
     isolate = nullptr;
   }
 
+  // Values were validated by the parse stage; a leading '+' is allowed there.
+  static int64_t ParseInt(std::string_view text) {
+    const char* first = text.data() + (text[0] == '+' ? 1 : 0);
+    int64_t v = 0;
+    std::from_chars(first, text.data() + text.size(), v);
+    return v;
+  }
+
   static double ParseNumber(std::string_view text, ColumnType type, bool* exact) {
-    const char* first = text.data();
-    const char* last = first + text.size();
-    if (*first == '+') ++first;
     if (type == ColumnType::kFloat64) {
+      const char* first = text.data() + (text[0] == '+' ? 1 : 0);
       double v = 0;
-      fast_float::from_chars(first, last, v);
+      fast_float::from_chars(first, text.data() + text.size(), v);
       return v;
     }
-    int64_t v = 0;
-    std::from_chars(first, last, v);
+    const int64_t v = ParseInt(text);
     if (v > kMaxSafeInteger || v < -kMaxSafeInteger) *exact = false;
     return static_cast<double>(v);
   }
@@ -302,38 +307,15 @@ struct JsWorker::Impl {
     return current_limit + (64u << 20);
   }
 
+  // The fallback of ColumnView, one value at a time: an int64 column holding a value beyond
+  // 2^53 (those become BigInts), or a string column V8 would decode to another length.
   v8::Local<v8::Value> InputValue(const char* data, const FieldSpan& span, ColumnType type) {
     std::string_view text = FieldText(data, span, '"', text_scratch);
     if (text.empty()) return v8::Null(isolate);
-    switch (type) {
-      case ColumnType::kString:
-        break;
-      case ColumnType::kInt32:
-      case ColumnType::kInt64: {
-        const char* first = text.data();
-        const char* last = first + text.size();
-        if (*first == '+') ++first;
-        int64_t v = 0;
-        std::from_chars(first, last, v);
-        if (v > kMaxSafeInteger || v < -kMaxSafeInteger) return v8::BigInt::New(isolate, v);
-        return v8::Number::New(isolate, static_cast<double>(v));
-      }
-      case ColumnType::kFloat64: {
-        const char* first = text.data();
-        const char* last = first + text.size();
-        if (*first == '+') ++first;
-        double v = 0;
-        fast_float::from_chars(first, last, v);
-        return v8::Number::New(isolate, v);
-      }
-      case ColumnType::kBool:
-        return v8::Boolean::New(isolate, ParseBool(text).value_or(false));
-    }
-    // ASCII (most fields) is also Latin-1: V8 copies it without decoding UTF-8.
-    if (IsAscii(text)) {
-      return v8::String::NewFromOneByte(isolate, reinterpret_cast<const uint8_t*>(text.data()),
-                                        v8::NewStringType::kNormal, static_cast<int>(text.size()))
-          .ToLocalChecked();
+    if (type == ColumnType::kInt64 || type == ColumnType::kInt32) {
+      const int64_t v = ParseInt(text);
+      if (v > kMaxSafeInteger || v < -kMaxSafeInteger) return v8::BigInt::New(isolate, v);
+      return v8::Number::New(isolate, static_cast<double>(v));
     }
     return v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
                                    static_cast<int>(text.size()))

@@ -1,8 +1,9 @@
 // Watchdog: one thread that stops scripts running longer than limits.scriptTimeout in one
 // process() call. Each worker publishes a progress counter (rows started, written by the JS
 // driver) while it runs a batch; when the counter has not moved for longer than the timeout
-// the watchdog calls TerminateExecution on the worker's isolate. Checks every timeout/4, so
-// a stuck call ends within 1.25 x the timeout. Thread-safe.
+// the watchdog calls TerminateExecution on the worker's isolate. Checks every timeout/4; the
+// first check may see a call up to one interval late and the stop comes at the first check
+// past the timeout, so a stuck call ends within 1.5 x the timeout. Thread-safe.
 #pragma once
 
 #include <atomic>

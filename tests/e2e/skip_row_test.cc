@@ -188,6 +188,7 @@ TEST(SkipRowTest, MaxErrorsCountAndPercentFailTheRun) {
     ProcessResult r = Flowengine({"run", p});
     EXPECT_EQ(r.exit_code, 1);  // 6 of 9 rows
     EXPECT_NE(r.err.find("FE-INPUT-MAX-ERRORS"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("(6 of 9 rows, more than 50%); the first: "), std::string::npos) << r.err;
   }
   {
     TempDir dir;
