@@ -1,5 +1,7 @@
 #include "core/js/js_worker.h"
 
+#include <pthread.h>
+#include <time.h>
 #include <v8.h>
 
 #include <algorithm>
@@ -526,6 +528,8 @@ void JsWorker::Run(Chunk& chunk) {
   while (true) {
     args[0] = v8::Integer::New(iso, static_cast<int32_t>(start));
     s.progress[0] = static_cast<int32_t>(start);
+    clockid_t clock = 0;
+    if (::pthread_getcpuclockid(::pthread_self(), &clock) == 0) s.watched.thread_clock.store(clock);
     s.watched.running.store(true);
     v8::MaybeLocal<v8::Value> result = s.run_batch.Get(iso)->Call(
         ctx, v8::Undefined(iso), static_cast<int>(std::size(args)), args);

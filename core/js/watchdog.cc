@@ -33,12 +33,14 @@ void Watchdog::Loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stop_) {
     wake_.wait_for(lock, interval);
-    const auto now = std::chrono::steady_clock::now();
     for (WatchedRun* run : runs_) {
       if (!run->running.load()) {
         run->last_progress = -1;
         continue;
       }
+      timespec cpu{};
+      if (::clock_gettime(run->thread_clock.load(), &cpu) != 0) continue;
+      const auto now = std::chrono::seconds(cpu.tv_sec) + std::chrono::nanoseconds(cpu.tv_nsec);
       const int32_t progress = *run->progress;
       if (progress != run->last_progress) {
         run->last_progress = progress;

@@ -1,10 +1,14 @@
 // Watchdog: one thread that stops scripts running longer than limits.scriptTimeout in one
 // process() call. Each worker publishes a progress counter (rows started, written by the JS
-// driver) while it runs a batch; when the counter has not moved for longer than the timeout
-// the watchdog calls TerminateExecution on the worker's isolate. Checks every timeout/4; the
+// driver) while it runs a batch; when the counter has not moved while the worker's thread
+// spent more than the timeout of CPU time, the watchdog calls TerminateExecution on the
+// worker's isolate. CPU time, not wall time: a thread waiting for a core on a loaded machine
+// is not a slow script. Checks every timeout/4; the
 // first check may see a call up to one interval late and the stop comes at the first check
 // past the timeout, so a stuck call ends within 1.5 x the timeout. Thread-safe.
 #pragma once
+
+#include <time.h>
 
 #include <atomic>
 #include <chrono>
@@ -26,8 +30,9 @@ struct WatchedRun {
   volatile int32_t* progress = nullptr;  ///< rows started in the current batch
   std::atomic<bool> running{false};
   std::atomic<bool> timed_out{false};
-  int32_t last_progress = -1;                         // watchdog thread only
-  std::chrono::steady_clock::time_point last_change;  // watchdog thread only
+  std::atomic<clockid_t> thread_clock{0};  ///< CPU clock of the thread running the batch
+  int32_t last_progress = -1;              // watchdog thread only
+  std::chrono::nanoseconds last_change{};  // watchdog thread only: CPU time at last progress
 };
 
 class Watchdog {
