@@ -17,14 +17,12 @@ void DelimitedSource::Open() {
   parser_options_.file = spec_.path;
   parser_options_.dialect = spec_.dialect;
   parser_options_.kernel = &BestKernel();
+  parser_options_.keep_blank_lines = !spec_.skip_blank_lines;
+  rows_left_ = spec_.max_rows;
   pending_.Reserve(plan_.block_size);
+  StartDecoding();
   Fill(plan_.block_size);
-  // A UTF-8 byte order mark is not part of the data.
-  if (pending_.size() >= 3 && std::memcmp(pending_.data(), "\xEF\xBB\xBF", 3) == 0) {
-    std::memmove(pending_.data(), pending_.data() + 3, pending_.size() - 3);
-    pending_.Resize(pending_.size() - 3);
-    next_offset_ = 3;
-  }
+  SkipPreamble();
   if (spec_.header) {
     ReadHeader();
   } else {
@@ -33,15 +31,92 @@ void DelimitedSource::Open() {
   parser_options_.schema = &schema_;
 }
 
+void DelimitedSource::StartDecoding() {
+  char head[4];
+  const size_t got = file_.Read(head, sizeof(head));
+  if (got < sizeof(head)) eof_ = true;
+  size_t mark_length = 0;
+  const ByteOrderMark mark = DetectByteOrderMark(head, got, &mark_length);
+  Encoding encoding = spec_.encoding;
+  const auto fail = [&](const std::string& message) {
+    Location loc;
+    loc.file = spec_.path;
+    loc.line = 1;
+    loc.byte_offset = 0;
+    ThrowError("FE-ENCODING-BOM", message, loc, "read");
+  };
+  if (mark == ByteOrderMark::kUtf32Le || mark == ByteOrderMark::kUtf32Be) {
+    fail(
+        "The file starts with a UTF-32 byte order mark; FlowEngine reads UTF-8, UTF-16, "
+        "latin-1 and windows-1252");
+  }
+  if (mark != ByteOrderMark::kNone) {
+    const Encoding marked = mark == ByteOrderMark::kUtf8      ? Encoding::kUtf8
+                            : mark == ByteOrderMark::kUtf16Le ? Encoding::kUtf16Le
+                                                              : Encoding::kUtf16Be;
+    if (spec_.encoding != Encoding::kUtf8) {
+      fail("The file starts with a " + std::string(EncodingName(marked)) +
+           " byte order mark but source.encoding is " + std::string(EncodingName(spec_.encoding)));
+    }
+    encoding = marked;
+  }
+  next_offset_ = static_cast<int64_t>(mark_length);
+  if (encoding != Encoding::kUtf8) {
+    decoder_ = std::make_unique<TextDecoder>(encoding, spec_.path, next_offset_);
+    decoder_->Decode(head + mark_length, got - mark_length, pending_);
+    // Offsets in messages now count the decoded (UTF-8) text, from the first character.
+    next_offset_ = 0;
+    if (eof_) decoder_->Finish();
+  } else {
+    pending_.Append(head + mark_length, got - mark_length);
+  }
+}
+
 void DelimitedSource::Fill(size_t want) {
   while (!eof_ && pending_.size() < want) {
     const size_t old = pending_.size();
+    if (decoder_ != nullptr) {
+      raw_.resize(std::max<size_t>((want - old) / 2, 4096));
+      const size_t got = file_.Read(raw_.data(), raw_.size());
+      decoder_->Decode(raw_.data(), got, pending_);
+      if (got < raw_.size()) {
+        eof_ = true;
+        decoder_->Finish();
+      }
+      continue;
+    }
     pending_.Resize(want);
     const size_t got = file_.Read(pending_.data() + old, want - old);
     pending_.Resize(old + got);
     if (got < want - old) eof_ = true;
   }
   pending_.ZeroTail();
+}
+
+void DelimitedSource::SkipPreamble() {
+  size_t at = 0;
+  for (int64_t skipped = 0; skipped < spec_.skip_rows; ++skipped) {
+    while (true) {
+      const void* lf = at < pending_.size()
+                           ? std::memchr(pending_.data() + at, '\n', pending_.size() - at)
+                           : nullptr;
+      if (lf != nullptr) {
+        at = static_cast<size_t>(static_cast<const char*>(lf) - pending_.data()) + 1;
+        break;
+      }
+      if (eof_) {
+        at = pending_.size();
+        break;
+      }
+      if (pending_.size() >= plan_.max_record) FailRecordTooLarge();
+      Fill(pending_.size() + plan_.block_size);
+    }
+    ++next_line_;
+  }
+  next_offset_ += static_cast<int64_t>(at);
+  std::memmove(pending_.data(), pending_.data() + at, pending_.size() - at);
+  pending_.Resize(pending_.size() - at);
+  Fill(plan_.block_size);
 }
 
 void DelimitedSource::FailHeader(const std::string& message, const std::string& header) const {
@@ -56,7 +131,7 @@ void DelimitedSource::ReadHeader() {
   // Skip blank lines before the header.
   size_t begin = 0;
   int64_t lines = 0;
-  while (true) {
+  while (spec_.skip_blank_lines) {
     while (begin < pending_.size() && (pending_[begin] == '\n' || pending_[begin] == '\r')) {
       const bool crlf =
           pending_[begin] == '\r' && begin + 1 < pending_.size() && pending_[begin + 1] == '\n';
@@ -66,7 +141,7 @@ void DelimitedSource::ReadHeader() {
     if (begin < pending_.size() || eof_) break;
     Fill(pending_.size() + plan_.block_size);
   }
-  if (begin >= pending_.size()) {
+  if (begin >= pending_.size() && eof_) {
     Location loc;
     loc.file = spec_.path;
     ThrowError("FE-INPUT-NO-HEADER", "The input is empty but source.header is true", loc, "read");
@@ -77,12 +152,12 @@ void DelimitedSource::ReadHeader() {
     // Complete when a line ending was found before the end of what is buffered.
     if (eof_ || (header.complete && header.end < pending_.size())) break;
     if (pending_.size() >= plan_.max_record) {
-      next_line_ = 1 + lines;
+      next_line_ += lines;
       FailRecordTooLarge();
     }
     Fill(pending_.size() * 2);
   }
-  next_line_ = 1 + lines;
+  next_line_ += lines;
   std::string header_text(pending_.data() + begin, header.end - begin);
   while (!header_text.empty() && (header_text.back() == '\n' || header_text.back() == '\r')) {
     header_text.pop_back();
@@ -117,6 +192,7 @@ void DelimitedSource::ReadHeader() {
 }
 
 bool DelimitedSource::ReadBlock(Block& block) {
+  if (rows_done_) return false;
   const size_t block_size = plan_.block_size;
   size_t want = block_size;
   BoundaryResult boundary;
@@ -127,12 +203,13 @@ bool DelimitedSource::ReadBlock(Block& block) {
     // the first half of a CRLF.
     boundary = parser_options_.kernel->find_boundary(
         pending_.data(), eof_ ? pending_.size() : pending_.size() - 1, spec_.dialect.delimiter,
-        spec_.dialect.quote, eof_);
+        spec_.dialect.quote, spec_.dialect.escape, eof_);
     if (boundary.end > 0) break;
     if (want >= plan_.max_record) FailRecordTooLarge();
     want = std::min(want * 2, plan_.max_record);
   }
   boundary = FitToMemory(boundary);
+  if (rows_left_ >= 0) boundary = LimitRows(boundary);
   // The block takes the read buffer; only the partial record after the boundary is copied.
   std::swap(block.bytes, pending_);
   const size_t rest = block.bytes.size() - boundary.end;
@@ -173,7 +250,8 @@ BoundaryResult DelimitedSource::FitToMemory(BoundaryResult boundary) const {
                     boundary.line_count, ncols) > plan_.chunk_bytes) {
     // Dense data (many short fields) needs more span memory per byte: take fewer records.
     BoundaryResult smaller = parser_options_.kernel->find_boundary(
-        pending_.data(), boundary.end / 2, spec_.dialect.delimiter, spec_.dialect.quote, false);
+        pending_.data(), boundary.end / 2, spec_.dialect.delimiter, spec_.dialect.quote,
+        spec_.dialect.escape, false);
     if (smaller.end == 0) {
       ThrowError("FE-RESOURCE-MEMORY",
                  "Record starting at line " + std::to_string(next_line_) +
@@ -184,6 +262,21 @@ BoundaryResult DelimitedSource::FitToMemory(BoundaryResult boundary) const {
     boundary = smaller;
   }
   return boundary;
+}
+
+BoundaryResult DelimitedSource::LimitRows(BoundaryResult boundary) {
+  size_t at = 0;
+  while (at < boundary.end && rows_left_ > 0) {
+    const bool blank = pending_[at] == '\n' || pending_[at] == '\r';
+    if (!blank || !spec_.skip_blank_lines) --rows_left_;
+    at = SplitOneRecord(pending_.data(), at, boundary.end, spec_.dialect).end;
+  }
+  if (rows_left_ > 0) return boundary;
+  rows_done_ = true;
+  if (at == boundary.end) return boundary;
+  return parser_options_.kernel->find_boundary(pending_.data(), at, spec_.dialect.delimiter,
+                                               spec_.dialect.quote, spec_.dialect.escape,
+                                               /*at_eof=*/true);
 }
 
 void DelimitedSource::Parse(Chunk& chunk) const {

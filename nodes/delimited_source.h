@@ -14,6 +14,7 @@
 #include "core/csv/block_parser.h"
 #include "core/engine/stages.h"
 #include "core/io/input_file.h"
+#include "core/io/text_decoder.h"
 #include "core/memory/memory_plan.h"
 #include "core/types/schema.h"
 
@@ -38,8 +39,15 @@ class DelimitedSource final : public SourceStage {
   void Parse(Chunk& chunk) const override;
 
  private:
-  // Reads more input into pending_ until it holds at least `want` bytes or the file ends.
+  // Reads more input into pending_ (decoded to UTF-8 when the encoding asks) until it holds
+  // at least `want` bytes or the file ends.
   void Fill(size_t want);
+  // Reads the byte order mark and sets up decoding; the bytes after the mark are pending.
+  void StartDecoding();
+  // Drops source.skipRows lines of preamble.
+  void SkipPreamble();
+  // With source.maxRows: the prefix of `boundary` holding the records still allowed.
+  BoundaryResult LimitRows(BoundaryResult boundary);
   void ReadHeader();
   [[noreturn]] void FailHeader(const std::string& message, const std::string& header) const;
 
@@ -56,8 +64,12 @@ class DelimitedSource final : public SourceStage {
   InputFile file_;
   Schema schema_;
   BlockParserOptions parser_options_;
-  ByteBuffer pending_;  // bytes read but not yet handed out
+  ByteBuffer pending_;                    // bytes read (decoded) but not yet handed out
+  std::unique_ptr<TextDecoder> decoder_;  // null: the input is read as UTF-8
+  std::string raw_;                       // undecoded bytes of one read
   bool eof_ = false;
+  int64_t rows_left_ = -1;  // source.maxRows still to hand out; -1: no limit
+  bool rows_done_ = false;  // maxRows reached: no more blocks
   uint64_t next_seq_ = 0;
   int64_t next_line_ = 1;
   int64_t next_offset_ = 0;

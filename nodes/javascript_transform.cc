@@ -17,6 +17,7 @@ void JavascriptTransform::Open(const Schema& input) {
   config_.display_name = t.display_name;
   config_.line_offset = t.code_line_offset;
   config_.input_file = spec_.source.path;
+  config_.input_dialect = spec_.source.dialect;
   config_.input = input.columns;
   config_.output = t.output.empty() ? input.columns : t.output;
   for (const RouteSpec& r : spec_.routes) config_.routes.push_back(r.name);

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -24,7 +25,12 @@ constexpr std::array<std::string_view, 3> kRetryKeys{"attempts", "initialDelay",
 constexpr std::array<std::string_view, 10> kTopKeys{
     "pipeline",      "source",     "transform", "sink",  "routes",
     "errorHandling", "deadLetter", "maxErrors", "retry", "limits"};
-constexpr std::array<std::string_view, 4> kSourceKeys{"path", "format", "header", "columns"};
+constexpr std::array<std::string_view, 10> kSourceKeys{
+    "path",   "format",   "header",   "columns", "quote",
+    "escape", "encoding", "skipRows", "maxRows", "skipBlankLines"};
+constexpr std::array<std::string_view, 2> kQuoteChars{"\"", "none"};
+constexpr std::array<std::string_view, 2> kEscapeChars{"\"", "\\"};
+constexpr std::array<std::string_view, 3> kEncodings{"utf-8", "latin-1", "windows-1252"};
 constexpr std::array<std::string_view, 3> kColumnKeys{"name", "type", "required"};
 constexpr std::array<std::string_view, 7> kSinkKeys{"path",    "format", "outputMode", "lineEnding",
                                                     "quoting", "header", "backup"};
@@ -491,6 +497,32 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
   if (src["format"]) source_format = r.Enum(src["format"], "source.format", kFormats);
   spec.source.dialect = DialectFor(source_format);
   if (src["header"]) spec.source.header = r.Bool(src["header"], "source.header");
+  if (src["quote"] && r.Enum(src["quote"], "source.quote", kQuoteChars) == "none") {
+    spec.source.dialect.quote = '\0';
+  }
+  if (src["escape"] && r.Enum(src["escape"], "source.escape", kEscapeChars) == "\\") {
+    spec.source.dialect.escape = '\\';
+  }
+  if (spec.source.dialect.quote == '\0' && spec.source.dialect.escape == '\0' && src["escape"]) {
+    r.Fail(src["escape"], "source.escape", "FE-CONFIG-VALUE",
+           "source.escape: '\"' doubles quotes, but source.quote is none",
+           "Remove source.escape, or set it to '\\' for backslash escapes.");
+  }
+  if (src["encoding"]) {
+    const std::string e = r.Enum(src["encoding"], "source.encoding", kEncodings);
+    spec.source.encoding = e == "latin-1"        ? Encoding::kLatin1
+                           : e == "windows-1252" ? Encoding::kWindows1252
+                                                 : Encoding::kUtf8;
+  }
+  if (src["skipRows"]) {
+    spec.source.skip_rows = r.Int(src["skipRows"], "source.skipRows", 0, 1'000'000'000);
+  }
+  if (src["maxRows"]) {
+    spec.source.max_rows = r.Int(src["maxRows"], "source.maxRows", 1, INT64_MAX);
+  }
+  if (src["skipBlankLines"]) {
+    spec.source.skip_blank_lines = r.Bool(src["skipBlankLines"], "source.skipBlankLines");
+  }
   if (src["columns"]) {
     spec.source.columns = ReadColumnList(r, src["columns"], "source.columns", false);
   }
@@ -504,7 +536,7 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
   r.ExpectMap(sink, "sink", kSinkKeys);
   spec.sink.path = r.Path(r.Require(sink, "sink", "path"), "sink.path");
   spec.sink.dialect = sink["format"] ? DialectFor(r.Enum(sink["format"], "sink.format", kFormats))
-                                     : spec.source.dialect;
+                                     : spec.source.dialect.Rfc4180();
   if (sink["outputMode"]) {
     std::string mode = r.Enum(sink["outputMode"], "sink.outputMode", kOutputModes);
     spec.sink.mode = mode == "create"    ? OutputMode::kCreate

@@ -9,6 +9,7 @@
 
 #include "core/csv/dialect.h"
 #include "core/io/retry.h"
+#include "core/io/text_decoder.h"
 #include "core/types/column_type.h"
 
 namespace flowengine {
@@ -21,10 +22,14 @@ struct ColumnSpec {
 };
 
 struct SourceSpec {
-  std::string path;                  ///< absolute
-  Dialect dialect = Dialect::Csv();  ///< from `format`
-  bool header = true;                ///< first record holds the column names
-  std::vector<ColumnSpec> columns;   ///< declared columns (may be empty when header: true)
+  std::string path;                     ///< absolute
+  Dialect dialect = Dialect::Csv();     ///< from `format`
+  bool header = true;                   ///< first record holds the column names
+  std::vector<ColumnSpec> columns;      ///< declared columns (may be empty when header: true)
+  Encoding encoding = Encoding::kUtf8;  ///< a UTF-8/UTF-16 byte order mark also decides
+  int64_t skip_rows = 0;                ///< lines of preamble before the header (or data)
+  int64_t max_rows = -1;                ///< records to read at most; -1: all
+  bool skip_blank_lines = true;         ///< else a blank line is a record of one empty field
 };
 
 /// What to do when the sink's target already exists.

@@ -66,6 +66,13 @@ Error ScanError(const Block& block, const BlockParserOptions& options, const Par
                            "of the file",
                        loc, "parse");
     }
+    case ScanStatus::kBadEscape:
+      return MakeError("FE-INPUT-BAD-ESCAPE",
+                       "Unknown escape sequence " +
+                           Quoted(std::string_view(data + r.error_offset,
+                                                   data[r.error_offset + 1] == '\0' ? 1 : 2)) +
+                           " (source.escape is a backslash)",
+                       LocateInBlock(block, options, r.error_offset, from, record_line), "parse");
     case ScanStatus::kOk:
       break;
   }
@@ -81,7 +88,8 @@ struct ValueProblem {
 // Rows whose value in a typed or required column is missing or does not parse, each with its
 // first bad column, in row order; with `first_only`, just the earliest one.
 std::vector<ValueProblem> FindValueProblems(const char* data, const RowBatch& batch,
-                                            const Schema& schema, char quote, bool first_only) {
+                                            const Schema& schema, const Dialect& dialect,
+                                            bool first_only) {
   std::vector<ValueProblem> found;
   std::vector<int32_t> column_of(first_only ? 0 : batch.num_rows, -1);
   std::optional<ValueProblem> first;
@@ -97,7 +105,7 @@ std::vector<ValueProblem> FindValueProblems(const char* data, const RowBatch& ba
         if (!col.required) continue;
         missing = true;
       } else if (col.type == ColumnType::kString ||
-                 IsValidValue(col.type, FieldText(data, span, quote, scratch))) {
+                 IsValidValue(col.type, FieldText(data, span, dialect, scratch))) {
         continue;
       }
       if (first_only) {
@@ -135,7 +143,7 @@ Error ValueError(const Block& block, const BlockParserOptions& options, const Ro
   return MakeError(
       "FE-SCHEMA-TYPE",
       "Value is not a valid " + std::string(ColumnTypeName(col.type)) + " in column '" + col.name +
-          "': " + Quoted(FieldText(block.bytes.data(), span, options.dialect.quote, scratch)),
+          "': " + Quoted(FieldText(block.bytes.data(), span, options.dialect, scratch)),
       loc, "parse");
 }
 
@@ -179,12 +187,15 @@ struct RecordExtent {
   size_t next;          // where the next record starts
   int64_t line_breaks;  // line breaks from `begin` to `next`
 };
-RecordExtent FindRecordExtent(const char* data, size_t begin, size_t size, char quote) {
+RecordExtent FindRecordExtent(const char* data, size_t begin, size_t size, const Dialect& d) {
   bool inside = false;
   int64_t lines = 0;
   for (size_t i = begin; i < size; ++i) {
     const char c = data[i];
-    if (c == quote) {
+    if (d.escape != 0 && c == d.escape && i + 1 < size && data[i + 1] != '\n' &&
+        data[i + 1] != '\r') {
+      ++i;  // an escaped byte (escaped line breaks still end lines, as in the kernels)
+    } else if (c == d.quote && c != '\0') {
       inside = !inside;
     } else if (c == '\n' || c == '\r') {
       const bool crlf = c == '\r' && i + 1 < size && data[i + 1] == '\n';
@@ -208,8 +219,14 @@ void ParseSkippingBadRows(const Block& block, const BlockParserOptions& options,
   uint32_t line_base = 0;
   size_t rows = 0;
   while (offset < size) {
-    ParseArgs args{data + offset,         size - offset, options.dialect.delimiter,
-                   options.dialect.quote, ncols,         &batch.fields[rows * ncols],
+    ParseArgs args{data + offset,
+                   size - offset,
+                   options.dialect.delimiter,
+                   options.dialect.quote,
+                   options.dialect.escape,
+                   options.keep_blank_lines,
+                   ncols,
+                   &batch.fields[rows * ncols],
                    &batch.rows[rows]};
     ParseResult r = kernel.parse(args);
     if (offset > 0) {  // the kernel counted from `offset`: make the new rows block-relative
@@ -227,8 +244,7 @@ void ParseSkippingBadRows(const Block& block, const BlockParserOptions& options,
     r.error_offset += offset;
     r.error_record_begin += offset;
     const uint32_t record_line = line_base + r.error_record_line;
-    const RecordExtent extent =
-        FindRecordExtent(data, r.error_record_begin, size, options.dialect.quote);
+    const RecordExtent extent = FindRecordExtent(data, r.error_record_begin, size, options.dialect);
     scan_rejects.push_back(Reject{
         ScanError(block, options, r, record_line), static_cast<uint32_t>(r.error_record_begin),
         static_cast<uint32_t>(extent.content_end), block.first_line + record_line,
@@ -241,7 +257,7 @@ void ParseSkippingBadRows(const Block& block, const BlockParserOptions& options,
   // Rows with bad values or invalid UTF-8 leave the batch; rejects merge in input order.
   std::vector<std::pair<size_t, Error>> bad_rows;
   for (const ValueProblem& p :
-       FindValueProblems(data, batch, *options.schema, options.dialect.quote, false)) {
+       FindValueProblems(data, batch, *options.schema, options.dialect, false)) {
     bad_rows.emplace_back(p.row, ValueError(block, options, batch, p));
   }
   for (auto& problem : FindEncodingProblems(block, options, batch, batch.num_rows)) {
@@ -285,14 +301,25 @@ void ParseSkippingBadRows(const Block& block, const BlockParserOptions& options,
 
 }  // namespace
 
-std::string_view FieldText(const char* block_data, const FieldSpan& span, char quote,
+std::string_view FieldText(const char* block_data, const FieldSpan& span, const Dialect& dialect,
                            std::string& scratch) {
   std::string_view raw(block_data + span.offset, span.length());
   if (!span.escaped()) return raw;
   scratch.clear();
+  if (dialect.escape != 0) {
+    for (size_t i = 0; i < raw.size(); ++i) {
+      char c = raw[i];
+      if (c == dialect.escape && i + 1 < raw.size()) {
+        c = raw[++i];
+        c = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c;
+      }
+      scratch += c;
+    }
+    return scratch;
+  }
   for (size_t i = 0; i < raw.size(); ++i) {
     scratch += raw[i];
-    if (raw[i] == quote) ++i;  // skip the second quote of a pair
+    if (raw[i] == dialect.quote) ++i;  // skip the second quote of a pair
   }
   return scratch;
 }
@@ -309,7 +336,7 @@ std::optional<Error> ParseBlock(const Block& block, const BlockParserOptions& op
   counts.delimiter_count = block.delimiter_count;
   if (counts.line_count < 0 || counts.delimiter_count < 0) {
     counts = kernel.find_boundary(block.bytes.data(), size, options.dialect.delimiter,
-                                  options.dialect.quote, /*at_eof=*/true);
+                                  options.dialect.quote, options.dialect.escape, /*at_eof=*/true);
   }
   batch.fields.ResizeDiscard(FieldCapacity(counts, ncols));
   batch.rows.ResizeDiscard(RowCapacity(counts));
@@ -317,14 +344,20 @@ std::optional<Error> ParseBlock(const Block& block, const BlockParserOptions& op
     ParseSkippingBadRows(block, options, kernel, batch, *rejects);
     return std::nullopt;
   }
-  ParseArgs args{block.bytes.data(),    size,  options.dialect.delimiter,
-                 options.dialect.quote, ncols, batch.fields.data(),
+  ParseArgs args{block.bytes.data(),
+                 size,
+                 options.dialect.delimiter,
+                 options.dialect.quote,
+                 options.dialect.escape,
+                 options.keep_blank_lines,
+                 ncols,
+                 batch.fields.data(),
                  batch.rows.data()};
   ParseResult result = kernel.parse(args);
   batch.num_rows = result.num_rows;
   // Rows before a scan error are complete; a bad value in one of them comes first.
   std::vector<ValueProblem> problems =
-      FindValueProblems(block.bytes.data(), batch, schema, options.dialect.quote, true);
+      FindValueProblems(block.bytes.data(), batch, schema, options.dialect, true);
   const size_t limit = problems.empty() ? batch.num_rows : problems[0].row + 1;
   std::vector<std::pair<size_t, Error>> encoding =
       FindEncodingProblems(block, options, batch, limit);

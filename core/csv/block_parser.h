@@ -19,6 +19,7 @@ struct BlockParserOptions {
   Dialect dialect;
   const Schema* schema = nullptr;
   const ScanKernel* kernel = nullptr;  ///< nullptr: BestKernel()
+  bool keep_blank_lines = false;       ///< source.skipBlankLines: false
 };
 
 /// Fills `batch` from `block`. Fail-fast (`rejects` null): returns the earliest error; rows
@@ -27,8 +28,9 @@ struct BlockParserOptions {
 std::optional<Error> ParseBlock(const Block& block, const BlockParserOptions& options,
                                 RowBatch& batch, std::vector<Reject>* rejects = nullptr);
 
-/// The value of a field as text, unescaping doubled quotes into `scratch` when needed.
-std::string_view FieldText(const char* block_data, const FieldSpan& span, char quote,
+/// The value of a field as text, unescaping doubled quotes or backslash escapes (as the
+/// dialect says) into `scratch` when needed.
+std::string_view FieldText(const char* block_data, const FieldSpan& span, const Dialect& dialect,
                            std::string& scratch);
 
 }  // namespace flowengine

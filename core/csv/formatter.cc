@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/csv/block_parser.h"
 #include "core/csv/scan_kernel.h"
 #include "core/memory/memory_plan.h"
 
@@ -55,6 +56,19 @@ char* QuoteEscaping(char* dst, const char* src, size_t n, char in_quote, bool es
   return dst;
 }
 
+// A field of a backslash-escaped source that holds escapes: unescaped, then written like a
+// value (quoted when it needs to be). Never longer than the raw field.
+char* WriteUnescaped(char* dst, const char* data, const FieldSpan& f, const Dialect& in,
+                     const Dialect& out, bool quote_all) {
+  thread_local std::string scratch;
+  const std::string_view v = FieldText(data, f, in, scratch);
+  if (quote_all || NeedsQuotes(v.data(), v.size(), out)) {
+    return QuoteEscaping(dst, v.data(), v.size(), out.quote, false, out);
+  }
+  std::memcpy(dst, v.data(), v.size());
+  return dst + v.size();
+}
+
 // Quoted in the output: the escaped form (doubled quotes) is final when both dialects use
 // the same quote character.
 inline char* Quoted(char* dst, const char* src, size_t n, char quote) {
@@ -75,10 +89,21 @@ inline char* WriteSameDialect(char* dst, const char* data, const FieldSpan& span
   return CopyBytes(dst, src, n);
 }
 
+// A row of one empty field is written as "", not as a blank line (which reads back as no
+// row at all).
+inline char* EmptyRow(char* dst, const char* row_start, uint32_t ncols) {
+  if (ncols == 1 && dst == row_start) {
+    *dst++ = '"';
+    *dst++ = '"';
+  }
+  return dst;
+}
+
 // True when the row's bytes are already its output: LF-terminated and no needless quotes.
 inline bool RowIsFinal(const char* data, const RowInfo& row, const FieldSpan* fields,
                        uint32_t ncols, const Dialect& d) {
   if (data[row.end] != '\n') return false;
+  if (ncols == 1 && fields[0].length() == 0) return false;  // written as "" (see EmptyRow)
   for (uint32_t c = 0; c < ncols; ++c) {
     const FieldSpan& f = fields[c];
     if (f.quoted() && !f.escaped() && !NeedsQuotes(data + f.offset, f.length(), d)) return false;
@@ -105,10 +130,12 @@ char* FormatSameDialect(char* dst, const char* data, const RowBatch& batch, cons
       continue;
     }
     const FieldSpan* fields = &batch.fields[r * ncols];
+    char* const row_start = dst;
     for (uint32_t c = 0; c < ncols; ++c) {
       if (c > 0) *dst++ = d.delimiter;
       dst = WriteSameDialect(dst, data, fields[c], d);
     }
+    dst = EmptyRow(dst, row_start, ncols);
     *dst++ = '\n';
     ++r;
   }
@@ -132,12 +159,15 @@ char* FormatFieldByField(char* dst, const char* data, const RowBatch& batch, con
   const bool same_quote = in.quote == out.quote;
   for (size_t r = 0; r < batch.num_rows; ++r) {
     const FieldSpan* fields = &batch.fields[r * ncols];
+    char* const row_start = dst;
     for (uint32_t c = 0; c < ncols; ++c) {
       if (c > 0) *dst++ = out.delimiter;
       const FieldSpan& f = fields[c];
       const char* src = data + f.offset;
       const size_t n = f.length();
-      if (!same_quote) {
+      if (in.escape != '\0' && f.escaped()) {
+        dst = WriteUnescaped(dst, data, f, in, out, style.quote_all);
+      } else if (!same_quote) {
         dst = (style.quote_all || f.escaped() || NeedsQuotes(src, n, out))
                   ? QuoteEscaping(dst, src, n, in.quote, f.escaped(), out)
                   : CopyBytes(dst, src, n);
@@ -147,6 +177,7 @@ char* FormatFieldByField(char* dst, const char* data, const RowBatch& batch, con
         dst = CopyBytes(dst, src, n);
       }
     }
+    dst = EmptyRow(dst, row_start, ncols);
     dst = EndRecord(dst, style.crlf);
   }
   return dst;
@@ -172,6 +203,7 @@ void FormatSelectedRows(const char* block_data, const char* arena, const RowBatc
   const bool same = in == out_dialect;
   for (size_t i = 0; i < count; ++i) {
     const FieldSpan* fields = &batch.fields[rows[i] * ncols];
+    char* const row_start = dst;
     for (uint32_t c = 0; c < ncols; ++c) {
       if (c > 0) *dst++ = out_dialect.delimiter;
       const FieldSpan& f = fields[c];
@@ -181,6 +213,8 @@ void FormatSelectedRows(const char* block_data, const char* arena, const RowBatc
         dst = (style.quote_all || NeedsQuotes(src, n, out_dialect))
                   ? QuoteEscaping(dst, src, n, out_dialect.quote, false, out_dialect)
                   : static_cast<char*>(std::memcpy(dst, src, n)) + n;
+      } else if (in.escape != '\0' && f.escaped()) {
+        dst = WriteUnescaped(dst, block_data, f, in, out_dialect, style.quote_all);
       } else if (same && !style.quote_all) {
         dst = WriteSameDialect(dst, block_data, f, in);
       } else {
@@ -190,6 +224,7 @@ void FormatSelectedRows(const char* block_data, const char* arena, const RowBatc
                   : CopyBytes(dst, src, n);
       }
     }
+    dst = EmptyRow(dst, row_start, ncols);
     dst = EndRecord(dst, style.crlf);
   }
   out.Resize(static_cast<size_t>(dst - out.data()));

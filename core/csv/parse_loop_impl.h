@@ -9,31 +9,63 @@
 
 inline uint64_t LowBits(size_t n) { return n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1; }
 
+// Bits of the bytes escaped by a backslash: those after an odd run of escape characters.
+// `escapes` marks the escape characters of a 64-byte chunk; `*carry` is 1 when the previous
+// chunk's last byte escapes this chunk's first byte, and is updated for the next chunk.
+// Runs of escapes starting on even and odd bits are told apart with one carry-propagating
+// addition, so the cost does not depend on the data.
+inline uint64_t EscapedBits(uint64_t escapes, uint64_t* carry) {
+  const uint64_t even = 0x5555555555555555ull;
+  escapes &= ~*carry;  // an escaped escape character escapes nothing
+  const uint64_t follows = (escapes << 1) | *carry;
+  const uint64_t odd_starts = escapes & ~even & ~follows;
+  uint64_t sums;
+  *carry = __builtin_add_overflow(odd_starts, escapes, &sums) ? 1 : 0;
+  return (even ^ (sums << 1)) & follows;
+}
+
+// The characters a scan looks for: quote 0 disables quoting, escape 0 disables escapes.
+struct ScanChars {
+  char delimiter;
+  char quote;
+  char escape;
+};
+
 // Classifies the 64 bytes at data + base, keeping bits below `size`, and computes the line
 // ends: LF, and CR not followed by LF. The CR test looks at the raw next byte, which may lie
-// past `size` (the real next byte, or zero padding).
-inline Masks ClassifyChunk(const char* data, size_t base, size_t size, char delimiter, char quote,
-                           uint64_t* line_ends) {
-  Masks m = Simd::Classify(data + base, delimiter, quote);
+// past `size` (the real next byte, or zero padding). With an escape character, escaped
+// quotes and delimiters are not structural (escaped line breaks still end lines: the parse
+// reports them as bad escapes); `escape_carry` carries an escape across chunks.
+inline Masks ClassifyChunk(const char* data, size_t base, size_t size, const ScanChars& chars,
+                           uint64_t* line_ends, uint64_t* escape_carry) {
+  Masks m = Simd::Classify(data + base, chars.delimiter, chars.quote);
   uint64_t cr_before_lf = (m.lf >> 1) | (data[base + 64] == '\n' ? uint64_t{1} << 63 : 0);
   uint64_t valid = LowBits(size - base);
-  m.quote &= valid;
+  m.quote &= chars.quote != 0 ? valid : 0;
   m.delimiter &= valid;
   m.lf &= valid;
   m.cr &= valid;
+  if (chars.escape != 0) {
+    const uint64_t escapes = Simd::Classify(data + base, chars.escape, chars.escape).delimiter;
+    const uint64_t escaped = EscapedBits(escapes & valid, escape_carry);
+    m.quote &= ~escaped;
+    m.delimiter &= ~escaped;
+  }
   *line_ends = m.lf | (m.cr & ~cr_before_lf);
   return m;
 }
 
 BoundaryResult FindBoundaryImpl(const char* data, size_t size, char delimiter, char quote,
-                                bool at_eof) {
+                                char escape, bool at_eof) {
   BoundaryResult result;
+  const ScanChars chars{delimiter, quote, escape};
   uint64_t inside_carry = 0;
+  uint64_t escape_carry = 0;
   int64_t lines = 0;
   int64_t delimiters = 0;
   for (size_t base = 0; base < size; base += 64) {
     uint64_t ends;
-    Masks m = ClassifyChunk(data, base, size, delimiter, quote, &ends);
+    Masks m = ClassifyChunk(data, base, size, chars, &ends, &escape_carry);
     uint64_t inside = Simd::PrefixXor(m.quote) ^ inside_carry;
     inside_carry = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
     uint64_t record_ends = ends & ~inside;
@@ -63,16 +95,50 @@ void MarkSpecialImpl(const char* data, size_t size, char delimiter, char quote, 
 }
 
 // First quote in [from, to) not followed by another quote, skipping doubled pairs; returns
-// `to` when every quote is doubled. `*escaped` is set when a pair was seen.
-inline size_t FindLoneQuote(const char* data, size_t from, size_t to, char quote, bool* escaped) {
+// `to` when every quote is doubled. `*escaped` is set when a pair was seen. With an escape
+// character, escaped bytes are skipped instead and quotes are never doubled.
+inline size_t FindLoneQuote(const char* data, size_t from, size_t to, char quote, char escape,
+                            bool* escaped) {
   for (size_t i = from; i < to; ++i) {
+    if (escape != 0 && data[i] == escape) {
+      *escaped = true;
+      ++i;
+      continue;
+    }
     if (data[i] != quote) continue;
-    if (i + 1 < to && data[i + 1] == quote) {
+    if (escape == 0 && i + 1 < to && data[i + 1] == quote) {
       *escaped = true;
       ++i;
       continue;
     }
     return i;
+  }
+  return to;
+}
+
+// First quote in [from, to) that is not escaped, or `to`.
+inline size_t FirstQuote(const ParseArgs& a, size_t from, size_t to) {
+  size_t q = from;
+  while (q < to && a.data[q] != a.quote) q += (a.escape != 0 && a.data[q] == a.escape) ? 2 : 1;
+  return q < to ? q : to;
+}
+
+// With backslash escapes: the first bad escape in [from, to) (an escape character followed
+// by anything but the quote, the escape, n, t, r or the delimiter, or by nothing), or `to`.
+// `*found` is set when the range holds an escape.
+inline size_t FindBadEscape(const ParseArgs& a, size_t from, size_t to, bool* found) {
+  for (size_t i = from; i < to; ++i) {
+    const void* hit = __builtin_memchr(a.data + i, a.escape, to - i);
+    if (hit == nullptr) return to;
+    i = static_cast<size_t>(static_cast<const char*>(hit) - a.data);
+    *found = true;
+    if (i + 1 >= to) return i;
+    const char c = a.data[i + 1];
+    if (!(c == a.escape || c == 'n' || c == 't' || c == 'r' || c == a.delimiter ||
+          (c == a.quote && c != 0))) {
+      return i;
+    }
+    ++i;
   }
   return to;
 }
@@ -95,19 +161,36 @@ inline bool StoreField(ParseState& s, size_t end, bool has_quote) {
   if (!has_quote) {
     span.offset = static_cast<uint32_t>(begin);
     span.length_and_flags = static_cast<uint32_t>(end - begin);
+    if (a.escape != 0) {
+      bool found = false;
+      const size_t bad = FindBadEscape(a, begin, end, &found);
+      if (bad != end) {
+        s.result.status = ScanStatus::kBadEscape;
+        s.result.error_offset = bad;
+        return false;
+      }
+      if (found) span.length_and_flags |= FieldSpan::kEscaped;
+    }
   } else if (a.data[begin] != a.quote) {
-    size_t q = begin;
-    while (a.data[q] != a.quote) ++q;
     s.result.status = ScanStatus::kStrayQuote;
-    s.result.error_offset = q;
+    s.result.error_offset = FirstQuote(a, begin, end);
     return false;
   } else {
     bool escaped = false;
-    size_t lone = FindLoneQuote(a.data, begin + 1, end, a.quote, &escaped);
+    size_t lone = FindLoneQuote(a.data, begin + 1, end, a.quote, a.escape, &escaped);
     if (lone + 1 != end) {  // the closing quote must be the field's last byte
       s.result.status = ScanStatus::kAfterQuote;
       s.result.error_offset = lone + 1;
       return false;
+    }
+    if (a.escape != 0 && escaped) {
+      bool found = false;
+      const size_t bad = FindBadEscape(a, begin + 1, end - 1, &found);
+      if (bad != end - 1) {
+        s.result.status = ScanStatus::kBadEscape;
+        s.result.error_offset = bad;
+        return false;
+      }
     }
     span.offset = static_cast<uint32_t>(begin + 1);
     span.length_and_flags = static_cast<uint32_t>(end - begin - 2) | FieldSpan::kQuoted |
@@ -125,7 +208,9 @@ inline bool StoreField(ParseState& s, size_t end, bool has_quote) {
 // Ends the record whose last field ends at `end`; false on error.
 inline bool EndRecord(ParseState& s, size_t end, bool has_quote) {
   const ParseArgs& a = *s.args;
-  if (s.column == 0 && end == s.field_start && !has_quote) return true;  // blank line
+  if (s.column == 0 && end == s.field_start && !has_quote && !a.keep_blank_lines) {
+    return true;  // blank line
+  }
   if (!StoreField(s, end, has_quote)) return false;
   if (s.column != a.num_columns) {
     s.result.status = ScanStatus::kFieldCount;
@@ -146,13 +231,15 @@ ParseResult ParseImpl(const ParseArgs& a) {
   s.args = &a;
   s.row_fields = a.fields;
   const char* data = a.data;
+  const ScanChars chars{a.delimiter, a.quote, a.escape};
   uint64_t inside_carry = 0;
+  uint64_t escape_carry = 0;
   uint32_t lines_before = 0;
   bool quote_carry = false;  // a quote was seen in the current field in earlier chunks
   bool ok = true;
   for (size_t base = 0; base < a.size && ok; base += 64) {
     uint64_t ends;
-    Masks m = ClassifyChunk(data, base, a.size, a.delimiter, a.quote, &ends);
+    Masks m = ClassifyChunk(data, base, a.size, chars, &ends, &escape_carry);
     uint64_t inside = Simd::PrefixXor(m.quote) ^ inside_carry;
     inside_carry = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
     uint64_t structural = (m.delimiter | ends) & ~inside;
@@ -186,10 +273,8 @@ ParseResult ParseImpl(const ParseArgs& a) {
   }
   if (ok) {
     if (inside_carry != 0) {
-      size_t q = s.field_start;
-      while (data[q] != a.quote) ++q;
       s.result.status = ScanStatus::kUnterminatedQuote;
-      s.result.error_offset = q;
+      s.result.error_offset = FirstQuote(a, s.field_start, a.size);
     } else if (s.field_start < a.size || s.column > 0) {
       EndRecord(s, a.size, quote_carry);
     }

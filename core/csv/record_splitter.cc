@@ -7,15 +7,25 @@ SplitRecord SplitOneRecord(const char* data, size_t begin, size_t size, const Di
   std::string field;
   bool in_quotes = false;
   size_t i = begin;
+  const bool quoting = dialect.quote != '\0';
   while (i < size) {
     const char c = data[i];
+    if (dialect.escape != '\0' && c == dialect.escape && i + 1 < size && data[i + 1] != '\n' &&
+        data[i + 1] != '\r') {
+      const char e = data[i + 1];
+      field += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+      i += 2;
+      continue;
+    }
     if (in_quotes) {
-      if (c == dialect.quote) {
+      if (c == dialect.quote && dialect.escape == '\0') {
         if (i + 1 < size && data[i + 1] == dialect.quote) {
           field += c;
           i += 2;
           continue;
         }
+        in_quotes = false;
+      } else if (c == dialect.quote) {
         in_quotes = false;
       } else {
         if (c == '\n' || (c == '\r' && !(i + 1 < size && data[i + 1] == '\n'))) ++out.line_breaks;
@@ -24,7 +34,7 @@ SplitRecord SplitOneRecord(const char* data, size_t begin, size_t size, const Di
       ++i;
       continue;
     }
-    if (c == dialect.quote) {
+    if (quoting && c == dialect.quote) {
       in_quotes = true;
     } else if (c == dialect.delimiter) {
       out.fields.push_back(std::move(field));

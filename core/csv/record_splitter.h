@@ -1,5 +1,6 @@
-// A simple byte-at-a-time RFC 4180 splitter for single records, used off the hot path: the
-// header record, and re-reading a bad record to describe it in an error. Thread-safe.
+// A simple byte-at-a-time splitter (RFC 4180, or the dialect's quote/escape options) for single
+// records, used off the hot path: the header record, and re-reading a bad record to describe it in
+// an error. Thread-safe.
 #pragma once
 
 #include <cstddef>

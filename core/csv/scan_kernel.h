@@ -22,13 +22,16 @@ enum class ScanStatus : uint8_t {
   kStrayQuote,         ///< quote inside an unquoted field (error_offset: the quote)
   kAfterQuote,         ///< closing quote followed by text (error_offset: that text)
   kUnterminatedQuote,  ///< end of data inside quotes (error_offset: the opening quote)
+  kBadEscape,          ///< backslash escapes: an unknown or unfinished escape (error_offset)
 };
 
 struct ParseArgs {
   const char* data;
   size_t size;
   char delimiter;
-  char quote;
+  char quote;             ///< 0: no quoting
+  char escape;            ///< 0: doubled quotes; otherwise the escape character (backslash)
+  bool keep_blank_lines;  ///< a blank line is a record of one empty field, not skipped
   uint32_t num_columns;
   FieldSpan* fields;  ///< capacity FieldCapacity(counts of the data, num_columns)
   RowInfo* rows;      ///< capacity RowCapacity(counts of the data)
@@ -53,10 +56,12 @@ struct ScanKernel {
   const char* name;  ///< "scalar", "sse42", "avx2"
   /// Last record end (LF, CRLF, lone CR outside quotes) in [0, size). data[size] must be the
   /// real next byte or zero padding (it decides whether a CR at size-1 starts a CRLF).
-  /// With `at_eof` the end of the data counts as a record end: end = size.
+  /// With `at_eof` the end of the data counts as a record end: end = size. `quote` 0: no
+  /// quoting; `escape` non-zero: the byte after an escape is never structural.
   BoundaryResult (*find_boundary)(const char* data, size_t size, char delimiter, char quote,
-                                  bool at_eof);
-  /// Splits records into field spans; blank lines are skipped. Stops at the first error.
+                                  char escape, bool at_eof);
+  /// Splits records into field spans; blank lines are skipped unless keep_blank_lines. A
+  /// field holding backslash escapes is flagged kEscaped. Stops at the first error.
   ParseResult (*parse)(const ParseArgs& args);
   /// Sets bit i of out[i / 64] when data[i] is `delimiter`, `quote`, CR or LF, for i < size.
   /// `out` holds (size + 63) / 64 words.

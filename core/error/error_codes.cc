@@ -47,6 +47,11 @@ constexpr std::array kCodes{
     ErrorCodeInfo{"FE-INPUT-STRAY-QUOTE", C::kInput, false,
                   "A quote character appears inside an unquoted field.",
                   "Enclose the field in quotes and double the quote inside it: \"a \"\"b\"\" c\"."},
+    ErrorCodeInfo{"FE-INPUT-BAD-ESCAPE", C::kInput, false,
+                  "With source.escape: \\, a backslash is followed by something other than "
+                  "\", \\, n, t, r or the delimiter, or ends a field.",
+                  "Write a literal backslash as \\\\, or set source.escape back to '\"' if the "
+                  "file does not use backslash escapes."},
     ErrorCodeInfo{"FE-INPUT-AFTER-QUOTE", C::kInput, false,
                   "A closing quote is followed by something other than a delimiter or line end.",
                   "Double quote characters inside quoted fields (\"\"), or move the text inside "
@@ -67,6 +72,16 @@ constexpr std::array kCodes{
                   "A field holds bytes that are not UTF-8.",
                   "Convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8 in.csv > out.csv), "
                   "or fix the bytes at the offset shown."},
+    ErrorCodeInfo{"FE-ENCODING-UTF16", C::kEncoding, false,
+                  "A UTF-16 file (found by its byte order mark) holds an unpaired surrogate or "
+                  "ends in the middle of a character.",
+                  "Re-export the file from its application, or convert it to UTF-8 "
+                  "(iconv -f utf-16 -t utf-8) and look at the offset shown."},
+    ErrorCodeInfo{"FE-ENCODING-BOM", C::kEncoding, false,
+                  "The file starts with a byte order mark FlowEngine cannot read (UTF-32), or "
+                  "one that contradicts source.encoding.",
+                  "Convert the file to UTF-8 (iconv -f utf-32 -t utf-8), or remove "
+                  "source.encoding: a UTF-8 or UTF-16 byte order mark says the encoding."},
     // schema
     ErrorCodeInfo{"FE-SCHEMA-TYPE", C::kSchema, false,
                   "A value does not parse as its column's declared type.",

@@ -152,7 +152,8 @@ struct JsWorker::Impl {
       int64_t units = 0;
       bool ascii = true;
       for (size_t r = 0; r < n; ++r) {
-        const std::string_view text = FieldText(data, in.Field(r, c), '"', text_scratch);
+        const std::string_view text =
+            FieldText(data, in.Field(r, c), config.input_dialect, text_scratch);
         col.offsets[r] = static_cast<int32_t>(units);
         col.nulls[r] = text.empty();
         col.text.Append(text.data(), text.size());
@@ -180,7 +181,8 @@ struct JsWorker::Impl {
       // Invalid UTF-8 decodes to a different length: fall back to one string per value.
     } else if (type == ColumnType::kBool) {
       for (size_t r = 0; r < n; ++r) {
-        const std::string_view text = FieldText(data, in.Field(r, c), '"', text_scratch);
+        const std::string_view text =
+            FieldText(data, in.Field(r, c), config.input_dialect, text_scratch);
         col.nulls[r] = text.empty() ? 2 : ParseBool(text).value_or(false) ? 1 : 0;
       }
       return View({v8::Integer::New(isolate, 2), v8::Uint8Array::New(Wrap(col.nulls, n), 0, n)});
@@ -188,7 +190,8 @@ struct JsWorker::Impl {
       col.numbers.ResizeDiscard(n);
       bool exact = true;
       for (size_t r = 0; r < n; ++r) {
-        const std::string_view text = FieldText(data, in.Field(r, c), '"', text_scratch);
+        const std::string_view text =
+            FieldText(data, in.Field(r, c), config.input_dialect, text_scratch);
         col.nulls[r] = text.empty();
         col.numbers[r] = text.empty() ? 0.0 : ParseNumber(text, type, &exact);
       }
@@ -312,7 +315,7 @@ struct JsWorker::Impl {
   // The fallback of ColumnView, one value at a time: an int64 column holding a value beyond
   // 2^53 (those become BigInts), or a string column V8 would decode to another length.
   v8::Local<v8::Value> InputValue(const char* data, const FieldSpan& span, ColumnType type) {
-    std::string_view text = FieldText(data, span, '"', text_scratch);
+    std::string_view text = FieldText(data, span, config.input_dialect, text_scratch);
     if (text.empty()) return v8::Null(isolate);
     if (type == ColumnType::kInt64 || type == ColumnType::kInt32) {
       const int64_t v = ParseInt(text);
@@ -634,7 +637,7 @@ void JsWorker::Run(Chunk& chunk) {
       const FieldSpan& span = ob.fields[r * n_out + c];
       const std::string_view text =
           span.in_arena() ? std::string_view(out.values.data() + span.offset, span.length())
-                          : FieldText(data, span, '"', scratch);
+                          : FieldText(data, span, s.config.input_dialect, scratch);
       std::optional<Error> bad;
       if (text.empty()) {
         if (!col.required) continue;

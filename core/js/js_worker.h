@@ -24,6 +24,7 @@ struct ScriptConfig {
   std::string display_name;  ///< file path, or the YAML file for inline code
   int line_offset = 0;       ///< added to script line numbers in messages (inline code)
   std::string input_file;    ///< the source file, for row locations in messages
+  Dialect input_dialect;     ///< how the source's fields are quoted and escaped
   std::vector<ColumnSpec> input;
   std::vector<ColumnSpec> output;
   std::vector<std::string> routes;

@@ -44,14 +44,17 @@ Schema CustomersSchema() {
 
 void BM_FindBoundary(benchmark::State& state, const ScanKernel* kernel) {
   const Block& b = CustomersBlock(',');
-  BoundaryResult check = kernel->find_boundary(b.bytes.data(), b.bytes.size(), ',', '"', true);
-  BoundaryResult ref = ScalarKernel().find_boundary(b.bytes.data(), b.bytes.size(), ',', '"', true);
+  BoundaryResult check =
+      kernel->find_boundary(b.bytes.data(), b.bytes.size(), ',', '"', '\0', true);
+  BoundaryResult ref =
+      ScalarKernel().find_boundary(b.bytes.data(), b.bytes.size(), ',', '"', '\0', true);
   if (check.line_count != ref.line_count || check.line_count < static_cast<int64_t>(kRows)) {
     bench::FailCheck(state, "find_boundary counts differ from the scalar kernel");
     return;
   }
   for (auto _ : state) {
-    BoundaryResult r = kernel->find_boundary(b.bytes.data(), b.bytes.size() - 1, ',', '"', false);
+    BoundaryResult r =
+        kernel->find_boundary(b.bytes.data(), b.bytes.size() - 1, ',', '"', '\0', false);
     benchmark::DoNotOptimize(r);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * b.bytes.size()));

@@ -81,6 +81,31 @@ TEST(ConfigLoaderTest, SinkFormatDefaultsToSourceFormat) {
   EXPECT_EQ(spec.sink.dialect, Dialect::Psv());
 }
 
+TEST(ConfigLoaderTest, SourceDialectEncodingAndRowOptions) {
+  PipelineSpec spec = LoadPipelineSpecFromString(
+      "source: { path: in.csv, quote: none, escape: '\\', encoding: windows-1252,\n"
+      "          skipRows: 3, maxRows: 10, skipBlankLines: false }\n"
+      "sink: { path: out.csv }\n",
+      kYamlPath);
+  EXPECT_EQ(spec.source.dialect.quote, '\0');
+  EXPECT_EQ(spec.source.dialect.escape, '\\');
+  EXPECT_EQ(spec.source.encoding, Encoding::kWindows1252);
+  EXPECT_EQ(spec.source.skip_rows, 3);
+  EXPECT_EQ(spec.source.max_rows, 10);
+  EXPECT_FALSE(spec.source.skip_blank_lines);
+  // The sink writes RFC 4180 whatever the source's quoting.
+  EXPECT_EQ(spec.sink.dialect, Dialect::Csv());
+
+  Error e = LoadError("source: { path: in.csv, encoding: utf8 }\nsink: { path: out.csv }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+  EXPECT_NE(e.hint.find("Did you mean 'utf-8'?"), std::string::npos) << e.hint;
+  e = LoadError("source: { path: in.csv, quote: none, escape: '\"' }\nsink: { path: out.csv }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+  EXPECT_NE(e.message.find("source.quote is none"), std::string::npos) << e.message;
+  e = LoadError("source: { path: in.csv, maxRows: 0 }\nsink: { path: out.csv }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+}
+
 TEST(ConfigLoaderTest, UnknownKeySuggestsTheClosest) {
   Error e = LoadError(
       "source:\n"

@@ -43,7 +43,7 @@ Outcome Parse(const std::string& text, const Schema& schema, Dialect dialect = D
   for (size_t r = 0; r < batch.num_rows; ++r) {
     std::vector<std::string> row;
     for (uint32_t c = 0; c < batch.num_columns; ++c) {
-      row.emplace_back(FieldText(block.bytes.data(), batch.Field(r, c), dialect.quote, scratch));
+      row.emplace_back(FieldText(block.bytes.data(), batch.Field(r, c), dialect, scratch));
     }
     out.rows.push_back(row);
     out.lines.push_back(block.first_line + batch.rows[r].line_delta);
