@@ -19,7 +19,8 @@ SinkSpec DeadLetterFile(const DeadLetterSpec& spec) {
 
 DeadLetterSink::DeadLetterSink(const DeadLetterSpec& spec)
     : file_(DeadLetterFile(spec), Dialect::Csv(),
-            {"line", "byte_offset", "stage", "error_code", "error_class", "message", "raw"}) {}
+            {"line", "byte_offset", "stage", "error_code", "error_class", "message", "column",
+             "field", "script", "raw"}) {}
 
 void DeadLetterSink::Format(const Chunk& chunk, int /*route*/, ByteBuffer& out) const {
   out.Clear();
@@ -39,6 +40,12 @@ void DeadLetterSink::Format(const Chunk& chunk, int /*route*/, ByteBuffer& out) 
     AppendField(ErrorClassName(e.error_class), csv, text);
     text += ',';
     AppendField(e.message, csv, text);
+    text += ',';
+    if (e.location.column > 0) text += std::to_string(e.location.column);
+    text += ',';
+    AppendField(e.location.field, csv, text);
+    text += ',';
+    AppendField(e.script, csv, text);
     text += ',';
     AppendField(std::string_view(chunk.block.bytes.data() + r.raw_begin, r.raw_end - r.raw_begin),
                 csv, text);

@@ -25,6 +25,7 @@ class JavascriptTransform final : public TransformStage {
   void Open(const Schema& input) override;
   const Schema& output_schema() const override { return output_; }
   void Transform(Chunk& chunk) override;
+  void AttachMetrics(Metrics* metrics) override { config_.metrics = metrics; }
 
  private:
   JsWorker& WorkerForThisThread();

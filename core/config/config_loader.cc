@@ -47,7 +47,6 @@ constexpr std::array<std::string_view, 1> kStepKeys{"javascript"};
 constexpr std::array<std::string_view, 3> kJavascriptKeys{"file", "code", "output"};
 constexpr std::array<std::string_view, 7> kRouteKeys{
     "path", "format", "outputMode", "lineEnding", "quoting", "header", "backup"};
-constexpr std::array<std::string_view, 1> kLimitsKeysNotYet{"timeout"};
 
 bool Contains(Names names, std::string_view s) {
   for (std::string_view n : names) {
@@ -581,15 +580,8 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
   if (root["limits"]) {
     const YAML::Node lim = root["limits"];
     r.ExpectMap(lim, "limits", kLimitsKeys);
-    for (std::string_view key : kLimitsKeysNotYet) {
-      const std::string k(key);
-      if (lim[k]) {
-        r.Fail(lim[k], "limits." + k, "FE-CONFIG-UNSUPPORTED",
-               "'limits." + k + "' is not available in this version of FlowEngine",
-               "Remove it; this version supports limits.threads, limits.memory, "
-               "limits.blockSize, limits.maxRecordSize, limits.scriptTimeout and "
-               "limits.scriptHeap.");
-      }
+    if (lim["timeout"]) {
+      spec.limits.timeout_ms = r.DurationMs(lim["timeout"], "limits.timeout", 1, 7 * 86400000ll);
     }
     if (lim["threads"]) {
       spec.limits.threads = static_cast<int>(r.Int(lim["threads"], "limits.threads", 0, 1024));

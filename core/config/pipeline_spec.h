@@ -80,6 +80,7 @@ struct LimitsSpec {
   int64_t block_size = 1ll << 20;        ///< bytes read per block
   int64_t script_timeout_ms = 1000;      ///< one process() call; then the script is stopped
   int64_t script_heap = 128ll << 20;     ///< V8 heap per isolate (per thread)
+  int64_t timeout_ms = 0;                ///< the whole run; 0: no limit
 };
 
 struct PipelineSpec {

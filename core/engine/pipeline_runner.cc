@@ -1,10 +1,15 @@
 #include "core/engine/pipeline_runner.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 
+#include "core/engine/row_sampler.h"
 #include "core/graph/pipeline_graph.h"
 #include "core/io/atomic_file.h"
+#include "core/log/logger.h"
 #include "core/memory/memory_plan.h"
 
 namespace flowengine {
@@ -42,6 +47,60 @@ void Build(const PipelineSpec& spec, const NodeFactory& factory, Stages& st) {
   }
 }
 
+// limits.timeout: a thread that sets `stop` (and `fired`) when the time is up, unless the
+// run ends first.
+class JobTimer {
+ public:
+  JobTimer(int64_t timeout_ms, std::atomic<bool>& stop) {
+    if (timeout_ms <= 0) return;
+    thread_ = std::thread([this, timeout_ms, &stop] {
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] { return done_; })) {
+        fired_.store(true);
+        stop.store(true);
+      }
+    });
+  }
+  ~JobTimer() { Cancel(); }
+  void Cancel() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  bool fired() const { return fired_.load(); }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::atomic<bool> fired_{false};
+  std::thread thread_;
+};
+
+// Under skip-row: a log line per rejected row, naming its dead-letter row (the first
+// kLoggedRejects at warn, the rest at debug).
+constexpr uint64_t kLoggedRejects = 100;
+void LogRejects(const Chunk& chunk, const std::string& dead_letter, uint64_t& rows) {
+  for (const Reject& r : chunk.rejects) {
+    ++rows;
+    const LogLevel level = rows <= kLoggedRejects ? LogLevel::kWarn : LogLevel::kDebug;
+    if (!LogEnabled(level)) continue;
+    LogError(r.error,
+             {LogField::Str("dead_letter", dead_letter),
+              LogField::Num("dead_letter_row", static_cast<int64_t>(rows)),
+              LogField::Num("record_line", r.line)},
+             level);
+    if (rows == kLoggedRejects) {
+      Log(LogLevel::kWarn, LogCategory::kEngine,
+          "further rejected rows are logged at debug level only; every one is in " +
+              dead_letter);
+    }
+  }
+}
+
 double SecondsSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -75,13 +134,39 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   const auto start = std::chrono::steady_clock::now();
   RunSummary summary;
   Stages st;
+  std::atomic<bool> local_stop{false};
+  std::atomic<bool>& stop = options.stop != nullptr ? *options.stop : local_stop;
+  JobTimer timer(spec.limits.timeout_ms, stop);
+  Metrics* const metrics = options.metrics;
+  const MemoryPlan plan = PlanMemory(spec.limits);
+  if (metrics != nullptr) {
+    metrics->start_unix_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+    metrics->threads.Set(plan.threads);
+    metrics->memory_budget_bytes.Set(plan.budget);
+    metrics->job_timeout_seconds.Set(spec.limits.timeout_ms / 1000);
+    metrics->script_heap_limit_bytes.Set(spec.transforms.empty() ? 0 : spec.limits.script_heap);
+  }
   try {
     Build(spec, factory, st);
+    if (metrics != nullptr) {
+      metrics->input_size_bytes.Set(st.source->input_size());
+      if (st.transform) st.transform->AttachMetrics(metrics);
+    }
+    if (options.sampler != nullptr) {
+      std::vector<std::string> routes;
+      for (const RouteSpec& r : spec.routes) routes.push_back(r.name);
+      options.sampler->Start(st.source->schema(),
+                             st.transform ? &st.transform->output_schema() : nullptr,
+                             spec.source.dialect, std::move(routes));
+    }
     CheckFreeSpace(spec, *st.source);
     for (auto& sink : st.sinks) sink->Open();
   } catch (const ErrorException& e) {
     st.AbortSinks();
     summary.error = e.error();
+    if (metrics != nullptr) metrics->outcome.store(0);
     return summary;
   }
 
@@ -98,22 +183,34 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
     }
     if (st.dead_letter != nullptr) st.dead_letter->Format(chunk, -1, chunk.dead_output);
   };
+  uint64_t dead_letter_rows = 0;
   stages.write = [&](const Chunk& chunk) {
+    if (options.sampler != nullptr) options.sampler->Observe(chunk);
+    LogRejects(chunk, spec.dead_letter.path, dead_letter_rows);
     st.sinks[0]->Write(chunk.output);
     for (size_t k = 0; k < n_routes; ++k) st.sinks[1 + k]->Write(chunk.route_output[k]);
     if (st.dead_letter != nullptr) st.dead_letter->Write(chunk.dead_output);
   };
-  const MemoryPlan plan = PlanMemory(spec.limits);
   MemoryBudget budget(plan.budget);
   GraphOptions graph_options;
   graph_options.threads = plan.threads;
   graph_options.tokens = plan.tokens;
   graph_options.budget = &budget;
-  graph_options.stop = options.stop;
+  graph_options.stop = &stop;
   graph_options.max_rejects = spec.max_errors.count;
+  graph_options.metrics = metrics;
+  graph_options.trace = options.trace;
   const auto graph_start = std::chrono::steady_clock::now();
+  if (metrics != nullptr) metrics->ready.store(true);
   GraphResult result = RunGraph(stages, graph_options);
+  if (metrics != nullptr) metrics->ready.store(false);
+  timer.Cancel();
   summary.graph_seconds = SecondsSince(graph_start);
+  if (metrics != nullptr) {
+    summary.reader_waits = metrics->reader_waits.Value();
+    summary.reader_wait_seconds = static_cast<double>(metrics->reader_wait_ns.Value()) / 1e9;
+    metrics->memory_peak_bytes.Set(budget.peak());
+  }
   summary.memory_peak = budget.peak();
   summary.memory_budget = budget.limit();
   summary.tokens = plan.tokens;
@@ -141,6 +238,19 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
                                   percent + "); the first: " + result.first_reject->message,
                               result.first_reject->location, "commit");
   }
+  if (timer.fired() && (summary.stopped || summary.error)) {
+    summary.stopped = false;
+    summary.timed_out = true;
+    summary.error = MakeError("FE-RESOURCE-TIMEOUT",
+                              "The run took longer than limits.timeout (" +
+                                  std::to_string(spec.limits.timeout_ms) +
+                                  " ms) and was stopped after " +
+                                  std::to_string(summary.rows_read) + " rows",
+                              {}, "run");
+    Location loc;
+    loc.file = spec.config_path;
+    summary.error->location = loc;
+  }
   if (!summary.error && summary.stopped) {
     summary.error =
         MakeError("FE-RESOURCE-INTERRUPTED", "The run was interrupted by a signal", {}, "run");
@@ -158,6 +268,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
     }
   }
   summary.seconds = SecondsSince(start);
+  if (metrics != nullptr) metrics->outcome.store(summary.error ? 0 : 1);
   return summary;
 }
 

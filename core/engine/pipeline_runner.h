@@ -15,13 +15,19 @@
 
 namespace flowengine {
 
+class RowSampler;
+
 struct RunOptions {
   std::atomic<bool>* stop = nullptr;  ///< set (e.g. by a signal handler) to stop the run
+  Metrics* metrics = nullptr;         ///< filled while the run lasts (may be null)
+  TraceRecorder* trace = nullptr;     ///< a slice per block per stage (null: no trace)
+  RowSampler* sampler = nullptr;      ///< --sample (null: none)
 };
 
 struct RunSummary {
   std::optional<Error> error;  ///< set when the run failed or was stopped
   bool stopped = false;        ///< stopped through RunOptions::stop
+  bool timed_out = false;      ///< stopped by limits.timeout (error is FE-RESOURCE-TIMEOUT)
   uint64_t rows_read = 0;
   uint64_t rows_written = 0;   ///< to the main sink
   uint64_t rows_routed = 0;    ///< moved to routes with send()
@@ -38,6 +44,8 @@ struct RunSummary {
   size_t tokens = 0;          ///< blocks in flight allowed by the memory plan
   int64_t memory_peak = 0;    ///< peak bytes reserved by block, batch and output buffers
   int64_t memory_budget = 0;  ///< limits.memory
+  uint64_t reader_waits = 0;  ///< blocks held back for a limiter token (memory budget)
+  double reader_wait_seconds = 0;
 };
 
 /// Runs `spec` with nodes from `factory`. Never throws for pipeline problems: they are in

@@ -6,13 +6,11 @@
 
 #include "core/config/pipeline_spec.h"
 #include "core/engine/pipeline_runner.h"
+#include "core/log/logger.h"
 
 namespace flowengine {
 
 /// One JSON object, newline-terminated.
 std::string RunSummaryToJson(const PipelineSpec& spec, const RunSummary& summary);
-
-/// `text` as a JSON string literal.
-std::string JsonQuote(std::string_view text);
 
 }  // namespace flowengine

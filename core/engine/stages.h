@@ -8,6 +8,7 @@
 
 #include "core/batch/row_batch.h"
 #include "core/config/pipeline_spec.h"
+#include "core/metrics/metrics.h"
 #include "core/types/schema.h"
 
 namespace flowengine {
@@ -39,6 +40,8 @@ class TransformStage {
   virtual const Schema& output_schema() const = 0;
   /// Transform stage, concurrent on different chunks: fill chunk.transform, set chunk.error.
   virtual void Transform(Chunk& chunk) = 0;
+  /// Before the run: where to report the transform's own measures (V8 heap per isolate).
+  virtual void AttachMetrics(Metrics* /*metrics*/) {}
 };
 
 /// Formats and writes the output atomically.

@@ -44,10 +44,11 @@ std::string Error::ToString() const {
   if (!stage.empty()) out += ", stage " + stage;
   out += "): ";
   out += message;
-  if (loc.byte_offset >= 0 || !loc.field.empty()) {
+  if (loc.byte_offset >= 0 || !loc.field.empty() || !script.empty()) {
     out += "\n  at:";
     if (!loc.field.empty()) out += " field '" + loc.field + "'";
     if (loc.byte_offset >= 0) out += " byte offset " + std::to_string(loc.byte_offset);
+    if (!script.empty()) out += " script " + script;
   }
   if (!hint.empty()) out += "\n  hint: " + hint;
   return out;

@@ -43,6 +43,7 @@ struct Error {
   Location location;
   std::string stage;  ///< config, read, parse, format, write, commit, ...
   std::string hint;   ///< how to fix it
+  std::string script;  ///< where in the script (file:line:column), for script errors
   bool retryable = false;
 
   /// Multi-line human-readable form: "file:line:col: error CODE: message" + hint.

@@ -140,6 +140,15 @@ constexpr std::array kCodes{
                   "A record needs more working memory than limits.memory allows per block.",
                   "Raise limits.memory, or check the input for an unterminated quote that "
                   "makes many lines one record."},
+    ErrorCodeInfo{"FE-OPS-LISTEN", C::kConfig, false,
+                  "flowengine run --listen could not bind its HTTP endpoint.",
+                  "Use HOST:PORT with a free port (e.g. 127.0.0.1:9464), or port 0 to let the "
+                  "system pick one (the log says which)."},
+    ErrorCodeInfo{"FE-RESOURCE-TIMEOUT", C::kResource, false,
+                  "The run took longer than limits.timeout and was stopped; nothing was "
+                  "committed.",
+                  "Raise limits.timeout, or find the slow stage: run with --trace FILE or look "
+                  "at flowengine_block_seconds in --metrics-file."},
     ErrorCodeInfo{"FE-RESOURCE-INTERRUPTED", C::kResource, false,
                   "The run was stopped by SIGINT or SIGTERM.",
                   "Re-run the pipeline; targets were left untouched."},

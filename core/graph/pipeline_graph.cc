@@ -27,15 +27,46 @@ void Guarded(Chunk& chunk, const char* stage, Body&& body) noexcept {
   }
 }
 
-// Adds the time `body` takes to `total` (nanoseconds).
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Runs one stage on one block: adds the time `body` takes to `total` (nanoseconds), and to
+// the metrics and the trace when the run has them.
 template <typename Body>
-void Timed(std::atomic<int64_t>& total, Body&& body) {
+void Timed(std::atomic<int64_t>& total, const GraphOptions& options, Stage stage,
+           const Chunk& chunk, Body&& body) {
   const auto start = std::chrono::steady_clock::now();
   body();
-  total.fetch_add(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
-          .count(),
-      std::memory_order_relaxed);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
+  total.fetch_add(ns, std::memory_order_relaxed);
+  if (options.metrics != nullptr) {
+    options.metrics->blocks[static_cast<size_t>(stage)].Add();
+    options.metrics->block_seconds[static_cast<size_t>(stage)].ObserveNanos(ns);
+  }
+  if (options.trace != nullptr) {
+    options.trace->Record(stage, start, std::chrono::nanoseconds(ns), chunk.block.seq,
+                          chunk.batch.num_rows, chunk.block.bytes.size());
+  }
+}
+
+// The writer's share of the metrics: rows and bytes that reached the sinks, rejects by code,
+// and the memory in use.
+void RecordWritten(Metrics& m, const Chunk& chunk, const MemoryBudget* budget) {
+  const TransformOutput& t = chunk.transform;
+  m.rows_written.Add(t.active ? t.main_rows.size() : chunk.batch.num_rows);
+  m.rows_dead_lettered.Add(chunk.rejects.size());
+  uint64_t bytes = chunk.output.size() + chunk.dead_output.size();
+  for (const ByteBuffer& b : chunk.route_output) bytes += b.size();
+  m.bytes_written.Add(bytes);
+  for (const Reject& r : chunk.rejects) m.AddReject(r.error.code);
+  if (budget != nullptr) {
+    m.memory_bytes.Set(budget->reserved());
+    m.memory_peak_bytes.Set(budget->peak());
+  }
 }
 
 double Seconds(const std::atomic<int64_t>& ns) { return static_cast<double>(ns.load()) / 1e9; }
@@ -54,6 +85,8 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
   bool reader_done = false;
 
   auto stopping = [&] { return failed.load() || external_stop.load(); };
+  Metrics* const metrics = options.metrics;
+  if (metrics != nullptr) metrics->limiter_tokens.Set(static_cast<int64_t>(result.tokens));
   std::atomic<int64_t> read_ns{0}, parse_ns{0}, transform_ns{0}, format_ns{0}, write_ns{0};
 
   oneapi::tbb::task_arena arena(result.threads);
@@ -67,7 +100,9 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
       }
       Chunk* chunk = pool.Acquire();
       bool more = true;
-      Timed(read_ns, [&] { Guarded(*chunk, "read", [&] { more = stages.read(chunk->block); }); });
+      chunk->batch.num_rows = 0;
+      Timed(read_ns, options, Stage::kRead, *chunk,
+            [&] { Guarded(*chunk, "read", [&] { more = stages.read(chunk->block); }); });
       if (!more && !chunk->error) {
         pool.Release(chunk);
         reader_done = true;
@@ -76,27 +111,52 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
       }
       chunk->block.seq = next_seq++;  // contiguous, whatever the source numbers
       if (chunk->error) reader_done = true;
+      if (metrics != nullptr) {
+        // Every token taken: this block waits at the limiter (the memory budget holds).
+        const int64_t before = metrics->blocks_in_flight.Value();
+        chunk->queued_ns = before >= static_cast<int64_t>(result.tokens) ? NowNs() : 0;
+        metrics->blocks_in_flight.Add(1);
+        metrics->bytes_read.Add(chunk->block.bytes.size());
+      }
       return chunk;
     });
     flow::limiter_node<Chunk*> limiter(g, result.tokens);
     flow::function_node<Chunk*, Chunk*> parse(g, flow::unlimited, [&](Chunk* chunk) {
+      if (metrics != nullptr && chunk->queued_ns != 0) {
+        metrics->reader_waits.Add();
+        metrics->reader_wait_ns.Add(static_cast<uint64_t>(NowNs() - chunk->queued_ns));
+      }
       if (chunk->error || stopping()) {
         chunk->skipped = true;
       } else {
-        Timed(parse_ns, [&] { Guarded(*chunk, "parse", [&] { stages.parse(*chunk); }); });
+        Timed(parse_ns, options, Stage::kParse, *chunk,
+              [&] { Guarded(*chunk, "parse", [&] { stages.parse(*chunk); }); });
+        if (metrics != nullptr) {
+          metrics->rows_parsed.Add(chunk->batch.num_rows);
+          metrics->rows_parse_rejected.Add(chunk->rejects.size());
+        }
       }
       return chunk;
     });
     flow::function_node<Chunk*, Chunk*> transform(g, flow::unlimited, [&](Chunk* chunk) {
       if (stages.transform && !chunk->error && !chunk->skipped && !stopping()) {
-        Timed(transform_ns,
+        Timed(transform_ns, options, Stage::kTransform, *chunk,
               [&] { Guarded(*chunk, "transform", [&] { stages.transform(*chunk); }); });
+        const TransformOutput& t = chunk->transform;
+        if (metrics != nullptr && t.active) {
+          metrics->rows_transformed.Add(t.main_rows.size());
+          metrics->rows_filtered.Add(t.filtered);
+          metrics->rows_routed.Add(t.routed);
+          metrics->rows_copied.Add(t.copies);
+          metrics->rows_script_rejected.Add(t.rejected);
+        }
       }
       return chunk;
     });
     flow::function_node<Chunk*, Chunk*> format(g, flow::unlimited, [&](Chunk* chunk) {
       if (!chunk->error && !chunk->skipped && !stopping()) {
-        Timed(format_ns, [&] { Guarded(*chunk, "format", [&] { stages.format(*chunk); }); });
+        Timed(format_ns, options, Stage::kFormat, *chunk,
+              [&] { Guarded(*chunk, "format", [&] { stages.format(*chunk); }); });
       }
       return chunk;
     });
@@ -110,7 +170,8 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
           result.error = chunk->error;
           failed.store(true);
         } else if (!chunk->skipped && !external_stop.load()) {
-          Timed(write_ns, [&] { Guarded(*chunk, "write", [&] { stages.write(*chunk); }); });
+          Timed(write_ns, options, Stage::kWrite, *chunk,
+                [&] { Guarded(*chunk, "write", [&] { stages.write(*chunk); }); });
           if (chunk->error) {
             result.error = chunk->error;
             failed.store(true);
@@ -136,9 +197,11 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
               failed.store(true);
             }
             result.bytes_read += chunk->block.bytes.size();
+            if (metrics != nullptr) RecordWritten(*metrics, *chunk, options.budget);
           }
         }
       }
+      if (metrics != nullptr) metrics->blocks_in_flight.Add(-1);
       pool.Release(chunk);
       return flow::continue_msg();
     });

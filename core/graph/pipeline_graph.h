@@ -21,6 +21,8 @@
 #include "core/batch/row_batch.h"
 #include "core/error/error.h"
 #include "core/memory/memory_budget.h"
+#include "core/metrics/metrics.h"
+#include "core/metrics/trace.h"
 
 namespace flowengine {
 
@@ -38,6 +40,8 @@ struct GraphOptions {
   MemoryBudget* budget = nullptr;     ///< account for the chunks' buffers
   int64_t max_rejects = -1;           ///< skip-row: more rejected rows fail the run; -1: any
   std::atomic<bool>* stop = nullptr;  ///< set from outside (signals) to stop reading
+  Metrics* metrics = nullptr;         ///< per-block counters and latencies (may be null)
+  TraceRecorder* trace = nullptr;     ///< a slice per block per stage (null: not traced)
 };
 
 /// Busy time of each stage, summed over threads.

@@ -9,11 +9,18 @@
 #include <sstream>
 #include <thread>
 
+#include "core/log/logger.h"
+
 namespace flowengine {
 
 bool IsTransientErrno(int err) {
   return err == EIO || err == EAGAIN || err == EWOULDBLOCK || err == EBUSY || err == ENOLCK ||
          err == ETIMEDOUT;
+}
+
+std::atomic<uint64_t>& RetryCount() noexcept {
+  static std::atomic<uint64_t> count{0};
+  return count;
 }
 
 void BackoffBeforeRetry(const RetryPolicy& policy, int retry, const std::string& what) {
@@ -22,8 +29,11 @@ void BackoffBeforeRetry(const RetryPolicy& policy, int retry, const std::string&
   if (bound > policy.max_delay_ms) bound = policy.max_delay_ms;
   thread_local std::mt19937_64 rng(std::random_device{}());
   const int64_t delay = bound > 0 ? std::uniform_int_distribution<int64_t>(0, bound)(rng) : 0;
-  std::cerr << "flowengine: retry " << retry << "/" << policy.attempts - 1 << " in " << delay
-            << " ms: " << what << "\n";
+  Log(LogLevel::kWarn, LogCategory::kEngine,
+      "retry " + std::to_string(retry) + "/" + std::to_string(policy.attempts - 1) + " in " +
+          std::to_string(delay) + " ms: " + what,
+      {LogField::Num("retry", retry), LogField::Num("delay_ms", delay)});
+  RetryCount().fetch_add(1, std::memory_order_relaxed);
   std::this_thread::sleep_for(std::chrono::milliseconds(delay));
 }
 

@@ -4,6 +4,8 @@
 // the next write with EAGAIN (names: EIO, EAGAIN, EINTR, ENOSPC, EBUSY, EACCES). Thread-safe.
 #pragma once
 
+#include <atomic>
+
 #include <cstdint>
 #include <string>
 
@@ -21,6 +23,9 @@ struct RetryPolicy {
 bool IsTransientErrno(int err);
 
 /// Logs "retry K/N in D ms: WHAT" and sleeps D, uniform in [0, min(max, initial * 2^(K-1))].
+/// Retries done by this process so far (for metrics).
+std::atomic<uint64_t>& RetryCount() noexcept;
+
 void BackoffBeforeRetry(const RetryPolicy& policy, int retry, const std::string& what);
 
 enum class IoOp { kRead, kWrite };

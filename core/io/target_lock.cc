@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "core/error/error.h"
+#include "core/log/logger.h"
 
 namespace flowengine {
 namespace {
@@ -115,8 +116,9 @@ int RemoveStaleTempFiles(const std::string& target) {
     if (ProcessAlive(pid)) continue;
     if (fs::remove(entry.path(), ec)) {
       ++removed;
-      std::cerr << "flowengine: removed " << entry.path().string()
-                << ", a temp file left by an interrupted run (pid " << pid << ")\n";
+      Log(LogLevel::kInfo, LogCategory::kSink,
+          "removed " + entry.path().string() + ", a temp file left by an interrupted run (pid " +
+              std::to_string(pid) + ")");
     }
   }
   return removed;

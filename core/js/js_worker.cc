@@ -16,6 +16,7 @@
 #include "core/js/driver_js.h"
 #include "core/js/v8_platform.h"
 #include "fast_float/fast_float.h"
+#include "core/log/logger.h"
 
 namespace flowengine {
 namespace {
@@ -94,10 +95,6 @@ std::string JsonString(std::string_view s) {
   return out + "\"";
 }
 
-std::mutex& LogMutex() {
-  static std::mutex m;
-  return m;
-}
 
 }  // namespace
 
@@ -112,6 +109,7 @@ struct JsWorker::Impl {
   alignas(64) volatile int32_t progress[16] = {};
   WatchedRun watched;
   bool heap_exceeded = false;
+  int metrics_index = -1;  // this isolate's slot in Metrics::v8_heap_bytes
   const Chunk* current = nullptr;
   std::vector<int> out_from_in;  // output column -> input column of the same name, or -1
   PodBuffer<int32_t> moves;
@@ -280,9 +278,10 @@ struct JsWorker::Impl {
     if (self->current != nullptr && row < self->current->batch.num_rows) {
       line = self->RowLine(*self->current, row);
     }
-    std::lock_guard<std::mutex> lock(LogMutex());
-    std::cerr << "flowengine: script " << level << " [" << self->config.input_file << ":" << line
-              << "]: " << message << "\n";
+    const std::optional<LogLevel> parsed = ParseLogLevel(level == "warning" ? "warn" : level);
+    flowengine::Log(parsed.value_or(LogLevel::kInfo), LogCategory::kScript, message,
+        {LogField::Str("file", self->config.input_file), LogField::Num("line", line),
+         LogField::Str("script", self->config.display_name)});
   }
 
   // Skip-row: sets `row` aside with `error` (moves -3: it goes nowhere else).
@@ -452,6 +451,7 @@ JsWorker::JsWorker(const ScriptConfig& config, Watchdog* watchdog) : impl_(new I
   params.constraints.set_initial_young_generation_size_in_bytes(young / 3);
   s.isolate = v8::Isolate::New(params);
   s.isolate->AddNearHeapLimitCallback(&Impl::NearHeapLimit, &s);
+  if (config.metrics != nullptr) s.metrics_index = config.metrics->v8_workers.fetch_add(1);
   s.watched.isolate = s.isolate;
   s.watched.progress = s.progress;
   for (const ColumnSpec& out : config.output) {
@@ -477,6 +477,26 @@ JsWorker::~JsWorker() {
   s.Destroy();
 }
 
+namespace {
+
+// On leaving JsWorker::Run (still inside the isolate's lock): the heap in use, to metrics.
+struct HeapReport {
+  v8::Isolate* isolate;
+  Metrics* metrics;
+  int index;
+  ~HeapReport() {
+    if (metrics == nullptr || index < 0 || index >= static_cast<int>(Metrics::kMaxWorkers)) {
+      return;
+    }
+    v8::HeapStatistics stats;
+    isolate->GetHeapStatistics(&stats);
+    metrics->v8_heap_bytes[static_cast<size_t>(index)].Set(
+        static_cast<int64_t>(stats.used_heap_size()));
+  }
+};
+
+}  // namespace
+
 void JsWorker::Run(Chunk& chunk) {
   Impl& s = *impl_;
   TransformOutput& out = chunk.transform;
@@ -498,6 +518,7 @@ void JsWorker::Run(Chunk& chunk) {
   v8::Isolate* iso = s.isolate;
   v8::Locker locker(iso);
   v8::Isolate::Scope isolate_scope(iso);
+  const HeapReport heap_report{iso, s.config.metrics, s.metrics_index};
   v8::HandleScope handles(iso);
   v8::Local<v8::Context> ctx = s.context.Get(iso);
   v8::Context::Scope context_scope(ctx);
@@ -560,9 +581,10 @@ void JsWorker::Run(Chunk& chunk) {
       v8::Local<v8::Message> m = tc.Message();
       if (!m.IsEmpty()) {
         e.message += ": " + ToStdString(iso, m->Get());
-        e.message += " (at " + s.config.display_name + ":" +
-                     std::to_string(m->GetLineNumber(ctx).FromMaybe(0)) + ":" +
-                     std::to_string(m->GetStartColumn(ctx).FromMaybe(-1) + 1) + ")";
+        e.script = s.config.display_name + ":" +
+                   std::to_string(m->GetLineNumber(ctx).FromMaybe(0)) +
+                   ":" + std::to_string(m->GetStartColumn(ctx).FromMaybe(-1) + 1);
+        e.message += " (at " + e.script + ")";
       }
       v8::Local<v8::Value> stack;
       if (tc.StackTrace(ctx).ToLocal(&stack)) e.message += "\n  stack: " + ToStdString(iso, stack);

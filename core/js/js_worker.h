@@ -15,6 +15,7 @@
 #include "core/batch/row_batch.h"
 #include "core/config/pipeline_spec.h"
 #include "core/js/watchdog.h"
+#include "core/metrics/metrics.h"
 
 namespace flowengine {
 
@@ -30,6 +31,7 @@ struct ScriptConfig {
   std::vector<std::string> routes;
   int64_t heap_bytes = 128ll << 20;
   bool skip_bad_rows = false;  ///< errorHandling: skip-row: failing rows become rejects
+  Metrics* metrics = nullptr;  ///< V8 heap in use is reported here after each batch
 };
 
 class JsWorker {

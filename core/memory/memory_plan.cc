@@ -1,11 +1,10 @@
 #include "core/memory/memory_plan.h"
 
-#include <oneapi/tbb/info.h>
-
 #include <algorithm>
 
 #include "core/batch/row_batch.h"
 #include "core/csv/scan_kernel.h"
+#include "core/graph/cpu_count.h"
 
 namespace flowengine {
 namespace {
@@ -18,7 +17,7 @@ constexpr size_t kMinBlock = 64 << 10;
 
 int EffectiveThreads(int requested) {
   if (requested > 0) return requested;
-  return std::max(1, oneapi::tbb::info::default_concurrency());
+  return AvailableCpus();
 }
 
 MemoryPlan PlanMemory(const LimitsSpec& limits) {

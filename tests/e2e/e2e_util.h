@@ -29,10 +29,16 @@ inline void ExpectAccountingHolds(const std::string& err) {
 }
 
 /// Runs build/flowengine with `args`; every successful `run` has its accounting checked.
+/// Logs are text unless `env` sets FLOWENGINE_LOG_FORMAT (stderr is a pipe here, where the
+/// default would be JSON lines).
 inline ProcessResult Flowengine(const std::vector<std::string>& args, const std::string& cwd = "",
-                                const std::vector<std::string>& env = {}) {
+                                std::vector<std::string> env = {}) {
   std::vector<std::string> argv{FLOWENGINE_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
+  const bool format_given = std::any_of(env.begin(), env.end(), [](const std::string& e) {
+    return e.rfind("FLOWENGINE_LOG_FORMAT=", 0) == 0;
+  });
+  if (!format_given) env.push_back("FLOWENGINE_LOG_FORMAT=text");
   ProcessResult result = RunProcess(argv, cwd, env);
   const bool help = std::find(args.begin(), args.end(), "--help") != args.end();
   if (!args.empty() && args[0] == "run" && result.exit_code == 0 && !help) {

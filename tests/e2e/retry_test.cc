@@ -33,7 +33,7 @@ TEST(RetryTest, ReadSucceedsAfterTransientFailures) {
   Fixture f;
   ProcessResult r = f.Run("read:EIO:2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(Count(r.err, "flowengine: retry "), 2u) << r.err;
+  EXPECT_EQ(Count(r.err, "flowengine: warning: retry "), 2u) << r.err;
   EXPECT_NE(r.err.find("retry 1/2 in "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Reading the input failed: Input/output error"), std::string::npos);
   EXPECT_EQ(ReadFile(f.dir.File("out.csv")), "a,b\n1,2\n3,4\n");
@@ -43,7 +43,7 @@ TEST(RetryTest, WriteSucceedsAfterTransientFailures) {
   Fixture f;
   ProcessResult r = f.Run("write:EAGAIN:2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(Count(r.err, "flowengine: retry "), 2u) << r.err;
+  EXPECT_EQ(Count(r.err, "flowengine: warning: retry "), 2u) << r.err;
   EXPECT_EQ(ReadFile(f.dir.File("out.csv")), "a,b\n1,2\n3,4\n");
 }
 
@@ -51,7 +51,7 @@ TEST(RetryTest, GivesUpAfterAttemptsWithTheOriginalError) {
   Fixture f;
   ProcessResult r = f.Run("read:EIO:10");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(Count(r.err, "flowengine: retry "), 2u) << r.err;
+  EXPECT_EQ(Count(r.err, "flowengine: warning: retry "), 2u) << r.err;
   EXPECT_NE(r.err.find("FE-INPUT-READ"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Reading the input failed: Input/output error (after 3 attempts)"),
             std::string::npos)
@@ -63,7 +63,7 @@ TEST(RetryTest, NonRetryableErrorsFailAtOnce) {
   Fixture f;
   ProcessResult r = f.Run("write:ENOSPC:1");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(Count(r.err, "flowengine: retry "), 0u) << r.err;
+  EXPECT_EQ(Count(r.err, "flowengine: warning: retry "), 0u) << r.err;
   EXPECT_NE(r.err.find("FE-OUTPUT-WRITE"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
   EXPECT_EQ(ReadFile(f.dir.File("out.csv")), "previous\n");

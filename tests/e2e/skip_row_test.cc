@@ -29,7 +29,8 @@ std::string SkipRowPipeline(const TempDir& dir, const std::string& input,
 // One expected dead-letter row.
 std::string DeadLetter(const std::string& content, int line, const std::string& raw,
                        const std::string& code, const std::string& error_class,
-                       const std::string& message) {
+                       const std::string& message, const std::string& column,
+                       const std::string& field = "") {
   const size_t offset = content.find(raw);
   std::string quoted_raw = raw;
   if (raw.find_first_of(",\"\r\n") != std::string::npos) {
@@ -44,7 +45,7 @@ std::string DeadLetter(const std::string& content, int line, const std::string& 
     quoted_message += "\"";
   }
   return std::to_string(line) + "," + std::to_string(offset) + ",parse," + code + "," +
-         error_class + "," + quoted_message + "," + quoted_raw + "\n";
+         error_class + "," + quoted_message + "," + column + "," + field + ",," + quoted_raw + "\n";
 }
 
 TEST(SkipRowTest, MixedCorpusGoesToDeadLettersAndGoodRowsAreKept) {
@@ -56,19 +57,19 @@ TEST(SkipRowTest, MixedCorpusGoesToDeadLettersAndGoodRowsAreKept) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "id,name,age\n1,Ann,30\n8,\"Gus\nGus\",70\n10,Ivy,90\n");
   const std::string expected =
-      "line,byte_offset,stage,error_code,error_class,message,raw\n" +
+      "line,byte_offset,stage,error_code,error_class,message,column,field,script,raw\n" +
       DeadLetter(content, 3, "2,Bob", "FE-INPUT-FIELD-COUNT", "input",
-                 "Record has the wrong number of fields: expected 3, got 2") +
+                 "Record has the wrong number of fields: expected 3, got 2", "1") +
       DeadLetter(content, 4, "3,\"Cy\"x,40", "FE-INPUT-AFTER-QUOTE", "input",
-                 "Unexpected character after a closing quote: 'x'") +
+                 "Unexpected character after a closing quote: 'x'", "7") +
       DeadLetter(content, 5, "4,D\"a\"n,50", "FE-INPUT-STRAY-QUOTE", "input",
-                 "Quote character inside an unquoted field") +
+                 "Quote character inside an unquoted field", "4") +
       DeadLetter(content, 6, "5,Eve,old", "FE-SCHEMA-TYPE", "schema",
-                 "Value is not a valid int32 in column 'age': 'old'") +
+                 "Value is not a valid int32 in column 'age': 'old'", "7", "age") +
       DeadLetter(content, 7, ",Fay,60", "FE-SCHEMA-REQUIRED", "schema",
-                 "Required value is empty in column 'id'") +
+                 "Required value is empty in column 'id'", "1", "id") +
       DeadLetter(content, 10, "9,Hal,80,extra", "FE-INPUT-FIELD-COUNT", "input",
-                 "Record has the wrong number of fields: expected 3, got 4");
+                 "Record has the wrong number of fields: expected 3, got 4", "1");
   EXPECT_EQ(ReadFile(dir.File("rejects.csv")), expected);
   EXPECT_NE(r.err.find("9 rows read, 3 rows written, 0 routed, 0 filtered, 6 rejected"),
             std::string::npos)
@@ -107,7 +108,7 @@ TEST(SkipRowTest, UnterminatedQuoteSwallowsTheRestAndSaysSo) {
   const std::string dead = ReadFile(dir.File("rejects.csv"));
   EXPECT_NE(dead.find("\n4,32,parse,FE-INPUT-UNTERMINATED-QUOTE,input,Quoted field starting at "
                       "line 4 is not closed before the end of the input; it swallows the rest of "
-                      "the file,\"3,\"\"never closed,50\r\n4,Dan,60\r\n\"\n"),
+                      "the file,3,,,\"3,\"\"never closed,50\r\n4,Dan,60\r\n\"\n"),
             std::string::npos)
       << dead;
 }
@@ -223,13 +224,18 @@ function process(context) {
   const std::string dead = ReadFile(dir.File("rejects.csv"));
   EXPECT_NE(dead.find("\n3,9,transform,FE-SCRIPT-ERROR,script,"), std::string::npos) << dead;
   EXPECT_NE(dead.find("two is bad"), std::string::npos) << dead;
+  // The breadcrumb: the script location of the throw, in its own column.
+  EXPECT_NE(dead.find(",,," + dir.File("t.js") + ":4:17,\"2,b\"\n"), std::string::npos) << dead;
+  // Each rejected row is logged with its dead-letter row.
+  EXPECT_NE(r.err.find("dead_letter_row=1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("dead_letter_row=4"), std::string::npos) << r.err;
   EXPECT_NE(dead.find("\n4,13,transform,FE-SCRIPT-RETURN,script,\"process() must return true or "
-                      "false, got string maybe\",\"3,c\"\n"),
+                      "false, got string maybe\",,,,\"3,c\"\n"),
             std::string::npos)
       << dead;
   EXPECT_NE(dead.find("\n5,17,transform,FE-SCRIPT-TIMEOUT,script,"), std::string::npos) << dead;
   EXPECT_NE(dead.find("\n6,21,transform,FE-SCRIPT-OUTPUT,script,Value of output column 'n' is "
-                      "not a valid int32: 'five',\"5,e\"\n"),
+                      "not a valid int32: 'five',,,,\"5,e\"\n"),
             std::string::npos)
       << dead;
   EXPECT_NE(r.err.find("6 rows read, 2 rows written, 0 routed, 0 filtered, 4 rejected"),

@@ -227,10 +227,12 @@ TEST(ConfigLoaderTest, MaxErrorsForms) {
             "maxErrors is set but errorHandling is fail-fast, which stops at the first error");
 }
 
-TEST(ConfigLoaderTest, FutureKeysAreRefusedNotIgnored) {
-  Error m = LoadError(std::string(kMinimal) + "limits: { timeout: 30m }\n");
-  EXPECT_EQ(m.code, "FE-CONFIG-UNSUPPORTED");
-  EXPECT_EQ(m.message, "'limits.timeout' is not available in this version of FlowEngine");
+TEST(ConfigLoaderTest, JobTimeoutIsADuration) {
+  PipelineSpec spec =
+      LoadPipelineSpecFromString(std::string(kMinimal) + "limits: { timeout: 30m }\n", kYamlPath);
+  EXPECT_EQ(spec.limits.timeout_ms, 30 * 60 * 1000);
+  Error m = LoadError(std::string(kMinimal) + "limits: { timeout: soon }\n");
+  EXPECT_EQ(m.code, "FE-CONFIG-VALUE");
 }
 
 TEST(ConfigLoaderTest, InlineTransformWithOutputColumnsRoutesAndScriptLimits) {

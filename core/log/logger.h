@@ -1,0 +1,65 @@
+// Logger: the one place FlowEngine writes diagnostics (stderr by default). Each line has a
+// level, a category and a message, plus optional fields; errors carry their location.
+// Two formats: JSON lines (one object per line; the default when stderr is not a terminal)
+// and readable text ("flowengine: ..."; the default on a terminal). Configured once at
+// startup (CLI --log-level / --log-format, or FLOWENGINE_LOG_LEVEL / FLOWENGINE_LOG_FORMAT);
+// then thread-safe: lines from different threads never interleave.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error/error.h"
+
+namespace flowengine {
+
+enum class LogLevel : uint8_t { kDebug, kInfo, kWarn, kError };
+enum class LogCategory : uint8_t { kConfig, kSource, kTransform, kSink, kEngine, kScript };
+enum class LogFormat : uint8_t { kText, kJson };
+
+std::string_view LogLevelName(LogLevel level);
+std::string_view LogCategoryName(LogCategory category);
+std::optional<LogLevel> ParseLogLevel(std::string_view name);    ///< debug|info|warn|error
+std::optional<LogFormat> ParseLogFormat(std::string_view name);  ///< text|json
+
+/// The category of an error, from the stage it happened in.
+LogCategory CategoryOfStage(std::string_view stage);
+
+/// A key and value added to a log line; numbers are written unquoted in JSON.
+struct LogField {
+  std::string key;
+  std::string value;
+  bool number = false;
+
+  static LogField Num(std::string key, int64_t v) {
+    return LogField{std::move(key), std::to_string(v), true};
+  }
+  static LogField Str(std::string key, std::string v) {
+    return LogField{std::move(key), std::move(v), false};
+  }
+};
+
+/// Configures the process logger. `out` null: stderr.
+void ConfigureLogger(LogLevel level, LogFormat format, std::ostream* out = nullptr);
+/// The format the logger writes (for callers that draw on the terminal themselves).
+LogFormat CurrentLogFormat();
+bool LogEnabled(LogLevel level);
+
+/// Writes one line. Text: "flowengine: [warning: ]message" (fields only in JSON; a script
+/// line reads "flowengine: script LEVEL [file:line]: message").
+void Log(LogLevel level, LogCategory category, std::string_view message,
+         const std::vector<LogField>& fields = {});
+
+/// Writes an error: text is the compiler-style "file:line:col: error CODE message" with its
+/// hint; JSON has code, class, stage, file, line, column, byte_offset, field and hint.
+void LogError(const Error& error, const std::vector<LogField>& fields = {},
+              LogLevel level = LogLevel::kError);
+
+/// A JSON string literal for `text` (quotes and escapes included).
+std::string JsonQuote(std::string_view text);
+
+}  // namespace flowengine

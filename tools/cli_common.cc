@@ -1,0 +1,135 @@
+#include "tools/cli_common.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "core/log/logger.h"
+
+namespace flowengine::cli {
+namespace {
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+// Applies level/format names (already checked) or the defaults.
+void Configure(const std::string& level_name, const std::string& format_name) {
+  const LogLevel level = ParseLogLevel(level_name).value_or(LogLevel::kInfo);
+  const LogFormat format =
+      ParseLogFormat(format_name).value_or(isatty(STDERR_FILENO) ? LogFormat::kText
+                                                                 : LogFormat::kJson);
+  ConfigureLogger(level, format);
+  if (!level_name.empty() && !ParseLogLevel(level_name)) {
+    Log(LogLevel::kWarn, LogCategory::kConfig,
+        "Ignoring FLOWENGINE_LOG_LEVEL='" + level_name + "' (debug, info, warn or error)");
+  }
+  if (!format_name.empty() && !ParseLogFormat(format_name)) {
+    Log(LogLevel::kWarn, LogCategory::kConfig,
+        "Ignoring FLOWENGINE_LOG_FORMAT='" + format_name + "' (text or json)");
+  }
+}
+
+}  // namespace
+
+int ExitCodeFor(const Error& e) {
+  const bool invalid = e.error_class == ErrorClass::kConfig || e.code == "FE-SCRIPT-SYNTAX" ||
+                       e.code == "FE-SCRIPT-NO-PROCESS";
+  return invalid ? kExitUsage : kExitFailed;
+}
+
+int UsageError(const std::string& message, const char* help) {
+  LogError(MakeError("FE-USAGE", message, {}, "cli"));
+  if (CurrentLogFormat() == LogFormat::kText) std::cerr << "\n" << help;
+  return kExitUsage;
+}
+
+void ConfigureLoggingFromEnvironment() {
+  Configure(EnvOr("FLOWENGINE_LOG_LEVEL", ""), EnvOr("FLOWENGINE_LOG_FORMAT", ""));
+}
+
+std::string ParsePipelineArgs(const std::vector<std::string>& args, PipelineArgs& out,
+                              Accept accept) {
+  std::string problem;
+  const bool run = accept == Accept::kRun;
+  for (size_t i = 0; i < args.size() && problem.empty(); ++i) {
+    const std::string& a = args[i];
+    // Options that take a value, as "--name value" or "--name=value".
+    std::string name = a;
+    std::string value;
+    bool has_value = false;
+    if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
+      name = a.substr(0, a.find('='));
+      value = a.substr(a.find('=') + 1);
+      has_value = true;
+    }
+    const auto take = [&](std::string& dst, const char* example) {
+      if (!has_value) {
+        if (i + 1 >= args.size()) {
+          problem = name + " needs a value: " + example;
+          return;
+        }
+        value = args[++i];
+      }
+      dst = value;
+    };
+    if (a == "-h" || a == "--help") {
+      out.help = true;
+    } else if (name == "--set") {
+      std::string v;
+      take(v, "--set key.path=value");
+      out.overrides.push_back(v);
+    } else if (name == "--log-level") {
+      take(out.log_level, "--log-level debug|info|warn|error");
+      if (problem.empty() && !ParseLogLevel(out.log_level)) {
+        problem = "Unknown --log-level '" + out.log_level + "' (debug, info, warn or error)";
+      }
+    } else if (name == "--log-format") {
+      take(out.log_format, "--log-format text|json");
+      if (problem.empty() && !ParseLogFormat(out.log_format)) {
+        problem = "Unknown --log-format '" + out.log_format + "' (text or json)";
+      }
+    } else if (name == "--format" && accept == Accept::kInspect) {
+      take(out.format, "--format text|dot");
+      if (problem.empty() && out.format != "text" && out.format != "dot") {
+        problem = "Unknown --format '" + out.format + "' (text or dot)";
+      }
+    } else if (name == "--summary" && run) {
+      take(out.summary_file, "--summary summary.json");
+    } else if (name == "--listen" && run) {
+      take(out.listen, "--listen 127.0.0.1:9464");
+    } else if (name == "--metrics-file" && run) {
+      take(out.metrics_file, "--metrics-file /var/lib/node_exporter/flowengine.prom");
+    } else if (name == "--trace" && run) {
+      take(out.trace_file, "--trace trace.json");
+    } else if (name == "--sample-dir" && run) {
+      take(out.sample_dir, "--sample-dir samples/");
+    } else if (name == "--sample" && run) {
+      std::string n;
+      take(n, "--sample 10");
+      if (problem.empty()) {
+        char* end = nullptr;
+        out.sample = std::strtoll(n.c_str(), &end, 10);
+        if (n.empty() || *end != '\0' || out.sample < 1) {
+          problem = "--sample needs a positive number of rows, got '" + n + "'";
+        }
+      }
+    } else if (!a.empty() && a[0] == '-') {
+      problem = "Unknown option '" + a + "'";
+    } else if (out.path.empty()) {
+      out.path = a;
+    } else {
+      problem = "Unexpected argument '" + a + "' (only one pipeline file is allowed)";
+    }
+  }
+  Configure(out.log_level.empty() ? EnvOr("FLOWENGINE_LOG_LEVEL", "") : out.log_level,
+            out.log_format.empty() ? EnvOr("FLOWENGINE_LOG_FORMAT", "") : out.log_format);
+  if (!problem.empty()) return problem;
+  if (!out.sample_dir.empty() && out.sample == 0) return "--sample-dir needs --sample N";
+  if (!out.help && out.path.empty()) return "Missing the pipeline file";
+  return "";
+}
+
+}  // namespace flowengine::cli

@@ -1,0 +1,50 @@
+// Shared by the flowengine commands: exit codes, error output through the logger, and the
+// parsing of "PIPELINE.yaml [options]" command lines.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/error/error.h"
+
+namespace flowengine::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+/// Invalid configuration (including a script that does not compile) is 2; a failed run, 1.
+int ExitCodeFor(const Error& e);
+
+/// Logs a usage error; on a text log also prints `help`. Returns kExitUsage.
+int UsageError(const std::string& message, const char* help);
+
+/// What a pipeline command's options say.
+struct PipelineArgs {
+  std::string path;
+  std::vector<std::string> overrides;
+  std::string log_level;     // --log-level debug|info|warn|error
+  std::string log_format;    // --log-format text|json
+  std::string format;        // inspect --format text|dot
+  std::string summary_file;  // run --summary FILE
+  std::string listen;        // run --listen HOST:PORT
+  std::string metrics_file;  // run --metrics-file PATH
+  std::string trace_file;    // run --trace FILE
+  long long sample = 0;      // run --sample N
+  std::string sample_dir;    // run --sample-dir DIR
+  bool help = false;
+};
+
+/// Which options a command accepts besides --set, --log-level, --log-format and --help.
+enum class Accept { kBasic, kInspect, kRun };
+
+/// Parses `args`; returns an error message or "". Configures the logger from --log-level /
+/// --log-format, else FLOWENGINE_LOG_LEVEL / FLOWENGINE_LOG_FORMAT, else info and (text on
+/// a terminal, JSON lines otherwise).
+std::string ParsePipelineArgs(const std::vector<std::string>& args, PipelineArgs& out,
+                              Accept accept);
+
+/// Configures the logger from the environment only (commands without pipeline options).
+void ConfigureLoggingFromEnvironment();
+
+}  // namespace flowengine::cli
