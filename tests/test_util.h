@@ -39,4 +39,13 @@ struct ProcessResult {
 ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& cwd = "",
                          const std::vector<std::string>& env = {});
 
+/// Starts `argv` in the background with stderr to `stderr_path` (stdin and stdout
+/// inherited) and `env` added to the environment; returns its pid. Throws when it cannot.
+int SpawnProcess(const std::vector<std::string>& argv, const std::string& stderr_path,
+                 const std::vector<std::string>& env = {});
+
+/// Waits for `pid` up to `timeout_seconds` (then kills it and returns -1); returns the exit
+/// status, or 128 + signal.
+int WaitProcess(int pid, double timeout_seconds = 60);
+
 }  // namespace flowengine::testing

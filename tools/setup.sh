@@ -4,6 +4,8 @@
 #   - Debian -dev packages via apt-get
 #   - V8 10.2 from Debian's libnode108 + libnode-dev, unpacked with dpkg -x into
 #     third_party/node (apt-get install libnode-dev conflicts with a preinstalled Node.js 20).
+#   - promtool (tests lint /metrics with it) from Debian's prometheus package, unpacked into
+#     third_party/prometheus: installing the package would also start a Prometheus server.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -48,6 +50,22 @@ if [ ! -f "$prefix/usr/include/node/v8.h" ] || ! ls "$prefix"/usr/lib/x86_64-lin
   if [ ! -e "$libdir/libnode.so" ]; then
     ln -sf "$(basename "$(ls "$libdir"/libnode.so.* | head -n1)")" "$libdir/libnode.so"
   fi
+fi
+
+# promtool only, unpacked locally.
+promdir="$root/third_party/prometheus"
+if [ ! -x "$promdir/usr/bin/promtool" ]; then
+  echo "setup: unpacking promtool (Debian package prometheus) into $promdir"
+  ptmp="$(mktemp -d)"
+  if ! (cd "$ptmp" && apt-get download prometheus >/dev/null 2>&1); then
+    "${sudo_cmd[@]}" apt-get update -qq
+    (cd "$ptmp" && apt-get download prometheus)
+  fi
+  mkdir -p "$promdir/x"
+  dpkg -x "$ptmp"/prometheus_*.deb "$promdir/x"
+  mkdir -p "$promdir/usr/bin"
+  mv "$promdir/x/usr/bin/promtool" "$promdir/usr/bin/promtool"
+  rm -rf "$promdir/x" "$ptmp"
 fi
 
 # libnode108's own runtime dependencies (libuv, c-ares, ...), installed by name.

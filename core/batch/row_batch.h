@@ -98,7 +98,6 @@ struct Chunk {
   ByteBuffer dead_output;                ///< formatted dead-letter rows
   std::optional<Error> error;
   bool skipped = false;  ///< work skipped because the run is stopping
-  int64_t queued_ns = 0;  ///< steady-clock time the reader held it back for a token; 0: not
 };
 
 }  // namespace flowengine

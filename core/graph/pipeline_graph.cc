@@ -86,6 +86,8 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
 
   auto stopping = [&] { return failed.load() || external_stop.load(); };
   Metrics* const metrics = options.metrics;
+  bool full_after_read = false;  // reader-only state for the reader-wait metrics
+  int64_t last_read_end_ns = 0;
   if (metrics != nullptr) metrics->limiter_tokens.Set(static_cast<int64_t>(result.tokens));
   std::atomic<int64_t> read_ns{0}, parse_ns{0}, transform_ns{0}, format_ns{0}, write_ns{0};
 
@@ -97,6 +99,12 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
         if (external_stop.load() && !failed.load()) result.stopped = true;
         fc.stop();
         return nullptr;
+      }
+      if (metrics != nullptr && full_after_read) {
+        // The limiter held the reader back since its last block (the memory budget holds).
+        metrics->reader_waits.Add();
+        metrics->reader_wait_ns.Add(static_cast<uint64_t>(NowNs() - last_read_end_ns));
+        full_after_read = false;
       }
       Chunk* chunk = pool.Acquire();
       bool more = true;
@@ -112,20 +120,16 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
       chunk->block.seq = next_seq++;  // contiguous, whatever the source numbers
       if (chunk->error) reader_done = true;
       if (metrics != nullptr) {
-        // Every token taken: this block waits at the limiter (the memory budget holds).
-        const int64_t before = metrics->blocks_in_flight.Value();
-        chunk->queued_ns = before >= static_cast<int64_t>(result.tokens) ? NowNs() : 0;
         metrics->blocks_in_flight.Add(1);
         metrics->bytes_read.Add(chunk->block.bytes.size());
+        // Every token taken: the reader cannot go on until the writer frees one.
+        full_after_read = metrics->blocks_in_flight.Value() >= static_cast<int64_t>(result.tokens);
+        last_read_end_ns = NowNs();
       }
       return chunk;
     });
     flow::limiter_node<Chunk*> limiter(g, result.tokens);
     flow::function_node<Chunk*, Chunk*> parse(g, flow::unlimited, [&](Chunk* chunk) {
-      if (metrics != nullptr && chunk->queued_ns != 0) {
-        metrics->reader_waits.Add();
-        metrics->reader_wait_ns.Add(static_cast<uint64_t>(NowNs() - chunk->queued_ns));
-      }
       if (chunk->error || stopping()) {
         chunk->skipped = true;
       } else {

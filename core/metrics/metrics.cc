@@ -1,5 +1,7 @@
 #include "core/metrics/metrics.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 
@@ -146,7 +148,8 @@ std::string Metrics::RenderPrometheus() const {
              std::string("stage=\"") + r.stage + "\",outcome=\"" + r.outcome + "\"",
              d(r.c.Value()));
   }
-  w.Head("flowengine_bytes_total", "counter", "Bytes read from the source and formatted for sinks.");
+  w.Head("flowengine_bytes_total", "counter",
+         "Bytes read from the source and formatted for sinks.");
   w.Sample("flowengine_bytes_total", "stage=\"read\"", d(bytes_read.Value()));
   w.Sample("flowengine_bytes_total", "stage=\"write\"", d(bytes_written.Value()));
 
@@ -164,8 +167,7 @@ std::string Metrics::RenderPrometheus() const {
       w.Sample("flowengine_block_seconds_bucket",
                stage + ",le=\"" + Number(Histogram::kBounds[b]) + "\"", d(snap.cumulative[b]));
     }
-    w.Sample("flowengine_block_seconds_bucket", stage + ",le=\"+Inf\"",
-             d(snap.cumulative.back()));
+    w.Sample("flowengine_block_seconds_bucket", stage + ",le=\"+Inf\"", d(snap.cumulative.back()));
     w.Sample("flowengine_block_seconds_sum", stage, snap.sum);
     w.Sample("flowengine_block_seconds_count", stage, d(snap.count));
   }
@@ -187,7 +189,8 @@ std::string Metrics::RenderPrometheus() const {
   w.Sample("flowengine_memory_peak_bytes", "", static_cast<double>(memory_peak_bytes.Value()));
   w.Head("flowengine_memory_budget_bytes", "gauge", "limits.memory.");
   w.Sample("flowengine_memory_budget_bytes", "", static_cast<double>(memory_budget_bytes.Value()));
-  w.Head("flowengine_threads", "gauge", "Worker threads (limits.threads, capped by the CPU quota).");
+  w.Head("flowengine_threads", "gauge",
+         "Worker threads (limits.threads, capped by the CPU quota).");
   w.Sample("flowengine_threads", "", static_cast<double>(threads.Value()));
   w.Head("flowengine_job_timeout_seconds", "gauge", "limits.timeout (0: none).");
   w.Sample("flowengine_job_timeout_seconds", "", static_cast<double>(job_timeout_seconds.Value()));
@@ -210,6 +213,11 @@ std::string Metrics::RenderPrometheus() const {
   for (const auto& [code, count] : RejectsByCode()) {
     w.Sample("flowengine_rejects_total", "code=\"" + LabelValue(code) + "\"", d(count));
   }
+
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  w.Head("flowengine_peak_rss_bytes", "gauge", "Peak resident memory of the process so far.");
+  w.Sample("flowengine_peak_rss_bytes", "", static_cast<double>(usage.ru_maxrss) * 1024);
 
   w.Head("flowengine_ready", "gauge", "1 while startup checks have passed and the graph runs.");
   w.Sample("flowengine_ready", "", ready.load() ? 1 : 0);

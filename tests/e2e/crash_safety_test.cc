@@ -15,24 +15,8 @@
 
 #include "tests/e2e/e2e_util.h"
 
-extern char** environ;
-
 namespace flowengine::testing {
 namespace {
-
-pid_t Spawn(const std::vector<std::string>& args, const std::string& stderr_path) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  pid_t pid = 0;
-  posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
-}
 
 TEST(CrashSafetyTest, KillNineAtRandomMomentsLeavesOldOrCompleteNewTarget) {
   TempDir dir;
@@ -44,7 +28,7 @@ TEST(CrashSafetyTest, KillNineAtRandomMomentsLeavesOldOrCompleteNewTarget) {
   int old_seen = 0, new_seen = 0;
   for (int i = 0; i < 24; ++i) {
     WriteFile(dir.File("out.csv"), "old\n");
-    const pid_t pid = Spawn({FLOWENGINE_BIN, "run", p}, dir.File("err.txt"));
+    const pid_t pid = SpawnProcess({FLOWENGINE_BIN, "run", p}, dir.File("err.txt"));
     std::this_thread::sleep_for(std::chrono::microseconds(rng() % 120000));
     ::kill(pid, SIGKILL);
     int status = 0;
@@ -89,7 +73,7 @@ TEST(CrashSafetyTest, SecondConcurrentRunOnTheSameTargetFailsNamingTheFirst) {
       WritePipeline(dir, "p.yaml",
                     "source: { path: in.csv }\nsink: { path: out.csv, outputMode: replace }\n"
                     "retry: { attempts: 2, initialDelay: 1ms, maxDelay: 2ms }\n");
-  const pid_t first = Spawn({FLOWENGINE_BIN, "run", p}, dir.File("first.txt"));
+  const pid_t first = SpawnProcess({FLOWENGINE_BIN, "run", p}, dir.File("first.txt"));
   const int fd = ::open(dir.File("in.csv").c_str(), O_WRONLY);  // waits for the reader
   ASSERT_GE(fd, 0);
   // More than a block, so that the first run gets past its header read and opens (locks) the
