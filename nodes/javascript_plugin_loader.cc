@@ -1,23 +1,13 @@
-#include <dlfcn.h>
-#include <unistd.h>
-
-#include <filesystem>
 #include <mutex>
 
 #include "core/error/error.h"
+#include "core/ops/plugin_loader.h"
 #include "nodes/javascript_plugin.h"
 
 namespace flowengine {
 namespace {
 
 using MakeTransform = TransformStage* (*)(const PipelineSpec*);
-
-// The plugin beside the running executable.
-std::string PluginPath() {
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return (exe.parent_path() / "libflowengine_js.so").string();
-}
 
 }  // namespace
 
@@ -26,14 +16,9 @@ std::unique_ptr<TransformStage> LoadJavascriptTransform(const PipelineSpec& spec
   static MakeTransform make = nullptr;
   static std::string problem;
   std::call_once(once, [] {
-    const std::string path = PluginPath();
-    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-      problem = "Cannot load the JavaScript runtime '" + path + "': " + ::dlerror();
-      return;
-    }
-    make = reinterpret_cast<MakeTransform>(::dlsym(handle, "flowengine_make_javascript_transform"));
-    if (make == nullptr) problem = "The JavaScript runtime '" + path + "' has no entry point";
+    make = reinterpret_cast<MakeTransform>(
+        LoadPluginSymbol("libflowengine_js.so", "flowengine_make_javascript_transform", &problem));
+    if (make == nullptr) problem = "The JavaScript runtime is missing: " + problem;
   });
   if (make == nullptr) {
     Error e = MakeError("FE-INTERNAL", problem, {}, "startup");

@@ -19,8 +19,8 @@ std::string EnvOr(const char* name, const std::string& fallback) {
 void Configure(const std::string& level_name, const std::string& format_name) {
   const LogLevel level = ParseLogLevel(level_name).value_or(LogLevel::kInfo);
   const LogFormat format =
-      ParseLogFormat(format_name).value_or(isatty(STDERR_FILENO) ? LogFormat::kText
-                                                                 : LogFormat::kJson);
+      ParseLogFormat(format_name)
+          .value_or(isatty(STDERR_FILENO) ? LogFormat::kText : LogFormat::kJson);
   ConfigureLogger(level, format);
   if (!level_name.empty() && !ParseLogLevel(level_name)) {
     Log(LogLevel::kWarn, LogCategory::kConfig,

@@ -35,8 +35,8 @@ void ProgressLine::Loop() {
 
 void ProgressLine::Draw(double seconds) {
   const double bytes = static_cast<double>(metrics_.bytes_read.Value());
-  const double rows = static_cast<double>(metrics_.rows_parsed.Value() +
-                                          metrics_.rows_parse_rejected.Value());
+  const double rows =
+      static_cast<double>(metrics_.rows_parsed.Value() + metrics_.rows_parse_rejected.Value());
   const double size = static_cast<double>(metrics_.input_size_bytes.Value());
   uint64_t rejects = 0;
   for (const auto& [code, n] : metrics_.RejectsByCode()) rejects += n;
@@ -49,14 +49,12 @@ void ProgressLine::Draw(double seconds) {
     eta = buf;
   }
   char line[256];
-  std::snprintf(line, sizeof(line),
-                "\r\033[K%.1f MB%s  %.0f rows  %.0f MB/s  %.0f rows/s  ETA %s  rejects %llu",
-                bytes / 1e6,
-                size > 0 ? (" of " + std::to_string(static_cast<long long>(size / 1e6)) + " MB")
-                               .c_str()
-                         : "",
-                rows, rate / 1e6, seconds > 0 ? rows / seconds : 0, eta.c_str(),
-                static_cast<unsigned long long>(rejects));
+  std::snprintf(
+      line, sizeof(line),
+      "\r\033[K%.1f MB%s  %.0f rows  %.0f MB/s  %.0f rows/s  ETA %s  rejects %llu", bytes / 1e6,
+      size > 0 ? (" of " + std::to_string(static_cast<long long>(size / 1e6)) + " MB").c_str() : "",
+      rows, rate / 1e6, seconds > 0 ? rows / seconds : 0, eta.c_str(),
+      static_cast<unsigned long long>(rejects));
   std::fputs(line, stderr);
   std::fflush(stderr);
   drawn_ = true;

@@ -118,8 +118,8 @@ void LogSummary(const PipelineSpec& spec, const RunSummary& s, const Metrics& m)
   const auto u = [](uint64_t v) { return std::to_string(v); };
   Log(LogLevel::kInfo, LogCategory::kEngine,
       "run '" + spec.name + "' ok: " + u(s.rows_read) + " rows read, " + u(s.rows_written) +
-          " rows written, " + u(s.rows_routed) + " routed, " + u(s.rows_filtered) +
-          " filtered, " + u(s.rows_rejected) + " rejected, " + u(s.row_copies) + " copies in " +
+          " rows written, " + u(s.rows_routed) + " routed, " + u(s.rows_filtered) + " filtered, " +
+          u(s.rows_rejected) + " rejected, " + u(s.row_copies) + " copies in " +
           Fixed(s.seconds, 3) + " s (" + Fixed(static_cast<double>(s.rows_read) / secs, 0) +
           " rows/s, " + Fixed(static_cast<double>(s.bytes_read) / secs / 1e6, 0) + " MB/s, " +
           std::to_string(s.threads) + " threads; graph " + Fixed(s.graph_seconds, 3) +
@@ -201,9 +201,8 @@ int RunCommand(const std::vector<std::string>& args) {
   Metrics metrics;
   std::unique_ptr<MetricsEndpoint> endpoint;
   if (!pa.listen.empty()) {
-    endpoint = std::make_unique<MetricsEndpoint>(metrics);
     try {
-      endpoint->Start(pa.listen);
+      endpoint = StartMetricsEndpoint(metrics, pa.listen);
     } catch (const ErrorException& e) {
       LogError(e.error());
       return ExitCodeFor(e.error());

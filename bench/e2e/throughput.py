@@ -70,7 +70,8 @@ def run_once(binary, pipeline, out_path, extra):
         os.remove(out_path)
     os.sync()  # the previous run's writeback must not land in this run's time
     start = time.perf_counter()
-    proc = subprocess.Popen([binary, "run", pipeline] + extra, stderr=subprocess.PIPE)
+    env = dict(os.environ, FLOWENGINE_LOG_FORMAT="text")  # the summary lines parsed below
+    proc = subprocess.Popen([binary, "run", pipeline] + extra, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     err = proc.stderr.read().decode()
@@ -93,16 +94,22 @@ def run_once(binary, pipeline, out_path, extra):
     }
 
 
-def measure(args, workdir, name, rows, threads):
+def write_pipeline(workdir, name, source, out_path, threads):
     src_fmt, sink_fmt, typed, transform = SCENARIOS[name]
-    source = generate(args.build, workdir, rows)
-    out_path = os.path.join(workdir, f"out-{name}.{sink_fmt}")
     pipeline = os.path.join(workdir, f"{name}.yaml")
     with open(pipeline, "w") as f:
         f.write(f"pipeline: bench-{name}\nsource:\n  path: {source}\n  format: {src_fmt}\n"
                 + (TYPED if typed else "") + transform
                 + f"sink:\n  path: {out_path}\n  format: {sink_fmt}\n  outputMode: create\n"
                 + f"limits: {{ threads: {threads} }}\n")
+    return pipeline
+
+
+def measure(args, workdir, name, rows, threads):
+    src_fmt, sink_fmt, typed, transform = SCENARIOS[name]
+    source = generate(args.build, workdir, rows)
+    out_path = os.path.join(workdir, f"out-{name}.{sink_fmt}")
+    pipeline = write_pipeline(workdir, name, source, out_path, threads)
     binary = os.path.join(args.build, "flowengine")
     extra = [f"--set=limits.memory={args.memory}"] if args.memory else []
     run_once(binary, pipeline, out_path, extra)  # warm-up

@@ -15,8 +15,8 @@
 #include "core/csv/block_parser.h"
 #include "core/js/driver_js.h"
 #include "core/js/v8_platform.h"
-#include "fast_float/fast_float.h"
 #include "core/log/logger.h"
+#include "fast_float/fast_float.h"
 
 namespace flowengine {
 namespace {
@@ -94,7 +94,6 @@ std::string JsonString(std::string_view s) {
   }
   return out + "\"";
 }
-
 
 }  // namespace
 
@@ -280,8 +279,8 @@ struct JsWorker::Impl {
     }
     const std::optional<LogLevel> parsed = ParseLogLevel(level == "warning" ? "warn" : level);
     flowengine::Log(parsed.value_or(LogLevel::kInfo), LogCategory::kScript, message,
-        {LogField::Str("file", self->config.input_file), LogField::Num("line", line),
-         LogField::Str("script", self->config.display_name)});
+                    {LogField::Str("file", self->config.input_file), LogField::Num("line", line),
+                     LogField::Str("script", self->config.display_name)});
   }
 
   // Skip-row: sets `row` aside with `error` (moves -3: it goes nowhere else).
@@ -568,6 +567,15 @@ void JsWorker::Run(Chunk& chunk) {
                                chunk, row);
       return;
     }
+    if (s.watched.stopped.load()) {
+      // The run is stopping (signal or limits.timeout): drop the batch, not a script error.
+      iso->CancelTerminateExecution();
+      s.watched.stopped.store(false);
+      s.watched.timed_out.store(false);
+      chunk.error = s.RowError("FE-RESOURCE-INTERRUPTED",
+                               "The run was stopped while the script ran", chunk, row);
+      return;
+    }
     if (s.watched.timed_out.load()) {
       iso->CancelTerminateExecution();
       s.watched.timed_out.store(false);
@@ -582,8 +590,8 @@ void JsWorker::Run(Chunk& chunk) {
       if (!m.IsEmpty()) {
         e.message += ": " + ToStdString(iso, m->Get());
         e.script = s.config.display_name + ":" +
-                   std::to_string(m->GetLineNumber(ctx).FromMaybe(0)) +
-                   ":" + std::to_string(m->GetStartColumn(ctx).FromMaybe(-1) + 1);
+                   std::to_string(m->GetLineNumber(ctx).FromMaybe(0)) + ":" +
+                   std::to_string(m->GetStartColumn(ctx).FromMaybe(-1) + 1);
         e.message += " (at " + e.script + ")";
       }
       v8::Local<v8::Value> stack;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/io/stop_flag.h"
+
 namespace flowengine {
 
 Watchdog::Watchdog(std::chrono::milliseconds timeout)
@@ -29,13 +31,18 @@ void Watchdog::Remove(WatchedRun* run) {
 }
 
 void Watchdog::Loop() {
-  const auto interval = std::max(std::chrono::milliseconds(1), timeout_ / 4);
+  const auto interval =
+      std::clamp(timeout_ / 4, std::chrono::milliseconds(1), std::chrono::milliseconds(100));
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stop_) {
     wake_.wait_for(lock, interval);
     for (WatchedRun* run : runs_) {
       if (!run->running.load()) {
         run->last_progress = -1;
+        continue;
+      }
+      if (StopRequested()) {
+        if (!run->stopped.exchange(true)) run->isolate->TerminateExecution();
         continue;
       }
       timespec cpu{};

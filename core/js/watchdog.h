@@ -5,7 +5,9 @@
 // worker's isolate. CPU time, not wall time: a thread waiting for a core on a loaded machine
 // is not a slow script. Checks every timeout/4; the
 // first check may see a call up to one interval late and the stop comes at the first check
-// past the timeout, so a stuck call ends within 1.5 x the timeout. Thread-safe.
+// past the timeout, so a stuck call ends within 1.5 x the timeout. It also ends running
+// scripts within 100 ms of a stop request (a signal or limits.timeout: StopRequested()), so
+// that a stopping run does not wait for a long batch. Thread-safe.
 #pragma once
 
 #include <time.h>
@@ -30,6 +32,7 @@ struct WatchedRun {
   volatile int32_t* progress = nullptr;  ///< rows started in the current batch
   std::atomic<bool> running{false};
   std::atomic<bool> timed_out{false};
+  std::atomic<bool> stopped{false};        ///< terminated because the run is stopping
   std::atomic<clockid_t> thread_clock{0};  ///< CPU clock of the thread running the batch
   int32_t last_progress = -1;              // watchdog thread only
   std::chrono::nanoseconds last_change{};  // watchdog thread only: CPU time at last progress

@@ -1,5 +1,6 @@
 // Every example pipeline in configs/ validates and runs (its sink redirected to a scratch
-// directory so that the repository stays clean).
+// directory so that the repository stays clean); one marked "# expect-failure: CODE" fails
+// with that code and leaves no output.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -59,6 +60,15 @@ TEST(ConfigsTest, EveryExampleValidatesAndRuns) {
     std::vector<std::string> run = {"run", yaml};
     run.insert(run.end(), overrides.begin(), overrides.end());
     ProcessResult r = Flowengine(run);
+    // An example that fails on purpose says so: "# expect-failure: CODE".
+    std::smatch expected;
+    const std::string text = ReadFile(yaml);
+    if (std::regex_search(text, expected, std::regex("# expect-failure: ([A-Z0-9-]+)"))) {
+      EXPECT_EQ(r.exit_code, 1) << r.err;
+      EXPECT_NE(r.err.find("error " + expected[1].str()), std::string::npos) << r.err;
+      EXPECT_FALSE(FileExists(dir.File("out"))) << "a failed run must not leave its output";
+      continue;
+    }
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.err.find(" rows written"), std::string::npos) << r.err;
     ASSERT_TRUE(FileExists(dir.File("out")));

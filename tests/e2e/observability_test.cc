@@ -324,5 +324,37 @@ TEST(ObservabilityTest, SmallMemoryBudgetMakesTheReaderWaitWithFlatRss) {
   EXPECT_LT(rss[1], rss[0] + (2 << 20)) << "peak RSS " << rss[0] << " then " << rss[1];
 }
 
+TEST(ObservabilityTest, BadListenAddressIsAUsageError) {
+  TempDir dir;
+  WriteFile(dir.File("in.csv"), "a\n1\n");
+  std::string p = WritePipeline(dir, "p.yaml", "source: { path: in.csv }\nsink: { path: o.csv }\n");
+  ProcessResult r = Flowengine({"run", p, "--listen", "127.0.0.1:99999"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("error FE-OPS-LISTEN"), std::string::npos) << r.err;
+  EXPECT_FALSE(FileExists(dir.File("o.csv")));
+}
+
+TEST(ObservabilityTest, ProgressLineOnATerminalOnly) {
+  TempDir dir;
+  Generate(dir.File("in.csv"), 300000);
+  WriteFile(dir.File("t.js"),
+            "function process(ctx) { const t = Date.now(); while (Date.now() - t < 1) {} "
+            "return true; }\n");
+  std::string p = WritePipeline(dir, "p.yaml",
+                                "source: { path: in.csv }\n"
+                                "transform: [ { javascript: { file: t.js } } ]\n"
+                                "sink: { path: out.csv }\nlimits: { timeout: 2s }\n");
+  // script(1) gives the run a pseudo-terminal; the timeout ends it after a few redraws.
+  ProcessResult tty =
+      RunProcess({"/usr/bin/script", "-qec",
+                  std::string(FLOWENGINE_BIN) + " run " + p + " --log-format text", "/dev/null"});
+  EXPECT_NE(tty.out.find(" rows/s  ETA "), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find(" MB of "), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("\r\033[K"), std::string::npos) << tty.out;  // redrawn, then erased
+  // Not a terminal: no progress line.
+  ProcessResult pipe = Flowengine({"run", p, "--set", "limits.timeout=500ms"});
+  EXPECT_EQ(pipe.err.find("ETA"), std::string::npos) << pipe.err;
+}
+
 }  // namespace
 }  // namespace flowengine::testing
