@@ -3,7 +3,8 @@
 extra options) on the same scenario of bench/e2e/throughput.py. Runs A and B alternately,
 after one warm-up each, so that drifts of the machine (other load, thermal state, page
 cache) hit both equally; reports the median MB/s of each, the change of B against A, and
-each side's robust spread (median absolute deviation over the median).
+each side's robust spread (median absolute deviation over the median), and the change of
+the median CPU time (user + system), which a busy machine disturbs less than wall time.
 
   bench/e2e/ab_compare.py --a OLD/flowengine --b build/flowengine [--b-args "--trace t.json"]
                           [--scenario passthrough] [--rows 1000000] [--runs 15] [--threads 2]
@@ -50,20 +51,25 @@ def main():
     pipeline = throughput.write_pipeline(workdir, args.scenario, source, out_path, args.threads)
     sides = {"A": (args.a, shlex.split(args.a_args)), "B": (args.b, shlex.split(args.b_args))}
     times = {"A": [], "B": []}
+    cpu = {"A": [], "B": []}
     for side, (binary, extra) in sides.items():
         throughput.run_once(binary, pipeline, out_path, extra)  # warm-up
     for _ in range(args.runs):
         for side, (binary, extra) in sides.items():
-            times[side].append(throughput.run_once(binary, pipeline, out_path, extra)["seconds"])
+            r = throughput.run_once(binary, pipeline, out_path, extra)
+            times[side].append(r["seconds"])
+            cpu[side].append(r["cpu_seconds"])
     size = os.path.getsize(source)
     mbps = {s: size / statistics.median(t) / 1e6 for s, t in times.items()}
     for side, (binary, extra) in sides.items():
         print(f"{side}: {binary} {' '.join(extra)}\n   median {mbps[side]:8.1f} MB/s  "
               f"{args.rows / statistics.median(times[side]):>12,.0f} rows/s  "
-              f"spread {spread(times[side]):4.1f}%  ({args.runs} runs)")
+              f"spread {spread(times[side]):4.1f}%  CPU {statistics.median(cpu[side]):.3f} s "
+              f"(spread {spread(cpu[side]):4.1f}%)  ({args.runs} runs)")
     change = (mbps["B"] / mbps["A"] - 1) * 100
-    print(f"B vs A: {change:+.1f}% MB/s ({args.scenario}, {args.rows} rows, "
-          f"threads {args.threads or 'all'})")
+    cpu_change = (statistics.median(cpu["B"]) / statistics.median(cpu["A"]) - 1) * 100
+    print(f"B vs A: {change:+.1f}% MB/s, {cpu_change:+.1f}% CPU time ({args.scenario}, "
+          f"{args.rows} rows, threads {args.threads or 'all'})")
 
 
 if __name__ == "__main__":

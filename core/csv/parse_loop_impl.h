@@ -5,7 +5,8 @@
 //   static uint64_t PrefixXor(uint64_t bits);  // bit i = xor of bits 0..i
 // Nothing here may call an inline function or template shared with other translation
 // units: each kernel file is compiled with its own -m flags, and a shared weak symbol could
-// leak its instructions into code that runs on any CPU. Hence builtins and plain loops only.
+// leak its instructions into code that runs on any CPU. Hence builtins, plain loops, and
+// functions and templates of this file only (internal linkage: the anonymous namespace).
 
 inline uint64_t LowBits(size_t n) { return n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1; }
 
@@ -36,6 +37,7 @@ struct ScanChars {
 // past `size` (the real next byte, or zero padding). With an escape character, escaped
 // quotes and delimiters are not structural (escaped line breaks still end lines: the parse
 // reports them as bad escapes); `escape_carry` carries an escape across chunks.
+template <bool kEscapes>
 inline Masks ClassifyChunk(const char* data, size_t base, size_t size, const ScanChars& chars,
                            uint64_t* line_ends, uint64_t* escape_carry) {
   Masks m = Simd::Classify(data + base, chars.delimiter, chars.quote);
@@ -45,7 +47,7 @@ inline Masks ClassifyChunk(const char* data, size_t base, size_t size, const Sca
   m.delimiter &= valid;
   m.lf &= valid;
   m.cr &= valid;
-  if (chars.escape != 0) {
+  if constexpr (kEscapes) {
     const uint64_t escapes = Simd::Classify(data + base, chars.escape, chars.escape).delimiter;
     const uint64_t escaped = EscapedBits(escapes & valid, escape_carry);
     m.quote &= ~escaped;
@@ -55,8 +57,10 @@ inline Masks ClassifyChunk(const char* data, size_t base, size_t size, const Sca
   return m;
 }
 
-BoundaryResult FindBoundaryImpl(const char* data, size_t size, char delimiter, char quote,
-                                char escape, bool at_eof) {
+// The loops are compiled twice: without escapes (the RFC 4180 fast path) and with them.
+template <bool kEscapes>
+BoundaryResult FindBoundaryT(const char* data, size_t size, char delimiter, char quote, char escape,
+                             bool at_eof) {
   BoundaryResult result;
   const ScanChars chars{delimiter, quote, escape};
   uint64_t inside_carry = 0;
@@ -65,7 +69,7 @@ BoundaryResult FindBoundaryImpl(const char* data, size_t size, char delimiter, c
   int64_t delimiters = 0;
   for (size_t base = 0; base < size; base += 64) {
     uint64_t ends;
-    Masks m = ClassifyChunk(data, base, size, chars, &ends, &escape_carry);
+    Masks m = ClassifyChunk<kEscapes>(data, base, size, chars, &ends, &escape_carry);
     uint64_t inside = Simd::PrefixXor(m.quote) ^ inside_carry;
     inside_carry = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
     uint64_t record_ends = ends & ~inside;
@@ -153,48 +157,61 @@ struct ParseState {
   FieldSpan* row_fields;
 };
 
-// Stores field [state.field_start, end); false on error (state.result set).
-inline bool StoreField(ParseState& s, size_t end, bool has_quote) {
+// The span of field [state.field_start, end) when it is quoted or may hold escapes, the
+// rare case kept out of the loop; false on error (state.result set).
+__attribute__((noinline)) bool QuotedOrEscapedSpan(ParseState& s, size_t end, bool has_quote,
+                                                   FieldSpan* span) {
   const ParseArgs& a = *s.args;
   const size_t begin = s.field_start;
-  FieldSpan span;
-  if (!has_quote) {
-    span.offset = static_cast<uint32_t>(begin);
-    span.length_and_flags = static_cast<uint32_t>(end - begin);
-    if (a.escape != 0) {
-      bool found = false;
-      const size_t bad = FindBadEscape(a, begin, end, &found);
-      if (bad != end) {
-        s.result.status = ScanStatus::kBadEscape;
-        s.result.error_offset = bad;
-        return false;
-      }
-      if (found) span.length_and_flags |= FieldSpan::kEscaped;
+  if (!has_quote) {  // escapes only
+    span->offset = static_cast<uint32_t>(begin);
+    span->length_and_flags = static_cast<uint32_t>(end - begin);
+    bool found = false;
+    const size_t bad = FindBadEscape(a, begin, end, &found);
+    if (bad != end) {
+      s.result.status = ScanStatus::kBadEscape;
+      s.result.error_offset = bad;
+      return false;
     }
-  } else if (a.data[begin] != a.quote) {
+    if (found) span->length_and_flags |= FieldSpan::kEscaped;
+    return true;
+  }
+  if (a.data[begin] != a.quote) {
     s.result.status = ScanStatus::kStrayQuote;
     s.result.error_offset = FirstQuote(a, begin, end);
     return false;
-  } else {
-    bool escaped = false;
-    size_t lone = FindLoneQuote(a.data, begin + 1, end, a.quote, a.escape, &escaped);
-    if (lone + 1 != end) {  // the closing quote must be the field's last byte
-      s.result.status = ScanStatus::kAfterQuote;
-      s.result.error_offset = lone + 1;
+  }
+  bool escaped = false;
+  size_t lone = FindLoneQuote(a.data, begin + 1, end, a.quote, a.escape, &escaped);
+  if (lone + 1 != end) {  // the closing quote must be the field's last byte
+    s.result.status = ScanStatus::kAfterQuote;
+    s.result.error_offset = lone + 1;
+    return false;
+  }
+  if (a.escape != 0 && escaped) {
+    bool found = false;
+    const size_t bad = FindBadEscape(a, begin + 1, end - 1, &found);
+    if (bad != end - 1) {
+      s.result.status = ScanStatus::kBadEscape;
+      s.result.error_offset = bad;
       return false;
     }
-    if (a.escape != 0 && escaped) {
-      bool found = false;
-      const size_t bad = FindBadEscape(a, begin + 1, end - 1, &found);
-      if (bad != end - 1) {
-        s.result.status = ScanStatus::kBadEscape;
-        s.result.error_offset = bad;
-        return false;
-      }
-    }
-    span.offset = static_cast<uint32_t>(begin + 1);
-    span.length_and_flags = static_cast<uint32_t>(end - begin - 2) | FieldSpan::kQuoted |
-                            (escaped ? FieldSpan::kEscaped : 0u);
+  }
+  span->offset = static_cast<uint32_t>(begin + 1);
+  span->length_and_flags = static_cast<uint32_t>(end - begin - 2) | FieldSpan::kQuoted |
+                           (escaped ? FieldSpan::kEscaped : 0u);
+  return true;
+}
+
+// Stores field [state.field_start, end); false on error (state.result set). The plain
+// field (no quote, no escape character in the dialect) stays inline in the loop.
+template <bool kEscapes>
+__attribute__((always_inline)) inline bool StoreField(ParseState& s, size_t end, bool has_quote) {
+  const ParseArgs& a = *s.args;
+  const size_t begin = s.field_start;
+  FieldSpan span{static_cast<uint32_t>(begin), static_cast<uint32_t>(end - begin)};
+  if ((has_quote || kEscapes) && !QuotedOrEscapedSpan(s, end, has_quote, &span)) {
+    return false;
   }
   if (s.column >= a.num_columns) {
     s.result.status = ScanStatus::kFieldCount;
@@ -206,12 +223,13 @@ inline bool StoreField(ParseState& s, size_t end, bool has_quote) {
 }
 
 // Ends the record whose last field ends at `end`; false on error.
+template <bool kEscapes>
 inline bool EndRecord(ParseState& s, size_t end, bool has_quote) {
   const ParseArgs& a = *s.args;
   if (s.column == 0 && end == s.field_start && !has_quote && !a.keep_blank_lines) {
     return true;  // blank line
   }
-  if (!StoreField(s, end, has_quote)) return false;
+  if (!StoreField<kEscapes>(s, end, has_quote)) return false;
   if (s.column != a.num_columns) {
     s.result.status = ScanStatus::kFieldCount;
     s.result.error_offset = end;
@@ -226,7 +244,8 @@ inline bool EndRecord(ParseState& s, size_t end, bool has_quote) {
   return true;
 }
 
-ParseResult ParseImpl(const ParseArgs& a) {
+template <bool kEscapes>
+ParseResult ParseT(const ParseArgs& a) {
   ParseState s;
   s.args = &a;
   s.row_fields = a.fields;
@@ -239,7 +258,7 @@ ParseResult ParseImpl(const ParseArgs& a) {
   bool ok = true;
   for (size_t base = 0; base < a.size && ok; base += 64) {
     uint64_t ends;
-    Masks m = ClassifyChunk(data, base, a.size, chars, &ends, &escape_carry);
+    Masks m = ClassifyChunk<kEscapes>(data, base, a.size, chars, &ends, &escape_carry);
     uint64_t inside = Simd::PrefixXor(m.quote) ^ inside_carry;
     inside_carry = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
     uint64_t structural = (m.delimiter | ends) & ~inside;
@@ -252,14 +271,14 @@ ParseResult ParseImpl(const ParseArgs& a) {
       if ((ends >> bit) & 1) {
         size_t end = pos;
         if (data[pos] == '\n' && pos > s.field_start && data[pos - 1] == '\r') end = pos - 1;
-        if (!EndRecord(s, end, has_quote)) {
+        if (!EndRecord<kEscapes>(s, end, has_quote)) {
           ok = false;
           break;
         }
         s.record_start = pos + 1;
         s.record_line =
             lines_before + static_cast<uint32_t>(__builtin_popcountll(ends & LowBits(bit + 1)));
-      } else if (!StoreField(s, pos, has_quote)) {
+      } else if (!StoreField<kEscapes>(s, pos, has_quote)) {
         ok = false;
         break;
       }
@@ -276,7 +295,7 @@ ParseResult ParseImpl(const ParseArgs& a) {
       s.result.status = ScanStatus::kUnterminatedQuote;
       s.result.error_offset = FirstQuote(a, s.field_start, a.size);
     } else if (s.field_start < a.size || s.column > 0) {
-      EndRecord(s, a.size, quote_carry);
+      EndRecord<kEscapes>(s, a.size, quote_carry);
     }
   }
   if (s.result.status != ScanStatus::kOk) {
@@ -284,4 +303,14 @@ ParseResult ParseImpl(const ParseArgs& a) {
     s.result.error_record_line = s.record_line;
   }
   return s.result;
+}
+
+BoundaryResult FindBoundaryImpl(const char* data, size_t size, char delimiter, char quote,
+                                char escape, bool at_eof) {
+  return escape != 0 ? FindBoundaryT<true>(data, size, delimiter, quote, escape, at_eof)
+                     : FindBoundaryT<false>(data, size, delimiter, quote, escape, at_eof);
+}
+
+ParseResult ParseImpl(const ParseArgs& a) {
+  return a.escape != 0 ? ParseT<true>(a) : ParseT<false>(a);
 }
