@@ -152,7 +152,7 @@ void LogSummary(const PipelineSpec& spec, const RunSummary& s, const Metrics& m)
          LogField{"reader_wait_seconds", Fixed(s.reader_wait_seconds, 3), true}});
   }
   const StageSeconds& b = s.busy;
-  const auto rows_of = [&](Stage st) {
+  const auto blocks_of = [&](Stage st) {
     return std::to_string(m.blocks[static_cast<size_t>(st)].Value()) + " blocks";
   };
   Log(LogLevel::kInfo, LogCategory::kEngine,
@@ -164,10 +164,28 @@ void LogSummary(const PipelineSpec& spec, const RunSummary& s, const Metrics& m)
        LogField{"transform_seconds", Fixed(b.transform, 3), true},
        LogField{"format_seconds", Fixed(b.format, 3), true},
        LogField{"write_seconds", Fixed(b.write, 3), true}});
+  // Rows in and out of each stage, and its rate per busy second (one thread's worth).
+  const auto stage = [&](const char* name, const RunSummary::StageRows& rows, double busy) {
+    return std::string(name) + " " + std::to_string(rows.in) + " in, " + std::to_string(rows.out) +
+           " out" +
+           (busy > 0 ? " (" + Fixed(static_cast<double>(rows.in) / busy, 0) + " rows/s busy)"
+                     : std::string());
+  };
+  Log(LogLevel::kInfo, LogCategory::kEngine,
+      "rows per stage: " + stage("parse", s.parse_rows, b.parse) +
+          (spec.transforms.empty() ? std::string()
+                                   : "; " + stage("transform", s.transform_rows, b.transform)) +
+          "; " + stage("write", s.write_rows, b.write),
+      {LogField::Num("parse_rows_in", static_cast<int64_t>(s.parse_rows.in)),
+       LogField::Num("parse_rows_out", static_cast<int64_t>(s.parse_rows.out)),
+       LogField::Num("transform_rows_in", static_cast<int64_t>(s.transform_rows.in)),
+       LogField::Num("transform_rows_out", static_cast<int64_t>(s.transform_rows.out)),
+       LogField::Num("write_rows_in", static_cast<int64_t>(s.write_rows.in)),
+       LogField::Num("write_rows_out", static_cast<int64_t>(s.write_rows.out))});
   Log(LogLevel::kDebug, LogCategory::kEngine,
-      "blocks per stage: read " + rows_of(Stage::kRead) + ", parse " + rows_of(Stage::kParse) +
-          ", transform " + rows_of(Stage::kTransform) + ", format " + rows_of(Stage::kFormat) +
-          ", write " + rows_of(Stage::kWrite));
+      "blocks per stage: read " + blocks_of(Stage::kRead) + ", parse " + blocks_of(Stage::kParse) +
+          ", transform " + blocks_of(Stage::kTransform) + ", format " + blocks_of(Stage::kFormat) +
+          ", write " + blocks_of(Stage::kWrite));
 }
 
 }  // namespace

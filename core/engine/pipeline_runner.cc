@@ -95,8 +95,7 @@ void LogRejects(const Chunk& chunk, const std::string& dead_letter, uint64_t& ro
              level);
     if (rows == kLoggedRejects) {
       Log(LogLevel::kWarn, LogCategory::kEngine,
-          "further rejected rows are logged at debug level only; every one is in " +
-              dead_letter);
+          "further rejected rows are logged at debug level only; every one is in " + dead_letter);
     }
   }
 }
@@ -207,6 +206,16 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   timer.Cancel();
   summary.graph_seconds = SecondsSince(graph_start);
   if (metrics != nullptr) {
+    const Metrics& m = *metrics;
+    summary.parse_rows = {m.rows_parsed.Value() + m.rows_parse_rejected.Value(),
+                          m.rows_parsed.Value()};
+    if (st.transform) {
+      summary.transform_rows = {m.rows_parsed.Value(),
+                                m.rows_transformed.Value() + m.rows_routed.Value()};
+    }
+    summary.write_rows = {m.rows_written.Value() + m.rows_routed.Value() + m.rows_copied.Value() +
+                              m.rows_dead_lettered.Value(),
+                          m.rows_written.Value()};
     summary.reader_waits = metrics->reader_waits.Value();
     summary.reader_wait_seconds = static_cast<double>(metrics->reader_wait_ns.Value()) / 1e9;
     metrics->memory_peak_bytes.Set(budget.peak());
@@ -241,12 +250,11 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   if (timer.fired() && (summary.stopped || summary.error)) {
     summary.stopped = false;
     summary.timed_out = true;
-    summary.error = MakeError("FE-RESOURCE-TIMEOUT",
-                              "The run took longer than limits.timeout (" +
-                                  std::to_string(spec.limits.timeout_ms) +
-                                  " ms) and was stopped after " +
-                                  std::to_string(summary.rows_read) + " rows",
-                              {}, "run");
+    summary.error = MakeError(
+        "FE-RESOURCE-TIMEOUT",
+        "The run took longer than limits.timeout (" + std::to_string(spec.limits.timeout_ms) +
+            " ms) and was stopped after " + std::to_string(summary.rows_read) + " rows",
+        {}, "run");
     Location loc;
     loc.file = spec.config_path;
     summary.error->location = loc;

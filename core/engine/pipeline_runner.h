@@ -44,6 +44,14 @@ struct RunSummary {
   size_t tokens = 0;          ///< blocks in flight allowed by the memory plan
   int64_t memory_peak = 0;    ///< peak bytes reserved by block, batch and output buffers
   int64_t memory_budget = 0;  ///< limits.memory
+  /// Rows into and out of each stage (from the metrics; all zero without them).
+  struct StageRows {
+    uint64_t in = 0;
+    uint64_t out = 0;
+  };
+  StageRows parse_rows;       ///< in: records parsed; out: rows that parsed (in - rejected)
+  StageRows transform_rows;   ///< in: rows given to the script; out: rows kept (main + routes)
+  StageRows write_rows;       ///< in: rows formatted for every sink; out: main-sink rows
   uint64_t reader_waits = 0;  ///< blocks held back for a limiter token (memory budget)
   double reader_wait_seconds = 0;
 };

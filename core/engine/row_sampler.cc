@@ -30,9 +30,8 @@ void RowSampler::Start(const Schema& source, const Schema* transform_out,
   if (has_transform_) transform_csv_ = HeaderWith({"_line", "_to"}, *transform_out);
 }
 
-void RowSampler::Take(const std::string& stage, std::string& csv, size_t& taken,
-                      const Chunk& chunk, const RowBatch& batch, const char* arena,
-                      const std::vector<uint32_t>& rows,
+void RowSampler::Take(const std::string& stage, std::string& csv, size_t& taken, const Chunk& chunk,
+                      const RowBatch& batch, const char* arena, const std::vector<uint32_t>& rows,
                       const std::vector<std::string>& destinations) {
   ByteBuffer line;
   for (size_t i = 0; i < rows.size() && taken < limit_; ++i, ++taken) {

@@ -32,6 +32,16 @@ std::string RunSummaryToJson(const PipelineSpec& spec, const RunSummary& s) {
   out += ",\"busy_seconds\":{\"read\":" + number(s.busy.read) +
          ",\"parse\":" + number(s.busy.parse) + ",\"transform\":" + number(s.busy.transform) +
          ",\"format\":" + number(s.busy.format) + ",\"write\":" + number(s.busy.write) + "}";
+  const auto stage = [&](const char* name, const RunSummary::StageRows& rows, double busy) {
+    return std::string("\"") + name + "\":{\"rows_in\":" + std::to_string(rows.in) +
+           ",\"rows_out\":" + std::to_string(rows.out) + ",\"busy_seconds\":" + number(busy) +
+           ",\"rows_per_busy_second\":" +
+           number(busy > 0 ? static_cast<double>(rows.in) / busy : 0) + "}";
+  };
+  out += ",\"stages\":{" + stage("parse", s.parse_rows, s.busy.parse) + "," +
+         stage("transform", s.transform_rows, s.busy.transform) + "," +
+         stage("write", s.write_rows, s.busy.write) + "}";
+  out += ",\"reader_waits\":" + std::to_string(s.reader_waits);
   out += ",\"threads\":" + std::to_string(s.threads);
   out += ",\"memory\":{\"peak_bytes\":" + std::to_string(s.memory_peak) +
          ",\"budget_bytes\":" + std::to_string(s.memory_budget) + "}";
