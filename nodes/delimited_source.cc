@@ -94,28 +94,33 @@ void DelimitedSource::Fill(size_t want) {
 }
 
 void DelimitedSource::SkipPreamble() {
-  size_t at = 0;
-  for (int64_t skipped = 0; skipped < spec_.skip_rows; ++skipped) {
-    while (true) {
-      const void* lf = at < pending_.size()
-                           ? std::memchr(pending_.data() + at, '\n', pending_.size() - at)
-                           : nullptr;
-      if (lf != nullptr) {
-        at = static_cast<size_t>(static_cast<const char*>(lf) - pending_.data()) + 1;
-        break;
-      }
-      if (eof_) {
-        at = pending_.size();
-        break;
-      }
-      if (pending_.size() >= plan_.max_record) FailRecordTooLarge();
-      Fill(pending_.size() + plan_.block_size);
+  size_t at = 0;                     // pending_[0, at) is skipped
+  size_t line_start = 0;             // where the current preamble line starts
+  const auto drop = [&](size_t n) {  // forgets pending_[0, n)
+    next_offset_ += static_cast<int64_t>(n);
+    std::memmove(pending_.data(), pending_.data() + n, pending_.size() - n);
+    pending_.Resize(pending_.size() - n);
+    at -= n;
+    line_start -= n;
+  };
+  for (int64_t skipped = 0; skipped < spec_.skip_rows;) {
+    const void* lf = at < pending_.size()
+                         ? std::memchr(pending_.data() + at, '\n', pending_.size() - at)
+                         : nullptr;
+    if (lf != nullptr) {
+      at = static_cast<size_t>(static_cast<const char*>(lf) - pending_.data()) + 1;
+      line_start = at;
+      ++skipped;
+      ++next_line_;
+      continue;
     }
-    ++next_line_;
+    at = pending_.size();
+    if (eof_) break;  // the file ends inside the preamble
+    if (at - line_start >= plan_.max_record) FailRecordTooLarge();
+    drop(line_start);  // keep only the current line while reading on
+    Fill(pending_.size() + plan_.block_size);
   }
-  next_offset_ += static_cast<int64_t>(at);
-  std::memmove(pending_.data(), pending_.data() + at, pending_.size() - at);
-  pending_.Resize(pending_.size() - at);
+  drop(at);
   Fill(plan_.block_size);
 }
 

@@ -128,7 +128,7 @@ inline size_t FirstQuote(const ParseArgs& a, size_t from, size_t to) {
 }
 
 // With backslash escapes: the first bad escape in [from, to) (an escape character followed
-// by anything but the quote, the escape, n, t, r or the delimiter, or by nothing), or `to`.
+// by anything but ", the escape, n, t, r or the delimiter, or by nothing), or `to`.
 // `*found` is set when the range holds an escape.
 inline size_t FindBadEscape(const ParseArgs& a, size_t from, size_t to, bool* found) {
   for (size_t i = from; i < to; ++i) {
@@ -136,8 +136,7 @@ inline size_t FindBadEscape(const ParseArgs& a, size_t from, size_t to, bool* fo
     *found = true;
     if (i + 1 >= to) return i;
     const char c = a.data[i + 1];
-    if (!(c == a.escape || c == 'n' || c == 't' || c == 'r' || c == a.delimiter ||
-          (c == a.quote && c != 0))) {
+    if (!(c == a.escape || c == 'n' || c == 't' || c == 'r' || c == a.delimiter || c == '"')) {
       return i;
     }
     ++i;

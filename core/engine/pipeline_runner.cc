@@ -144,7 +144,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
                                      .count());
     metrics->threads.Set(plan.threads);
     metrics->memory_budget_bytes.Set(plan.budget);
-    metrics->job_timeout_seconds.Set(spec.limits.timeout_ms / 1000);
+    metrics->job_timeout_ms.Set(spec.limits.timeout_ms);
     metrics->script_heap_limit_bytes.Set(spec.transforms.empty() ? 0 : spec.limits.script_heap);
   }
   try {
@@ -247,7 +247,8 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
                                   percent + "); the first: " + result.first_reject->message,
                               result.first_reject->location, "commit");
   }
-  if (timer.fired() && (summary.stopped || summary.error)) {
+  if (timer.fired() &&
+      (summary.stopped || (summary.error && summary.error->code == "FE-RESOURCE-INTERRUPTED"))) {
     summary.stopped = false;
     summary.timed_out = true;
     summary.error = MakeError(

@@ -41,8 +41,8 @@ struct Error {
   std::string code;
   std::string message;
   Location location;
-  std::string stage;  ///< config, read, parse, format, write, commit, ...
-  std::string hint;   ///< how to fix it
+  std::string stage;   ///< config, read, parse, format, write, commit, ...
+  std::string hint;    ///< how to fix it
   std::string script;  ///< where in the script (file:line:column), for script errors
   bool retryable = false;
 

@@ -368,9 +368,25 @@ void JsWorker::Impl::InitContext() {
   if (!v8::Script::Compile(ctx, Str(s.isolate, config.code), &origin).ToLocal(&script)) {
     s.ThrowScriptError("FE-SCRIPT-SYNTAX", "Script does not compile", ctx, tc);
   }
-  if (script->Run(ctx).IsEmpty()) {
-    s.ThrowScriptError("FE-SCRIPT-ERROR", "Script failed while loading", ctx, tc);
+  // The top level runs under the watchdog too: a script that loops while loading is stopped
+  // after limits.scriptTimeout instead of hanging the startup.
+  clockid_t clock = 0;
+  if (::pthread_getcpuclockid(::pthread_self(), &clock) == 0) s.watched.thread_clock.store(clock);
+  s.progress[0] = 0;
+  s.watched.running.store(true);
+  const bool loaded = !script->Run(ctx).IsEmpty();
+  s.watched.running.store(false);
+  if (s.watched.timed_out.exchange(false) || s.watched.stopped.exchange(false)) {
+    s.isolate->CancelTerminateExecution();
+    Location loc;
+    loc.file = config.display_name;
+    ThrowError("FE-SCRIPT-TIMEOUT",
+               "Script's top level ran longer than limits.scriptTimeout (" +
+                   std::to_string(s.watchdog ? s.watchdog->timeout().count() : 0) +
+                   " ms) while loading and was stopped",
+               loc, "transform");
   }
+  if (!loaded) s.ThrowScriptError("FE-SCRIPT-ERROR", "Script failed while loading", ctx, tc);
   v8::Local<v8::Value> process;
   if (!ctx->Global()->Get(ctx, Str(s.isolate, "process")).ToLocal(&process) ||
       !process->IsFunction()) {
@@ -461,13 +477,14 @@ JsWorker::JsWorker(const ScriptConfig& config, Watchdog* watchdog) : impl_(new I
     s.out_from_in.push_back(index);
   }
 
+  if (watchdog != nullptr) watchdog->Add(&s.watched);
   try {
     s.InitContext();
   } catch (...) {
+    if (watchdog != nullptr) watchdog->Remove(&s.watched);
     s.Destroy();  // the destructor will not run: release the isolate here
     throw;
   }
-  if (watchdog != nullptr) watchdog->Add(&s.watched);
 }
 
 JsWorker::~JsWorker() {

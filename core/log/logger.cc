@@ -197,9 +197,29 @@ void LogError(const Error& e, const std::vector<LogField>& fields, LogLevel leve
   Emit(json + "}");
 }
 
+namespace {
+
+// Length of the valid UTF-8 sequence at p[0, n), or 0 when it is not one.
+size_t Utf8SequenceLength(const unsigned char* p, size_t n) {
+  const unsigned char c = p[0];
+  size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+  if (len == 0 || len > n) return 0;
+  for (size_t i = 1; i < len; ++i) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+  }
+  // Overlong 3- and 4-byte forms, surrogates, and code points above U+10FFFF.
+  if (len == 3 && ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))) return 0;
+  if (len == 4 && ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))) return 0;
+  return len;
+}
+
+}  // namespace
+
 std::string JsonQuote(std::string_view text) {
   std::string out = "\"";
-  for (char c : text) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
     const auto u = static_cast<unsigned char>(c);
     if (c == '"' || c == '\\') {
       out += '\\';
@@ -210,8 +230,13 @@ std::string JsonQuote(std::string_view text) {
       char buf[8];
       std::snprintf(buf, sizeof(buf), "\\u%04x", u);
       out += buf;
-    } else {
+    } else if (u < 0x80) {
       out += c;
+    } else if (const size_t len = Utf8SequenceLength(bytes + i, text.size() - i); len > 0) {
+      out.append(text.data() + i, len);
+      i += len - 1;
+    } else {
+      out += "\\ufffd";  // not UTF-8 (e.g. a message cut inside a character): JSON stays valid
     }
   }
   return out + "\"";

@@ -193,7 +193,7 @@ std::string Metrics::RenderPrometheus() const {
          "Worker threads (limits.threads, capped by the CPU quota).");
   w.Sample("flowengine_threads", "", static_cast<double>(threads.Value()));
   w.Head("flowengine_job_timeout_seconds", "gauge", "limits.timeout (0: none).");
-  w.Sample("flowengine_job_timeout_seconds", "", static_cast<double>(job_timeout_seconds.Value()));
+  w.Sample("flowengine_job_timeout_seconds", "", static_cast<double>(job_timeout_ms.Value()) / 1e3);
   w.Head("flowengine_input_size_bytes", "gauge", "Size of the input file (0 for a pipe).");
   w.Sample("flowengine_input_size_bytes", "", static_cast<double>(input_size_bytes.Value()));
 

@@ -46,9 +46,8 @@ class Gauge {
 /// Durations in fixed buckets (seconds: 100 µs to 10 s), sharded per thread.
 class Histogram {
  public:
-  static constexpr std::array<double, 14> kBounds{0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                  0.005,  0.01,    0.025,  0.05,  0.1,
-                                                  0.25,   0.5,     1,      10};
+  static constexpr std::array<double, 14> kBounds{
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 10};
   void ObserveNanos(int64_t ns) noexcept;
   /// Cumulative counts per bound (then +Inf), sum in seconds and count.
   struct Snapshot {
@@ -75,32 +74,32 @@ const char* StageLabel(Stage stage);
 /// the HTTP endpoint and the progress line.
 struct Metrics {
   // Rows by stage and outcome.
-  Counter rows_parsed;            ///< stage=parse outcome=ok
-  Counter rows_parse_rejected;    ///< stage=parse outcome=rejected
-  Counter rows_transformed;       ///< stage=transform outcome=ok
-  Counter rows_filtered;          ///< stage=transform outcome=filtered
-  Counter rows_routed;            ///< stage=transform outcome=routed
-  Counter rows_copied;            ///< stage=transform outcome=copied
-  Counter rows_script_rejected;   ///< stage=transform outcome=rejected
-  Counter rows_written;           ///< stage=write outcome=written (main sink)
-  Counter rows_dead_lettered;     ///< stage=write outcome=dead_letter
+  Counter rows_parsed;           ///< stage=parse outcome=ok
+  Counter rows_parse_rejected;   ///< stage=parse outcome=rejected
+  Counter rows_transformed;      ///< stage=transform outcome=ok
+  Counter rows_filtered;         ///< stage=transform outcome=filtered
+  Counter rows_routed;           ///< stage=transform outcome=routed
+  Counter rows_copied;           ///< stage=transform outcome=copied
+  Counter rows_script_rejected;  ///< stage=transform outcome=rejected
+  Counter rows_written;          ///< stage=write outcome=written (main sink)
+  Counter rows_dead_lettered;    ///< stage=write outcome=dead_letter
   // Bytes.
-  Counter bytes_read;             ///< input bytes handed to the graph
-  Counter bytes_written;          ///< bytes formatted for every sink
+  Counter bytes_read;     ///< input bytes handed to the graph
+  Counter bytes_written;  ///< bytes formatted for every sink
   // Blocks and latency.
   std::array<Counter, kStageCount> blocks;
   std::array<Histogram, kStageCount> block_seconds;
   Gauge blocks_in_flight;
   Gauge limiter_tokens;
-  Counter reader_waits;           ///< blocks that waited for a limiter token (memory budget)
-  Counter reader_wait_ns;         ///< time they waited
+  Counter reader_waits;    ///< blocks that waited for a limiter token (memory budget)
+  Counter reader_wait_ns;  ///< time they waited
   // Memory.
-  Gauge memory_bytes;             ///< arena bytes reserved now (updated per block)
+  Gauge memory_bytes;  ///< arena bytes reserved now (updated per block)
   Gauge memory_peak_bytes;
   Gauge memory_budget_bytes;
   // Limits.
   Gauge threads;
-  Gauge job_timeout_seconds;      ///< limits.timeout, 0 when unset
+  Gauge job_timeout_ms;  ///< limits.timeout, 0 when unset (rendered in seconds)
   Gauge script_heap_limit_bytes;
   Gauge input_size_bytes;
   // V8 heap used per isolate (worker index < kMaxWorkers).

@@ -49,8 +49,9 @@ size_t TraceRecorder::event_count() const {
 std::string TraceRecorder::ToJson() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string out = "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n";
-  out += "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"tid\":0,"
-         "\"args\":{\"name\":\"flowengine\"}}";
+  out +=
+      "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"tid\":0,"
+      "\"args\":{\"name\":\"flowengine\"}}";
   char buf[320];
   for (const ThreadBuffer& b : buffers_) {
     std::snprintf(buf, sizeof(buf),
@@ -65,8 +66,7 @@ std::string TraceRecorder::ToJson() const {
                     "\"bytes\":%llu}}",
                     StageLabel(e.stage), static_cast<double>(e.start_ns) / 1e3,
                     static_cast<double>(e.duration_ns) / 1e3, b.tid,
-                    static_cast<unsigned long long>(e.seq),
-                    static_cast<unsigned long long>(e.rows),
+                    static_cast<unsigned long long>(e.seq), static_cast<unsigned long long>(e.rows),
                     static_cast<unsigned long long>(e.bytes));
       out += buf;
     }

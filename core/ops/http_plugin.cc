@@ -2,6 +2,8 @@
 // Engine symbols (Metrics, MakeError) resolve from the executable.
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "core/error/error.h"
@@ -30,6 +32,11 @@ class HttplibEndpoint final : public MetricsEndpoint {
   const std::string& host() const override { return host_; }
   int port() const override { return port_; }
   void Stop() override {
+    // stop() only takes effect once the server runs: wait for the listen thread to get
+    // there (or to give up) so that a very short run cannot leave it listening forever.
+    while (thread_.joinable() && !server_.is_running() && !listen_returned_.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     server_.stop();
     if (thread_.joinable()) thread_.join();
   }
@@ -61,7 +68,10 @@ class HttplibEndpoint final : public MetricsEndpoint {
       }
       port_ = port;
     }
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = std::thread([this] {
+      server_.listen_after_bind();
+      listen_returned_.store(true);
+    });
     return "";
   }
 
@@ -69,6 +79,7 @@ class HttplibEndpoint final : public MetricsEndpoint {
   const Metrics& metrics_;
   httplib::Server server_;
   std::thread thread_;
+  std::atomic<bool> listen_returned_{false};
   std::string host_;
   int port_ = 0;
 };

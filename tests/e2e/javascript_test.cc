@@ -336,5 +336,20 @@ function process(context) {
   EXPECT_EQ(outputs[0], outputs[1]);
 }
 
+TEST(JavascriptTest, ScriptLoopingAtTopLevelIsStoppedAtStartup) {
+  TempDir dir;
+  WriteFile(dir.File("in.csv"), "a\n1\n");
+  WriteFile(dir.File("t.js"), "while (true) {}\nfunction process(ctx) { return true; }\n");
+  std::string p = WritePipeline(dir, "p.yaml",
+                                "source: { path: in.csv }\n"
+                                "transform: [ { javascript: { file: t.js } } ]\n"
+                                "sink: { path: out.csv }\nlimits: { scriptTimeout: 300ms }\n");
+  ProcessResult r = Flowengine({"run", p});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("error FE-SCRIPT-TIMEOUT"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("top level"), std::string::npos) << r.err;
+  EXPECT_FALSE(FileExists(dir.File("out.csv")));
+}
+
 }  // namespace
 }  // namespace flowengine::testing

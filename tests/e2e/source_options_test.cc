@@ -160,6 +160,28 @@ TEST(SourceOptionsTest, SkipRowsDropsAPreamble) {
       << r.err;
 }
 
+TEST(SourceOptionsTest, LongPreambleAcrossBlocksAndPreambleLongerThanTheFile) {
+  TempDir dir;
+  std::string input;
+  for (int i = 0; i < 3000; ++i) input += "# preamble line " + std::to_string(i) + "\n";
+  input += "id,v\n1,a\n";
+  ProcessResult r = RunSource(dir, input, "skipRows: 3000", "limits: { blockSize: 4KiB }\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(dir.File("out.csv")), "id,v\n1,a\n");
+  TempDir dir2;
+  r = RunSource(dir2, "a\nb\n", "skipRows: 1000000000");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("FE-INPUT-NO-HEADER"), std::string::npos) << r.err;
+}
+
+TEST(SourceOptionsTest, EscapedQuoteWithoutQuoting) {
+  TempDir dir;
+  ProcessResult r =
+      RunSource(dir, "id,text\n1,say \\\"hi\\\" \\, ok\n", "quote: none, escape: '\\'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(dir.File("out.csv")), "id,text\n1,\"say \"\"hi\"\" , ok\"\n");
+}
+
 TEST(SourceOptionsTest, MaxRowsStopsReadingAfterThatManyRecords) {
   TempDir dir;
   std::string input = "id,v\n";

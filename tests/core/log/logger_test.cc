@@ -69,6 +69,17 @@ TEST_F(LoggerTest, ScriptLinesSayWhereInText) {
   EXPECT_EQ(out_.str(), "flowengine: script info [in.csv:2]: saw Ann\n");
 }
 
+TEST(LoggerNamesTest, JsonQuoteKeepsUtf8AndReplacesBrokenBytes) {
+  EXPECT_EQ(JsonQuote("Zoë 北京 😀"), "\"Zoë 北京 😀\"");
+  // A message cut inside a character, a lone continuation byte, an overlong form.
+  EXPECT_EQ(JsonQuote("caf\xC3"), "\"caf\\ufffd\"");
+  EXPECT_EQ(JsonQuote("a\x80"
+                      "b"),
+            "\"a\\ufffdb\"");
+  EXPECT_EQ(JsonQuote("\xC0\xAF"), "\"\\ufffd\\ufffd\"");
+  EXPECT_EQ(JsonQuote("tab\tq\"\\"), "\"tab\\u0009q\\\"\\\\\"");
+}
+
 TEST(LoggerNamesTest, ParseAndCategories) {
   EXPECT_EQ(ParseLogLevel("debug"), LogLevel::kDebug);
   EXPECT_FALSE(ParseLogLevel("verbose"));
