@@ -24,7 +24,8 @@ void JavascriptTransform::Open(const Schema& input) {
   config_.heap_bytes = spec_.limits.script_heap;
   config_.skip_bad_rows = spec_.error_handling == ErrorHandling::kSkipRow;
   output_.columns = config_.output;
-  watchdog_ = std::make_unique<Watchdog>(std::chrono::milliseconds(spec_.limits.script_timeout_ms));
+  watchdog_ =
+      std::make_unique<Watchdog>(std::chrono::milliseconds(spec_.limits.script_timeout_ms), stop_);
   // Compiling here reports syntax errors at startup; this thread keeps the worker.
   WorkerForThisThread();
 }

@@ -26,6 +26,7 @@ class JavascriptTransform final : public TransformStage {
   const Schema& output_schema() const override { return output_; }
   void Transform(Chunk& chunk) override;
   void AttachMetrics(Metrics* metrics) override { config_.metrics = metrics; }
+  void SetStopFlag(const std::atomic<bool>* stop) override { stop_ = stop; }
 
  private:
   JsWorker& WorkerForThisThread();
@@ -34,6 +35,7 @@ class JavascriptTransform final : public TransformStage {
   ScriptConfig config_;
   Schema output_;
   std::unique_ptr<Watchdog> watchdog_;
+  const std::atomic<bool>* stop_ = nullptr;  // null: the process's stop flag
   std::mutex mutex_;
   std::map<std::thread::id, std::unique_ptr<JsWorker>> workers_;
 };

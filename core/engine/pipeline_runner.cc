@@ -31,12 +31,18 @@ struct Stages {
   }
 };
 
-// Opens the source and transform and builds (but does not open) every sink.
-void Build(const PipelineSpec& spec, const NodeFactory& factory, Stages& st) {
+// Opens the source and transform and builds (but does not open) every sink. `stop` (may be
+// null: the process's flag) ends waits for input and running scripts.
+void Build(const PipelineSpec& spec, const NodeFactory& factory, Stages& st,
+           const std::atomic<bool>* stop = nullptr) {
   st.source = factory.make_source(spec);
+  if (stop != nullptr) st.source->SetStopFlag(stop);
   st.source->Open();
   if (factory.make_transform) st.transform = factory.make_transform(spec);
-  if (st.transform) st.transform->Open(st.source->schema());
+  if (st.transform) {
+    if (stop != nullptr) st.transform->SetStopFlag(stop);
+    st.transform->Open(st.source->schema());
+  }
   st.sinks.push_back(factory.make_sink(spec, spec.sink, st.OutputSchema()));
   for (const RouteSpec& route : spec.routes) {
     st.sinks.push_back(factory.make_sink(spec, route.sink, st.OutputSchema()));
@@ -79,6 +85,24 @@ class JobTimer {
   std::atomic<bool> fired_{false};
   std::thread thread_;
 };
+
+// When limits.timeout stopped the run, its interruption becomes FE-RESOURCE-TIMEOUT (a
+// real error found before the stop stays as it is).
+void ReportTimeout(const PipelineSpec& spec, const JobTimer& timer, RunSummary& summary) {
+  if (!timer.fired() ||
+      !(summary.stopped || (summary.error && summary.error->code == "FE-RESOURCE-INTERRUPTED"))) {
+    return;
+  }
+  summary.stopped = false;
+  summary.timed_out = true;
+  Location loc;
+  loc.file = spec.config_path;
+  summary.error = MakeError(
+      "FE-RESOURCE-TIMEOUT",
+      "The run took longer than limits.timeout (" + std::to_string(spec.limits.timeout_ms) +
+          " ms) and was stopped after " + std::to_string(summary.rows_read) + " rows",
+      loc, "run");
+}
 
 // Under skip-row: a log line per rejected row, naming its dead-letter row (the first
 // kLoggedRejects at warn, the rest at debug).
@@ -148,7 +172,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
     metrics->script_heap_limit_bytes.Set(spec.transforms.empty() ? 0 : spec.limits.script_heap);
   }
   try {
-    Build(spec, factory, st);
+    Build(spec, factory, st, &stop);
     if (metrics != nullptr) {
       metrics->input_size_bytes.Set(st.source->input_size());
       if (st.transform) st.transform->AttachMetrics(metrics);
@@ -165,6 +189,8 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   } catch (const ErrorException& e) {
     st.AbortSinks();
     summary.error = e.error();
+    timer.Cancel();
+    ReportTimeout(spec, timer, summary);  // e.g. stopped while waiting for a pipe's header
     if (metrics != nullptr) metrics->outcome.store(0);
     return summary;
   }
@@ -247,19 +273,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
                                   percent + "); the first: " + result.first_reject->message,
                               result.first_reject->location, "commit");
   }
-  if (timer.fired() &&
-      (summary.stopped || (summary.error && summary.error->code == "FE-RESOURCE-INTERRUPTED"))) {
-    summary.stopped = false;
-    summary.timed_out = true;
-    summary.error = MakeError(
-        "FE-RESOURCE-TIMEOUT",
-        "The run took longer than limits.timeout (" + std::to_string(spec.limits.timeout_ms) +
-            " ms) and was stopped after " + std::to_string(summary.rows_read) + " rows",
-        {}, "run");
-    Location loc;
-    loc.file = spec.config_path;
-    summary.error->location = loc;
-  }
+  ReportTimeout(spec, timer, summary);
   if (!summary.error && summary.stopped) {
     summary.error =
         MakeError("FE-RESOURCE-INTERRUPTED", "The run was interrupted by a signal", {}, "run");

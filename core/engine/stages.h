@@ -3,6 +3,7 @@
 // never includes nodes/. Each method says when the engine calls it and on which thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -17,6 +18,9 @@ namespace flowengine {
 class SourceStage {
  public:
   virtual ~SourceStage() = default;
+  /// Before Open(): the run's stop flag, which must end any wait for input (default: the
+  /// process's stop flag).
+  virtual void SetStopFlag(const std::atomic<bool>* /*stop*/) {}
   /// Startup, calling thread: open the input, resolve the schema. Throws ErrorException.
   virtual void Open() = 0;
   /// After Open(): the schema of the rows Parse() produces.
@@ -33,6 +37,8 @@ class SourceStage {
 class TransformStage {
  public:
   virtual ~TransformStage() = default;
+  /// Before Open(): the run's stop flag; a running script is stopped when it is set.
+  virtual void SetStopFlag(const std::atomic<bool>* /*stop*/) {}
   /// Startup, calling thread: compile and check against the input schema. Throws
   /// ErrorException.
   virtual void Open(const Schema& input) = 0;

@@ -19,7 +19,14 @@ InputFile::~InputFile() {
 
 void InputFile::Open(const std::string& path) {
   path_ = path;
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // A FIFO is opened without blocking (a blocking open waits for a writer, and neither a
+  // signal nor limits.timeout could end that wait); reads then wait in WaitReadable(), which
+  // sees a stop request. Linux reports no hang-up on a FIFO that never had a writer, so the
+  // wait lasts until one connects, as a blocking open would.
+  struct stat before {};
+  const bool fifo = ::stat(path.c_str(), &before) == 0 && S_ISFIFO(before.st_mode);
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (fifo ? O_NONBLOCK : 0));
+  if (fd_ >= 0 && fifo) ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
   Location loc;
   loc.file = path;
   if (fd_ < 0) {
@@ -40,7 +47,7 @@ void InputFile::Open(const std::string& path) {
 void InputFile::WaitReadable() {
   pollfd p{fd_, POLLIN, 0};
   while (::poll(&p, 1, 100) <= 0) {
-    if (StopRequested()) {
+    if (stop_ != nullptr ? stop_->load(std::memory_order_relaxed) : StopRequested()) {
       Location loc;
       loc.file = path_;
       ThrowError("FE-RESOURCE-INTERRUPTED", "Stopped while waiting for input", loc, "read");

@@ -2,6 +2,7 @@
 // pipes and FIFOs. Not copyable; one reader at a time.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -24,6 +25,8 @@ class InputFile {
   size_t Read(char* dst, size_t n);
   /// Transient read failures are retried by `policy` (default: RetryPolicy{}).
   void SetRetryPolicy(const RetryPolicy& policy) { retry_ = policy; }
+  /// The flag that ends a wait on a pipe (default: the process's, StopRequested()).
+  void SetStopFlag(const std::atomic<bool>* stop) { stop_ = stop; }
   /// File size at open time (0 for pipes).
   int64_t size() const { return size_; }
   const std::string& path() const { return path_; }
@@ -35,6 +38,7 @@ class InputFile {
   int64_t size_ = 0;
   bool regular_ = false;
   RetryPolicy retry_;
+  const std::atomic<bool>* stop_ = nullptr;
   std::string path_;
 };
 

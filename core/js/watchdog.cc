@@ -8,8 +8,8 @@
 
 namespace flowengine {
 
-Watchdog::Watchdog(std::chrono::milliseconds timeout)
-    : timeout_(timeout), thread_([this] { Loop(); }) {}
+Watchdog::Watchdog(std::chrono::milliseconds timeout, const std::atomic<bool>* stop)
+    : timeout_(timeout), stop_flag_(stop), thread_([this] { Loop(); }) {}
 
 Watchdog::~Watchdog() {
   {
@@ -41,7 +41,7 @@ void Watchdog::Loop() {
         run->last_progress = -1;
         continue;
       }
-      if (StopRequested()) {
+      if (stop_flag_ != nullptr ? stop_flag_->load() : StopRequested()) {
         if (!run->stopped.exchange(true)) run->isolate->TerminateExecution();
         continue;
       }

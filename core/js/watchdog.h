@@ -40,7 +40,8 @@ struct WatchedRun {
 
 class Watchdog {
  public:
-  explicit Watchdog(std::chrono::milliseconds timeout);
+  /// `stop`: the run's stop flag (null: the process's, StopRequested()).
+  explicit Watchdog(std::chrono::milliseconds timeout, const std::atomic<bool>* stop = nullptr);
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
@@ -53,6 +54,7 @@ class Watchdog {
   void Loop();
 
   std::chrono::milliseconds timeout_;
+  const std::atomic<bool>* stop_flag_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;

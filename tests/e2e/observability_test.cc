@@ -298,6 +298,22 @@ TEST(ObservabilityTest, JobTimeoutStopsGracefullyWithExitOne) {
   EXPECT_NE(m.find("flowengine_run_success 0"), std::string::npos) << m;
 }
 
+TEST(ObservabilityTest, JobTimeoutEndsAWaitForAFifoThatNeverGetsAWriter) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo(dir.File("in.csv").c_str(), 0600), 0);
+  std::string p = WritePipeline(dir, "p.yaml",
+                                "source: { path: in.csv }\nsink: { path: out.csv }\n"
+                                "limits: { timeout: 500ms }\n");
+  const auto start = std::chrono::steady_clock::now();
+  ProcessResult r = Flowengine({"run", p});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("error FE-RESOURCE-TIMEOUT"), std::string::npos) << r.err;
+  EXPECT_LT(seconds, 5.0);
+  EXPECT_FALSE(FileExists(dir.File("out.csv")));
+}
+
 TEST(ObservabilityTest, SmallMemoryBudgetMakesTheReaderWaitWithFlatRss) {
   TempDir dir;
   Generate(dir.File("small.csv"), 100000);
