@@ -77,6 +77,31 @@ TEST(PipelineGraphTest, LimiterBoundsBlocksInFlight) {
   EXPECT_LE(p.max_in_flight.load(), 4);
 }
 
+// Metrics and the trace are written by every stage's threads at once.
+TEST(PipelineGraphTest, MetricsAndTraceCountEveryBlockOfEveryStage) {
+  FakePipeline p;
+  Metrics metrics;
+  TraceRecorder trace;
+  GraphOptions options;
+  options.threads = 4;
+  options.tokens = 3;
+  options.metrics = &metrics;
+  options.trace = &trace;
+  GraphResult r = RunGraph(p.Stages(), options);
+  ASSERT_FALSE(r.error);
+  EXPECT_EQ(metrics.rows_parsed.Value(), p.blocks);
+  EXPECT_EQ(metrics.rows_written.Value(), p.blocks);
+  for (Stage stage : {Stage::kParse, Stage::kFormat, Stage::kWrite}) {
+    EXPECT_EQ(metrics.blocks[static_cast<size_t>(stage)].Value(), p.blocks);
+    EXPECT_EQ(metrics.block_seconds[static_cast<size_t>(stage)].Read().count, p.blocks);
+  }
+  EXPECT_EQ(metrics.blocks_in_flight.Value(), 0);
+  EXPECT_EQ(metrics.limiter_tokens.Value(), 3);
+  EXPECT_GT(metrics.reader_waits.Value(), 0u);  // 200 slow blocks through 3 tokens
+  // read (200 blocks + the empty last read), parse, format, write; no transform stage.
+  EXPECT_EQ(trace.event_count(), 4 * p.blocks + 1);
+}
+
 TEST(PipelineGraphTest, ReportsTheEarliestErrorInInputOrder) {
   for (int round = 0; round < 20; ++round) {
     FakePipeline p;
