@@ -32,15 +32,17 @@ struct Stages {
 };
 
 // Opens the source and transform and builds (but does not open) every sink. `stop` (may be
-// null: the process's flag) ends waits for input and running scripts.
+// null: the process's flag) ends waits for input and running scripts; `metrics` (may be
+// null) receives the transform's own measures.
 void Build(const PipelineSpec& spec, const NodeFactory& factory, Stages& st,
-           const std::atomic<bool>* stop = nullptr) {
+           const std::atomic<bool>* stop = nullptr, Metrics* metrics = nullptr) {
   st.source = factory.make_source(spec);
   if (stop != nullptr) st.source->SetStopFlag(stop);
   st.source->Open();
   if (factory.make_transform) st.transform = factory.make_transform(spec);
   if (st.transform) {
     if (stop != nullptr) st.transform->SetStopFlag(stop);
+    if (metrics != nullptr) st.transform->AttachMetrics(metrics);  // before the first isolate
     st.transform->Open(st.source->schema());
   }
   st.sinks.push_back(factory.make_sink(spec, spec.sink, st.OutputSchema()));
@@ -172,10 +174,9 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
     metrics->script_heap_limit_bytes.Set(spec.transforms.empty() ? 0 : spec.limits.script_heap);
   }
   try {
-    Build(spec, factory, st, &stop);
+    Build(spec, factory, st, &stop, metrics);
     if (metrics != nullptr) {
       metrics->input_size_bytes.Set(st.source->input_size());
-      if (st.transform) st.transform->AttachMetrics(metrics);
     }
     if (options.sampler != nullptr) {
       std::vector<std::string> routes;
