@@ -174,6 +174,7 @@ void DelimitedSource::ReadHeader() {
     ThrowError("FE-INPUT-UNTERMINATED-QUOTE",
                "Quoted field in the header is not closed before the end of the input", loc, "read");
   }
+  if (spec_.dialect.escape != '\0') CheckHeaderEscapes(begin, header.end);
   std::set<std::string> seen;
   for (size_t i = 0; i < header.fields.size(); ++i) {
     const std::string& name = header.fields[i];
@@ -194,6 +195,24 @@ void DelimitedSource::ReadHeader() {
   std::memmove(pending_.data(), pending_.data() + header.end, pending_.size() - header.end);
   pending_.Resize(pending_.size() - header.end);
   pending_.ZeroTail();
+}
+
+void DelimitedSource::CheckHeaderEscapes(size_t begin, size_t end) const {
+  const Dialect& d = spec_.dialect;
+  for (size_t i = begin; i < end; ++i) {
+    if (pending_[i] != d.escape) continue;
+    const char c = i + 1 < end ? pending_[i + 1] : '\0';
+    if (c == d.escape || c == 'n' || c == 't' || c == 'r' || c == d.delimiter || c == '"') {
+      ++i;
+      continue;
+    }
+    Location loc;
+    loc.file = spec_.path;
+    loc.line = next_line_;
+    loc.column = static_cast<int64_t>(i - begin) + 1;
+    ThrowError("FE-INPUT-BAD-ESCAPE",
+               "Unknown escape sequence in the header (source.escape is a backslash)", loc, "read");
+  }
 }
 
 bool DelimitedSource::ReadBlock(Block& block) {

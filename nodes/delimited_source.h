@@ -50,6 +50,9 @@ class DelimitedSource final : public SourceStage {
   // With source.maxRows: the prefix of `boundary` holding the records still allowed.
   BoundaryResult LimitRows(BoundaryResult boundary);
   void ReadHeader();
+  // With backslash escapes: throws FE-INPUT-BAD-ESCAPE for a bad escape in the header
+  // record pending_[begin, end).
+  void CheckHeaderEscapes(size_t begin, size_t end) const;
   [[noreturn]] void FailHeader(const std::string& message, const std::string& header) const;
 
   // The largest prefix of a block of whole records (`boundary`) whose chunk fits the memory

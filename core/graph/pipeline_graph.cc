@@ -3,6 +3,8 @@
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <type_traits>
+
 #include "core/batch/chunk_pool.h"
 
 namespace flowengine {
@@ -34,15 +36,22 @@ int64_t NowNs() {
 }
 
 // Runs one stage on one block: adds the time `body` takes to `total` (nanoseconds), and to
-// the metrics and the trace when the run has them.
+// the metrics and the trace when the run has them. A body that returns false handled no
+// block (the reader at the end of the input): its time counts, but not as a block.
 template <typename Body>
 void Timed(std::atomic<int64_t>& total, const GraphOptions& options, Stage stage,
            const Chunk& chunk, Body&& body) {
   const auto start = std::chrono::steady_clock::now();
-  body();
+  bool handled_a_block = true;
+  if constexpr (std::is_void_v<std::invoke_result_t<Body>>) {
+    body();
+  } else {
+    handled_a_block = body();
+  }
   const auto elapsed = std::chrono::steady_clock::now() - start;
   const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
   total.fetch_add(ns, std::memory_order_relaxed);
+  if (!handled_a_block) return;
   if (options.metrics != nullptr) {
     options.metrics->blocks[static_cast<size_t>(stage)].Add();
     options.metrics->block_seconds[static_cast<size_t>(stage)].ObserveNanos(ns);
@@ -109,8 +118,10 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
       Chunk* chunk = pool.Acquire();
       bool more = true;
       chunk->batch.num_rows = 0;
-      Timed(read_ns, options, Stage::kRead, *chunk,
-            [&] { Guarded(*chunk, "read", [&] { more = stages.read(chunk->block); }); });
+      Timed(read_ns, options, Stage::kRead, *chunk, [&] {
+        Guarded(*chunk, "read", [&] { more = stages.read(chunk->block); });
+        return more || chunk->error.has_value();
+      });
       if (!more && !chunk->error) {
         pool.Release(chunk);
         reader_done = true;

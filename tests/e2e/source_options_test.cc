@@ -61,6 +61,14 @@ TEST(SourceOptionsTest, BadEscapeNamesLineAndColumn) {
   EXPECT_FALSE(std::filesystem::exists(dir.File("out.csv")));
 }
 
+TEST(SourceOptionsTest, BadEscapeInTheHeaderIsAnError) {
+  TempDir dir;
+  ProcessResult r = RunSource(dir, "id,na\\me\n1,x\n", "escape: '\\'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(dir.File("in.csv") + ":1:6: error FE-INPUT-BAD-ESCAPE"), std::string::npos)
+      << r.err;
+}
+
 TEST(SourceOptionsTest, QuoteNoneKeepsQuotesAsData) {
   TempDir dir;
   ProcessResult r = RunSource(dir, "id,text\n1,say \"hi\"\n2,\"\n", "quote: none");

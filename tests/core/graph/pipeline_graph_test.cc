@@ -98,8 +98,9 @@ TEST(PipelineGraphTest, MetricsAndTraceCountEveryBlockOfEveryStage) {
   EXPECT_EQ(metrics.blocks_in_flight.Value(), 0);
   EXPECT_EQ(metrics.limiter_tokens.Value(), 3);
   EXPECT_GT(metrics.reader_waits.Value(), 0u);  // 200 slow blocks through 3 tokens
-  // read (200 blocks + the empty last read), parse, format, write; no transform stage.
-  EXPECT_EQ(trace.event_count(), 4 * p.blocks + 1);
+  // read, parse, format, write (no transform stage); the empty last read is not a block.
+  EXPECT_EQ(trace.event_count(), 4 * p.blocks);
+  EXPECT_EQ(metrics.blocks[static_cast<size_t>(Stage::kRead)].Value(), p.blocks);
 }
 
 TEST(PipelineGraphTest, ReportsTheEarliestErrorInInputOrder) {
