@@ -289,12 +289,8 @@ BoundaryResult DelimitedSource::FitToMemory(BoundaryResult boundary) const {
 }
 
 BoundaryResult DelimitedSource::LimitRows(BoundaryResult boundary) {
-  size_t at = 0;
-  while (at < boundary.end && rows_left_ > 0) {
-    const bool blank = pending_[at] == '\n' || pending_[at] == '\r';
-    if (!blank || !spec_.skip_blank_lines) --rows_left_;
-    at = SplitOneRecord(pending_.data(), at, boundary.end, spec_.dialect).end;
-  }
+  const size_t at = SkipRecords(pending_.data(), boundary.end, spec_.dialect,
+                                !spec_.skip_blank_lines, &rows_left_);
   if (rows_left_ > 0) return boundary;
   rows_done_ = true;
   if (at == boundary.end) return boundary;

@@ -57,6 +57,41 @@ SplitRecord SplitOneRecord(const char* data, size_t begin, size_t size, const Di
   return out;
 }
 
+size_t SkipRecords(const char* data, size_t size, const Dialect& d, bool count_blank,
+                   int64_t* left) {
+  size_t i = 0;
+  while (i<size&& * left> 0) {
+    const bool blank = data[i] == '\n' || data[i] == '\r';
+    bool in_quotes = false;
+    while (i < size) {
+      const char c = data[i];
+      if (d.escape != '\0' && c == d.escape && i + 1 < size && data[i + 1] != '\n' &&
+          data[i + 1] != '\r') {
+        i += 2;
+        continue;
+      }
+      if (in_quotes) {
+        if (c == d.quote && d.escape == '\0' && i + 1 < size && data[i + 1] == d.quote) {
+          i += 2;
+          continue;
+        }
+        if (c == d.quote) in_quotes = false;
+        ++i;
+        continue;
+      }
+      if (d.quote != '\0' && c == d.quote) {
+        in_quotes = true;
+      } else if (c == '\n' || c == '\r') {
+        i += (c == '\r' && i + 1 < size && data[i + 1] == '\n') ? 2 : 1;
+        break;
+      }
+      ++i;
+    }
+    if (!blank || count_blank) --*left;
+  }
+  return i;
+}
+
 LinePosition CountLineBreaks(const char* data, size_t offset) {
   LinePosition pos;
   for (size_t i = 0; i < offset; ++i) {

@@ -22,6 +22,13 @@ struct SplitRecord {
 /// Splits the record starting at data[begin]; stops at the record's line ending or `size`.
 SplitRecord SplitOneRecord(const char* data, size_t begin, size_t size, const Dialect& dialect);
 
+/// Skips whole records from data[0] on, as SplitOneRecord splits them, without copying their
+/// fields: each record decrements `*left` (a blank line only when `count_blank`) until it
+/// reaches 0 or the data ends. Returns the offset after the last record skipped. For
+/// source.maxRows.
+size_t SkipRecords(const char* data, size_t size, const Dialect& dialect, bool count_blank,
+                   int64_t* left);
+
 /// Line breaks (LF, CRLF, lone CR) in data[0, offset), and the offset where the last of
 /// those lines starts (for 1-based columns: offset - line_start + 1).
 struct LinePosition {
