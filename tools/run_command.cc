@@ -14,6 +14,7 @@
 #include "core/engine/row_sampler.h"
 #include "core/engine/run_summary_json.h"
 #include "core/graph/cpu_count.h"
+#include "core/io/atomic_file.h"
 #include "core/io/stop_flag.h"
 #include "core/io/temp_registry.h"
 #include "core/log/logger.h"
@@ -75,34 +76,16 @@ constexpr const char* kRunHelp =
     "\n"
     "Environment: FLOWENGINE_LOG_LEVEL, FLOWENGINE_LOG_FORMAT (the options win).\n";
 
-// Writes `text` to `path` through a temp file and a rename, so a reader (a textfile
-// collector, a CI job) never sees half of it. Returns false on failure.
-bool WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string temp = path + ".tmp-" + std::to_string(getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) {
-      std::error_code ec;
-      std::filesystem::remove(temp, ec);
-      return false;
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) std::filesystem::remove(temp, ec);
-  return !ec;
-}
-
+// Writes a report file (trace, metrics, summary) atomically like every sink; a failure is
+// logged, not fatal: the run's outcome is already decided.
 void WriteOrLog(const std::string& what, const std::string& path, const std::string& text) {
   if (path.empty()) return;
-  if (WriteFileAtomically(path, text)) {
+  try {
+    WriteFileAtomically(path, text);
     Log(LogLevel::kDebug, LogCategory::kEngine, what + " written to " + path);
-    return;
+  } catch (const ErrorException& e) {
+    LogError(e.error());
   }
-  Location loc;
-  loc.file = path;
-  LogError(MakeError("FE-OUTPUT-OPEN", "Cannot write the " + what, loc, "report"));
 }
 
 std::string Fixed(double v, int decimals) {

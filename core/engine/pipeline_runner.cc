@@ -96,7 +96,6 @@ void ReportTimeout(const PipelineSpec& spec, const JobTimer& timer, RunSummary& 
     return;
   }
   summary.stopped = false;
-  summary.timed_out = true;
   Location loc;
   loc.file = spec.config_path;
   summary.error = MakeError(

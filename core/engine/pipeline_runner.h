@@ -27,7 +27,6 @@ struct RunOptions {
 struct RunSummary {
   std::optional<Error> error;  ///< set when the run failed or was stopped
   bool stopped = false;        ///< stopped through RunOptions::stop
-  bool timed_out = false;      ///< stopped by limits.timeout (error is FE-RESOURCE-TIMEOUT)
   uint64_t rows_read = 0;
   uint64_t rows_written = 0;   ///< to the main sink
   uint64_t rows_routed = 0;    ///< moved to routes with send()

@@ -1,11 +1,11 @@
 #include "core/engine/row_sampler.h"
 
 #include <algorithm>
-#include <fstream>
 #include <span>
 
 #include "core/csv/formatter.h"
 #include "core/error/error.h"
+#include "core/io/atomic_file.h"
 #include "core/log/logger.h"
 
 namespace flowengine {
@@ -88,18 +88,8 @@ void RowSampler::Observe(const Chunk& chunk) {
 
 void RowSampler::Finish() const {
   if (dir_.empty()) return;
-  const auto write = [&](const std::string& name, const std::string& text) {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) {
-      Location loc;
-      loc.file = path;
-      ThrowError("FE-OUTPUT-OPEN", "Cannot write the row sample", loc, "sample");
-    }
-  };
-  write("source.csv", source_csv_);
-  if (has_transform_) write("transform.csv", transform_csv_);
+  WriteFileAtomically(dir_ + "/source.csv", source_csv_);
+  if (has_transform_) WriteFileAtomically(dir_ + "/transform.csv", transform_csv_);
 }
 
 }  // namespace flowengine

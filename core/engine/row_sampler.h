@@ -28,7 +28,7 @@ class RowSampler {
              std::vector<std::string> routes);
   /// Takes rows from a written chunk until N of each were seen.
   void Observe(const Chunk& chunk);
-  /// Writes the sample files (with --sample-dir). Throws ErrorException FE-OUTPUT-OPEN.
+  /// Writes the sample files (with --sample-dir), atomically. Throws ErrorException.
   void Finish() const;
 
  private:

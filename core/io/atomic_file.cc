@@ -190,4 +190,11 @@ void AtomicFile::Abort() noexcept {
   lock_.Release();
 }
 
+void WriteFileAtomically(const std::string& path, const std::string& text) {
+  AtomicFile file;  // its destructor removes the temp file if anything below throws
+  file.Open(path, /*copy_existing=*/false);
+  file.Write(text.data(), text.size());
+  file.CommitTo(AtomicFile::Commit::kReplace);
+}
+
 }  // namespace flowengine

@@ -59,4 +59,8 @@ class AtomicFile {
   std::string temp_path_;
 };
 
+/// The whole of `text` as the new content of `path`, through an AtomicFile (for report
+/// files: metrics, trace, summary, row samples). Throws ErrorException like AtomicFile.
+void WriteFileAtomically(const std::string& path, const std::string& text);
+
 }  // namespace flowengine

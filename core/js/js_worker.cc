@@ -253,6 +253,15 @@ struct JsWorker::Impl {
     ThrowError(code, message, loc, "transform");
   }
 
+  // From here until watched.running is cleared, the watchdog measures this thread's CPU time
+  // against limits.scriptTimeout; `start` is the first row of the call.
+  void StartWatched(int32_t start) {
+    progress[0] = start;
+    clockid_t clock = 0;
+    if (::pthread_getcpuclockid(::pthread_self(), &clock) == 0) watched.thread_clock.store(clock);
+    watched.running.store(true);
+  }
+
   int64_t RowLine(const Chunk& chunk, size_t row) const {
     return chunk.block.first_line + chunk.batch.rows[row].line_delta;
   }
@@ -370,10 +379,7 @@ void JsWorker::Impl::InitContext() {
   }
   // The top level runs under the watchdog too: a script that loops while loading is stopped
   // after limits.scriptTimeout instead of hanging the startup.
-  clockid_t clock = 0;
-  if (::pthread_getcpuclockid(::pthread_self(), &clock) == 0) s.watched.thread_clock.store(clock);
-  s.progress[0] = 0;
-  s.watched.running.store(true);
+  s.StartWatched(0);
   const bool loaded = !script->Run(ctx).IsEmpty();
   s.watched.running.store(false);
   if (s.watched.timed_out.exchange(false) || s.watched.stopped.exchange(false)) {
@@ -567,10 +573,7 @@ void JsWorker::Run(Chunk& chunk) {
   v8::Local<v8::Array> set;
   while (true) {
     args[0] = v8::Integer::New(iso, static_cast<int32_t>(start));
-    s.progress[0] = static_cast<int32_t>(start);
-    clockid_t clock = 0;
-    if (::pthread_getcpuclockid(::pthread_self(), &clock) == 0) s.watched.thread_clock.store(clock);
-    s.watched.running.store(true);
+    s.StartWatched(static_cast<int32_t>(start));
     v8::MaybeLocal<v8::Value> result = s.run_batch.Get(iso)->Call(
         ctx, v8::Undefined(iso), static_cast<int>(std::size(args)), args);
     s.watched.running.store(false);
