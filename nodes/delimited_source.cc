@@ -1,11 +1,15 @@
 #include "nodes/delimited_source.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <set>
 
+#include "core/csv/grammar.h"
 #include "core/csv/record_splitter.h"
 #include "core/csv/scan_kernel.h"
+#include "core/csv/utf8_check.h"
+#include "core/io/binary_formats.h"
 
 namespace flowengine {
 
@@ -32,9 +36,20 @@ void DelimitedSource::Open() {
 }
 
 void DelimitedSource::StartDecoding() {
-  char head[4];
+  char head[16];
   const size_t got = file_.Read(head, sizeof(head));
   if (got < sizeof(head)) eof_ = true;
+  if (const char* format = BinaryFormatName(head, got)) {
+    Location loc;
+    loc.file = spec_.path;
+    loc.line = 1;
+    loc.byte_offset = 0;
+    Error e = MakeError("FE-INPUT-BINARY",
+                        "The input is " + std::string(format) +
+                            ", not delimited text: FlowEngine reads CSV, TSV and PSV files",
+                        loc, "read");
+    throw ErrorException(std::move(e));
+  }
   size_t mark_length = 0;
   const ByteOrderMark mark = DetectByteOrderMark(head, got, &mark_length);
   Encoding encoding = spec_.encoding;
@@ -94,34 +109,35 @@ void DelimitedSource::Fill(size_t want) {
 }
 
 void DelimitedSource::SkipPreamble() {
-  size_t at = 0;                     // pending_[0, at) is skipped
-  size_t line_start = 0;             // where the current preamble line starts
-  const auto drop = [&](size_t n) {  // forgets pending_[0, n)
-    next_offset_ += static_cast<int64_t>(n);
-    std::memmove(pending_.data(), pending_.data() + n, pending_.size() - n);
-    pending_.Resize(pending_.size() - n);
-    at -= n;
-    line_start -= n;
-  };
+  // Preamble lines end at LF, CRLF or a lone CR, like records. A CR at the end of what is
+  // buffered may be the first half of a CRLF: read on before deciding.
   for (int64_t skipped = 0; skipped < spec_.skip_rows;) {
-    const void* lf = at < pending_.size()
-                         ? std::memchr(pending_.data() + at, '\n', pending_.size() - at)
-                         : nullptr;
-    if (lf != nullptr) {
-      at = static_cast<size_t>(static_cast<const char*>(lf) - pending_.data()) + 1;
-      line_start = at;
+    const char* begin = pending_.data();
+    const char* end = begin + pending_.size();
+    const char* at = std::find_if(begin, end, [](char c) { return c == '\n' || c == '\r'; });
+    if (at != end && !(*at == '\r' && at + 1 == end && !eof_)) {
+      const size_t line_end = static_cast<size_t>(at - begin) +
+                              ((*at == '\r' && at + 1 != end && at[1] == '\n') ? 2 : 1);
+      DropPending(line_end);
       ++skipped;
       ++next_line_;
       continue;
     }
-    at = pending_.size();
-    if (eof_) break;  // the file ends inside the preamble
-    if (at - line_start >= plan_.max_record) FailRecordTooLarge();
-    drop(line_start);  // keep only the current line while reading on
+    if (eof_) {  // the file ends inside the preamble
+      DropPending(pending_.size());
+      break;
+    }
+    if (pending_.size() >= plan_.max_record) FailRecordTooLarge();
     Fill(pending_.size() + plan_.block_size);
   }
-  drop(at);
   Fill(plan_.block_size);
+}
+
+void DelimitedSource::DropPending(size_t n) {
+  next_offset_ += static_cast<int64_t>(n);
+  std::memmove(pending_.data(), pending_.data() + n, pending_.size() - n);
+  pending_.Resize(pending_.size() - n);
+  pending_.ZeroTail();
 }
 
 void DelimitedSource::FailHeader(const std::string& message, const std::string& header) const {
@@ -151,11 +167,11 @@ void DelimitedSource::ReadHeader() {
     loc.file = spec_.path;
     ThrowError("FE-INPUT-NO-HEADER", "The input is empty but source.header is true", loc, "read");
   }
-  SplitRecord header;
+  std::vector<std::string> names;
+  RecordScan header;
   while (true) {
-    header = SplitOneRecord(pending_.data(), begin, pending_.size(), spec_.dialect);
-    // Complete when a line ending was found before the end of what is buffered.
-    if (eof_ || (header.complete && header.end < pending_.size())) break;
+    header = ScanRecord(pending_.data(), begin, pending_.size(), spec_.dialect, eof_, &names);
+    if (header.end != RecordEnd::kIncomplete) break;
     if (pending_.size() >= plan_.max_record) {
       next_line_ += lines;
       FailRecordTooLarge();
@@ -163,21 +179,13 @@ void DelimitedSource::ReadHeader() {
     Fill(pending_.size() * 2);
   }
   next_line_ += lines;
-  std::string header_text(pending_.data() + begin, header.end - begin);
-  while (!header_text.empty() && (header_text.back() == '\n' || header_text.back() == '\r')) {
-    header_text.pop_back();
-  }
-  if (!header.complete) {
-    Location loc;
-    loc.file = spec_.path;
-    loc.line = next_line_;
-    ThrowError("FE-INPUT-UNTERMINATED-QUOTE",
-               "Quoted field in the header is not closed before the end of the input", loc, "read");
-  }
-  if (spec_.dialect.escape != '\0') CheckHeaderEscapes(begin, header.end);
+  const std::string header_text(pending_.data() + begin, header.content_end - begin);
+  if (header.problem != ScanStatus::kOk) FailHeaderGrammar(header, begin);
+  if (spec_.dialect.escape != '\0') CheckHeaderEscapes(begin, header.content_end);
+  CheckHeaderUtf8(begin, header.content_end);
   std::set<std::string> seen;
-  for (size_t i = 0; i < header.fields.size(); ++i) {
-    const std::string& name = header.fields[i];
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
     if (name.empty())
       FailHeader("Empty column name at position " + std::to_string(i + 1), header_text);
     if (!seen.insert(name).second) FailHeader("Duplicate column name '" + name + "'", header_text);
@@ -191,10 +199,42 @@ void DelimitedSource::ReadHeader() {
     schema_.columns[static_cast<size_t>(index)] = declared;
   }
   next_line_ += header.line_breaks;
-  next_offset_ += static_cast<int64_t>(header.end);
-  std::memmove(pending_.data(), pending_.data() + header.end, pending_.size() - header.end);
-  pending_.Resize(pending_.size() - header.end);
-  pending_.ZeroTail();
+  DropPending(header.next);
+}
+
+Location DelimitedSource::HeaderLocation(size_t begin, size_t offset) const {
+  const LinePosition pos = CountLineBreaks(pending_.data() + begin, offset - begin);
+  Location loc;
+  loc.file = spec_.path;
+  loc.line = next_line_ + pos.line_breaks;
+  loc.column = static_cast<int64_t>(offset - begin - pos.line_start) + 1;
+  loc.byte_offset = next_offset_ + static_cast<int64_t>(offset);
+  return loc;
+}
+
+void DelimitedSource::FailHeaderGrammar(const RecordScan& header, size_t begin) const {
+  const Location loc = HeaderLocation(begin, header.problem_offset);
+  switch (header.problem) {
+    case ScanStatus::kStrayQuote:
+      ThrowError("FE-INPUT-STRAY-QUOTE", "Quote character inside an unquoted column name", loc,
+                 "read");
+    case ScanStatus::kAfterQuote:
+      ThrowError("FE-INPUT-AFTER-QUOTE",
+                 "Unexpected character after the closing quote of a column name", loc, "read");
+    default:
+      ThrowError("FE-INPUT-UNTERMINATED-QUOTE",
+                 "Quoted column name in the header is not closed before the end of the input", loc,
+                 "read");
+  }
+}
+
+void DelimitedSource::CheckHeaderUtf8(size_t begin, size_t end) const {
+  if (IsValidUtf8(pending_.data() + begin, end - begin)) return;
+  const size_t bad = begin + InvalidUtf8Offsets(pending_.data() + begin, end - begin).front();
+  char byte[8];
+  std::snprintf(byte, sizeof(byte), "0x%02X", static_cast<unsigned char>(pending_[bad]));
+  ThrowError("FE-ENCODING-UTF8", std::string("Invalid UTF-8 in the header: byte ") + byte,
+             HeaderLocation(begin, bad), "read");
 }
 
 void DelimitedSource::CheckHeaderEscapes(size_t begin, size_t end) const {
@@ -206,12 +246,9 @@ void DelimitedSource::CheckHeaderEscapes(size_t begin, size_t end) const {
       ++i;
       continue;
     }
-    Location loc;
-    loc.file = spec_.path;
-    loc.line = next_line_;
-    loc.column = static_cast<int64_t>(i - begin) + 1;
     ThrowError("FE-INPUT-BAD-ESCAPE",
-               "Unknown escape sequence in the header (source.escape is a backslash)", loc, "read");
+               "Unknown escape sequence in the header (source.escape is a backslash)",
+               HeaderLocation(begin, i), "read");
   }
 }
 

@@ -12,6 +12,7 @@
 #include "core/batch/row_batch.h"
 #include "core/config/pipeline_spec.h"
 #include "core/csv/block_parser.h"
+#include "core/csv/grammar.h"
 #include "core/engine/stages.h"
 #include "core/io/input_file.h"
 #include "core/io/text_decoder.h"
@@ -49,7 +50,14 @@ class DelimitedSource final : public SourceStage {
   void SkipPreamble();
   // With source.maxRows: the prefix of `boundary` holding the records still allowed.
   BoundaryResult LimitRows(BoundaryResult boundary);
+  // Forgets pending_[0, n), the bytes before the next record to hand out.
+  void DropPending(size_t n);
   void ReadHeader();
+  // Where byte `offset` of the header starting at pending_[begin] is in the file.
+  Location HeaderLocation(size_t begin, size_t offset) const;
+  [[noreturn]] void FailHeaderGrammar(const RecordScan& header, size_t begin) const;
+  // Throws FE-ENCODING-UTF8 for invalid UTF-8 in the header bytes pending_[begin, end).
+  void CheckHeaderUtf8(size_t begin, size_t end) const;
   // With backslash escapes: throws FE-INPUT-BAD-ESCAPE for a bad escape in the header
   // record pending_[begin, end).
   void CheckHeaderEscapes(size_t begin, size_t end) const;

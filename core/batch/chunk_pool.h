@@ -33,14 +33,7 @@ class ChunkPool {
     return c;
   }
   void Release(Chunk* c) {
-    c->batch.num_rows = 0;
-    c->transform.active = false;
-    c->output.Clear();
-    for (ByteBuffer& b : c->route_output) b.Clear();
-    c->rejects.clear();
-    c->dead_output.Clear();
-    c->error.reset();
-    c->skipped = false;
+    c->ResetForReuse();
     std::lock_guard<std::mutex> lock(mutex_);
     free_.push_back(c);
   }

@@ -75,6 +75,16 @@ struct TransformOutput {
   uint64_t routed = 0;                          ///< rows moved to a route with send()
   uint64_t copies = 0;                          ///< copies made with sendCopy()
   uint64_t rejected = 0;  ///< rows set aside by the transform (also in Chunk::rejects)
+
+  /// Back to "no transform ran": counters zero, row lists empty (buffers keep capacity).
+  void Reset() {
+    active = false;
+    batch.num_rows = 0;
+    values.Clear();
+    main_rows.Clear();
+    for (PodBuffer<uint32_t>& r : route_rows) r.Clear();
+    filtered = routed = copies = rejected = 0;
+  }
 };
 
 /// A row set aside under errorHandling: skip-row: why, and where its original bytes are.
@@ -91,6 +101,10 @@ struct Reject {
 struct Chunk {
   Block block;
   RowBatch batch;
+  /// Records the parse stage read from the block: rows parsed plus records rejected by the
+  /// parse. Set once by the parse stage; the writer checks that every one of them is
+  /// accounted for (written, routed, filtered or rejected).
+  uint64_t records = 0;
   TransformOutput transform;
   ByteBuffer output;                     ///< formatted main-sink bytes
   std::vector<ByteBuffer> route_output;  ///< formatted bytes per route
@@ -98,6 +112,20 @@ struct Chunk {
   ByteBuffer dead_output;                ///< formatted dead-letter rows
   std::optional<Error> error;
   bool skipped = false;  ///< work skipped because the run is stopping
+
+  /// Everything a stage wrote on the chunk is cleared before the chunk is reused; buffers
+  /// keep their capacity. The one place that knows every per-chunk field.
+  void ResetForReuse() {
+    batch.num_rows = 0;
+    records = 0;
+    transform.Reset();
+    output.Clear();
+    for (ByteBuffer& b : route_output) b.Clear();
+    rejects.clear();
+    dead_output.Clear();
+    error.reset();
+    skipped = false;
+  }
 };
 
 }  // namespace flowengine

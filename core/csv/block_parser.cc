@@ -5,6 +5,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "core/csv/grammar.h"
 #include "core/csv/record_splitter.h"
 #include "core/csv/utf8_check.h"
 
@@ -24,10 +25,38 @@ Location LocateInBlock(const Block& block, const BlockParserOptions& options, si
   return loc;
 }
 
+// The character at data[offset] for a message: a whole UTF-8 sequence (never half of one,
+// which would make the message and the dead-letter file invalid UTF-8), or the byte as
+// \xNN when it starts no valid sequence. Sets *length to the bytes it covers.
+std::string CharacterAt(const char* data, size_t offset, size_t size, size_t* length = nullptr) {
+  const auto byte = static_cast<unsigned char>(data[offset]);
+  const size_t n = byte < 0x80 ? 1 : byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 0;
+  if (length != nullptr) *length = n > 0 && offset + n <= size ? n : 1;
+  if (n > 0 && offset + n <= size && IsValidUtf8(data + offset, n)) {
+    return std::string(data + offset, n);
+  }
+  if (length != nullptr) *length = 1;
+  char hex[8];
+  std::snprintf(hex, sizeof(hex), "\\x%02X", byte);
+  return hex;
+}
+
+// A value quoted for a message: at most 60 bytes, cut at a character boundary, with bytes
+// that are not valid UTF-8 shown as \xNN (messages are always valid UTF-8).
 std::string Quoted(std::string_view text) {
   constexpr size_t kMax = 60;
   std::string out = "'";
-  out += text.size() > kMax ? std::string(text.substr(0, kMax)) + "..." : std::string(text);
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t n = 1;
+    std::string c = CharacterAt(text.data(), i, text.size(), &n);
+    if (out.size() - 1 + c.size() > kMax) {
+      out += "...";
+      break;
+    }
+    out += c;
+    i += n;
+  }
   out += "'";
   return out;
 }
@@ -56,7 +85,7 @@ Error ScanError(const Block& block, const BlockParserOptions& options, const Par
     case ScanStatus::kAfterQuote:
       return MakeError("FE-INPUT-AFTER-QUOTE",
                        "Unexpected character after a closing quote: " +
-                           Quoted(std::string_view(data + r.error_offset, 1)),
+                           Quoted(CharacterAt(data, r.error_offset, block.bytes.size())),
                        LocateInBlock(block, options, r.error_offset, from, record_line), "parse");
     case ScanStatus::kUnterminatedQuote: {
       Location loc = LocateInBlock(block, options, r.error_offset, from, record_line);
@@ -67,12 +96,15 @@ Error ScanError(const Block& block, const BlockParserOptions& options, const Par
                        loc, "parse");
     }
     case ScanStatus::kBadEscape:
-      return MakeError("FE-INPUT-BAD-ESCAPE",
-                       "Unknown escape sequence " +
-                           Quoted(std::string_view(data + r.error_offset,
-                                                   data[r.error_offset + 1] == '\0' ? 1 : 2)) +
-                           " (source.escape is a backslash)",
-                       LocateInBlock(block, options, r.error_offset, from, record_line), "parse");
+      return MakeError(
+          "FE-INPUT-BAD-ESCAPE",
+          "Unknown escape sequence " +
+              Quoted(r.error_offset + 1 < block.bytes.size()
+                         ? std::string(1, data[r.error_offset]) +
+                               CharacterAt(data, r.error_offset + 1, block.bytes.size())
+                         : std::string(1, data[r.error_offset])) +
+              " (source.escape is a backslash)",
+          LocateInBlock(block, options, r.error_offset, from, record_line), "parse");
     case ScanStatus::kOk:
       break;
   }
@@ -180,31 +212,16 @@ std::vector<std::pair<size_t, Error>> FindEncodingProblems(const Block& block,
   return found;
 }
 
-// Where a bad record starting at `begin` (outside quotes) ends: at the first line ending
-// outside quotes, counting quotes the way the scan kernels do, or at the end of the data.
+// Where a bad record starting at `begin` ends, as the grammar says (a stray quote does not
+// swallow the records after it).
 struct RecordExtent {
   size_t content_end;   // one past the record's last byte, line ending excluded
   size_t next;          // where the next record starts
   int64_t line_breaks;  // line breaks from `begin` to `next`
 };
 RecordExtent FindRecordExtent(const char* data, size_t begin, size_t size, const Dialect& d) {
-  bool inside = false;
-  int64_t lines = 0;
-  for (size_t i = begin; i < size; ++i) {
-    const char c = data[i];
-    if (d.escape != 0 && c == d.escape && i + 1 < size && data[i + 1] != '\n' &&
-        data[i + 1] != '\r') {
-      ++i;  // an escaped byte (escaped line breaks still end lines, as in the kernels)
-    } else if (c == d.quote && c != '\0') {
-      inside = !inside;
-    } else if (c == '\n' || c == '\r') {
-      const bool crlf = c == '\r' && i + 1 < size && data[i + 1] == '\n';
-      ++lines;
-      if (!inside) return RecordExtent{i, i + (crlf ? 2 : 1), lines};
-      if (crlf) ++i;
-    }
-  }
-  return RecordExtent{size, size, lines};
+  const RecordScan scan = ScanRecord(data, begin, size, d, /*at_eof=*/true);
+  return RecordExtent{scan.content_end, scan.next, scan.line_breaks};
 }
 
 // Skip-row: parses records after bad ones too; bad records and rows with bad values become

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/csv/grammar.h"
 #include "core/csv/scan_kernel.h"
 
 namespace flowengine {

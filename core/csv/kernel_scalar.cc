@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/csv/grammar.h"
 #include "core/csv/scan_kernel.h"
 
 namespace flowengine {

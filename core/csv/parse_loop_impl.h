@@ -57,36 +57,116 @@ inline Masks ClassifyChunk(const char* data, size_t base, size_t size, const Sca
   return m;
 }
 
+// Quotes where quote parity and the record grammar (grammar.h) may disagree: an opening
+// quote (by parity) that does not start a field — its previous byte is no delimiter or line
+// byte, nor (with doubled quotes) a closing quote — and a closing quote followed by anything
+// but a delimiter, a line byte or (doubled quotes) another quote. Without such quotes,
+// parity and grammar agree on every record end. A closing quote at size - 1 is not checked:
+// its record cannot end before `size` anyway. `*sep_carry` / `*closer_carry` carry bit 63 of
+// the separators and closing quotes to the next chunk.
+inline uint64_t ParityAnomalies(const Masks& m, uint64_t inside, const char* data, size_t base,
+                                size_t size, const ScanChars& chars, uint64_t* sep_carry,
+                                uint64_t* closer_carry) {
+  const uint64_t seps = m.delimiter | m.lf | m.cr;
+  uint64_t anomalies = 0;
+  uint64_t closers = 0;
+  if (m.quote != 0) {
+    const uint64_t doubled = chars.escape == 0 ? ~uint64_t{0} : 0;
+    const uint64_t openers = m.quote & inside;
+    closers = m.quote & ~inside;
+    const uint64_t prev_ok =
+        (seps << 1) | *sep_carry | (((closers << 1) | *closer_carry) & doubled);
+    uint64_t next_ok = (seps | (m.quote & doubled)) >> 1;
+    if (base + 64 < size) {
+      const char n = data[base + 64];
+      if (n == chars.delimiter || n == '\n' || n == '\r' || (n == chars.quote && doubled != 0)) {
+        next_ok |= uint64_t{1} << 63;
+      }
+    }
+    anomalies = (openers & ~prev_ok) | (closers & ~next_ok & LowBits(size - 1 - base));
+  }
+  *sep_carry = seps >> 63;
+  *closer_carry = closers >> 63;
+  return anomalies;
+}
+
 // The loops are compiled twice: without escapes (the RFC 4180 fast path) and with them.
+// The boundary scan runs on quote parity; where a quote makes parity and grammar disagree
+// (ParityAnomalies), the record holding it is scanned by the grammar and parity restarts
+// after it, so records after a stray quote are found as the grammar says.
 template <bool kEscapes>
 BoundaryResult FindBoundaryT(const char* data, size_t size, char delimiter, char quote, char escape,
                              bool at_eof) {
   BoundaryResult result;
   const ScanChars chars{delimiter, quote, escape};
-  uint64_t inside_carry = 0;
-  uint64_t escape_carry = 0;
-  int64_t lines = 0;
-  int64_t delimiters = 0;
-  for (size_t base = 0; base < size; base += 64) {
-    uint64_t ends;
-    Masks m = ClassifyChunk<kEscapes>(data, base, size, chars, &ends, &escape_carry);
-    uint64_t inside = Simd::PrefixXor(m.quote) ^ inside_carry;
-    inside_carry = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
-    uint64_t record_ends = ends & ~inside;
-    if (record_ends != 0 && !at_eof) {
-      int bit = 63 - __builtin_clzll(record_ends);
-      const uint64_t upto = LowBits(static_cast<size_t>(bit) + 1);
-      result.end = base + static_cast<size_t>(bit) + 1;
-      result.line_count = lines + __builtin_popcountll(ends & upto);
-      result.delimiter_count = delimiters + __builtin_popcountll(m.delimiter & upto);
+  size_t record_start = 0;    // where the last record found so far ends
+  int64_t lines_at_end = 0;   // line breaks in [0, record_start) (while parity was never off)
+  int64_t delims_at_end = 0;  // delimiters in [0, record_start) (ditto)
+  bool used_grammar = false;
+  size_t start = 0;  // the parity scan (re)starts here, at a record boundary
+  bool rescan = true;
+  while (rescan) {
+    rescan = false;
+    uint64_t inside_carry = 0;
+    uint64_t escape_carry = 0;
+    uint64_t sep_carry = 1;  // the scan starts at a record boundary
+    uint64_t closer_carry = 0;
+    int64_t lines = 0;
+    int64_t delimiters = 0;
+    for (size_t base = start; base < size; base += 64) {
+      uint64_t ends;
+      Masks m = ClassifyChunk<kEscapes>(data, base, size, chars, &ends, &escape_carry);
+      uint64_t inside = Simd::PrefixXor(m.quote) ^ inside_carry;
+      inside_carry = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
+      uint64_t record_ends = ends & ~inside;
+      const uint64_t anomalies =
+          ParityAnomalies(m, inside, data, base, size, chars, &sep_carry, &closer_carry);
+      if (anomalies != 0) {
+        // Record ends before the first anomaly are right; the record holding it is scanned
+        // by the grammar, and parity restarts where that record ends.
+        record_ends &= LowBits(static_cast<size_t>(__builtin_ctzll(anomalies)));
+        if (record_ends != 0) {
+          record_start = base + static_cast<size_t>(63 - __builtin_clzll(record_ends)) + 1;
+        }
+        used_grammar = true;
+        // Before the end of the input, data[size] is the real next byte: it tells whether a
+        // CR at size - 1 is a line ending, as for the parity scan.
+        const RecordScan rec = ScanRecordForKernel(data, record_start, at_eof ? size : size + 1,
+                                                   delimiter, quote, escape, at_eof);
+        if (rec.end == RecordEnd::kLineEnding && rec.next <= size) {
+          record_start = start = rec.next;
+          rescan = start < size;
+        } else if (rec.end == RecordEnd::kEndOfData) {
+          record_start = size;
+        }
+        break;
+      }
+      if (record_ends != 0) {
+        const int bit = 63 - __builtin_clzll(record_ends);
+        const uint64_t upto = LowBits(static_cast<size_t>(bit) + 1);
+        record_start = base + static_cast<size_t>(bit) + 1;
+        lines_at_end = lines + __builtin_popcountll(ends & upto);
+        delims_at_end = delimiters + __builtin_popcountll(m.delimiter & upto);
+      }
+      lines += __builtin_popcountll(ends);
+      delimiters += __builtin_popcountll(m.delimiter);
     }
-    lines += __builtin_popcountll(ends);
-    delimiters += __builtin_popcountll(m.delimiter);
+    if (!rescan && !used_grammar && at_eof) {
+      record_start = size;
+      lines_at_end = lines;
+      delims_at_end = delimiters;
+    }
   }
-  if (at_eof) {
-    result.end = size;
-    result.line_count = lines;
-    result.delimiter_count = delimiters;
+  if (at_eof) record_start = size;
+  result.end = record_start;
+  if (used_grammar) {
+    const BoundaryResult counts =
+        CountLinesAndDelimiters(data, record_start, delimiter, quote, escape);
+    result.line_count = counts.line_count;
+    result.delimiter_count = counts.delimiter_count;
+  } else {
+    result.line_count = lines_at_end;
+    result.delimiter_count = delims_at_end;
   }
   return result;
 }
@@ -295,8 +375,14 @@ ParseResult ParseT(const ParseArgs& a) {
   }
   if (ok) {
     if (inside_carry != 0) {
-      s.result.status = ScanStatus::kUnterminatedQuote;
-      s.result.error_offset = FirstQuote(a, s.field_start, a.size);
+      // Open quotes at the end of the block: the grammar says whether the record has a stray
+      // or misplaced quote, or really an unterminated quoted field.
+      const RecordScan rec = ScanRecordForKernel(data, s.record_start, a.size, a.delimiter, a.quote,
+                                                 a.escape, /*at_eof=*/true);
+      s.result.status =
+          rec.problem != ScanStatus::kOk ? rec.problem : ScanStatus::kUnterminatedQuote;
+      s.result.error_offset = rec.problem != ScanStatus::kOk ? rec.problem_offset
+                                                             : FirstQuote(a, s.field_start, a.size);
     } else if (s.field_start < a.size || s.column > 0) {
       EndRecord<kEscapes>(s, a.size, quote_carry);
     }

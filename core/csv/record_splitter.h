@@ -1,6 +1,6 @@
-// A simple byte-at-a-time splitter (RFC 4180, or the dialect's quote/escape options) for single
-// records, used off the hot path: the header record, and re-reading a bad record to describe it in
-// an error. Thread-safe.
+// Single records split by the grammar (grammar.h), off the hot path: the header record,
+// re-reading a bad record to describe it in an error, and counting records for maxRows.
+// Thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/csv/dialect.h"
+#include "core/csv/scan_kernel.h"
 
 namespace flowengine {
 
@@ -16,10 +17,14 @@ struct SplitRecord {
   std::vector<std::string> fields;  ///< unescaped values
   size_t end = 0;                   ///< offset one past the record and its line ending
   int64_t line_breaks = 0;          ///< line breaks consumed, quoted ones and the record's own
-  bool complete = false;            ///< false when the data ended inside quotes
+  bool complete = false;            ///< ended at a line ending (false: at the end of the data)
+  /// The first grammar problem (stray or misplaced quote, unterminated quotes), or kOk.
+  ScanStatus problem = ScanStatus::kOk;
+  size_t problem_offset = 0;  ///< where that problem is
 };
 
-/// Splits the record starting at data[begin]; stops at the record's line ending or `size`.
+/// Splits the record starting at data[begin]; stops at the record's line ending or `size`
+/// (the end of the input).
 SplitRecord SplitOneRecord(const char* data, size_t begin, size_t size, const Dialect& dialect);
 
 /// Skips whole records from data[0] on, as SplitOneRecord splits them, without copying their

@@ -274,6 +274,17 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
                               result.first_reject->location, "commit");
   }
   ReportTimeout(spec, timer, summary);
+  const uint64_t accounted =
+      summary.rows_written + summary.rows_routed + summary.rows_filtered + summary.rows_rejected;
+  if (!summary.error && accounted != summary.rows_read) {
+    summary.error = MakeError("FE-INTERNAL",
+                              "Row accounting does not hold: " + std::to_string(summary.rows_read) +
+                                  " rows read, " + std::to_string(accounted) +
+                                  " written, routed, filtered or rejected; nothing is committed",
+                              {}, "commit");
+    summary.error->hint =
+        "This is a FlowEngine bug: please report it with the pipeline and this message.";
+  }
   if (!summary.error && summary.stopped) {
     summary.error =
         MakeError("FE-RESOURCE-INTERRUPTED", "The run was interrupted by a signal", {}, "run");

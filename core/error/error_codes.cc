@@ -35,6 +35,11 @@ constexpr std::array kCodes{
     // input
     ErrorCodeInfo{"FE-INPUT-OPEN", C::kInput, false, "The input file cannot be opened.",
                   "Check source.path and the file's permissions."},
+    ErrorCodeInfo{"FE-INPUT-BINARY", C::kInput, false,
+                  "The input is a compressed or binary file (gzip, zstd, bzip2, xz, zip, a "
+                  "spreadsheet, ...), not delimited text.",
+                  "Decompress or export it to CSV first (e.g. gunzip -k data.csv.gz), then point "
+                  "source.path at the text file."},
     ErrorCodeInfo{"FE-INPUT-READ", C::kInput, true, "Reading the input failed.",
                   "Check the disk or network filesystem holding the input, then re-run."},
     ErrorCodeInfo{"FE-INPUT-FIELD-COUNT", C::kInput, false,

@@ -78,6 +78,28 @@ void RecordWritten(Metrics& m, const Chunk& chunk, const MemoryBudget* budget) {
   }
 }
 
+// Row conservation for one block: every record the parse read is written, routed, filtered
+// or rejected, exactly once. A mismatch is an engine bug; it fails the run before anything
+// is committed.
+std::optional<Error> CheckConservation(const Chunk& chunk) {
+  const TransformOutput& t = chunk.transform;
+  const uint64_t accounted =
+      (t.active ? t.main_rows.size() + t.routed + t.filtered : chunk.batch.num_rows) +
+      chunk.rejects.size();
+  if (accounted == chunk.records) return std::nullopt;
+  Location loc;
+  loc.line = chunk.block.first_line;
+  loc.byte_offset = chunk.block.byte_offset;
+  Error e = MakeError(
+      "FE-INTERNAL",
+      "Row accounting does not hold for the block starting here: " + std::to_string(chunk.records) +
+          " records read, " + std::to_string(accounted) +
+          " written, routed, filtered or rejected; nothing is committed",
+      loc, "write");
+  e.hint = "This is a FlowEngine bug: please report it with the pipeline and this message.";
+  return e;
+}
+
 double Seconds(const std::atomic<int64_t>& ns) { return static_cast<double>(ns.load()) / 1e9; }
 
 }  // namespace
@@ -146,6 +168,7 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
       } else {
         Timed(parse_ns, options, Stage::kParse, *chunk,
               [&] { Guarded(*chunk, "parse", [&] { stages.parse(*chunk); }); });
+        chunk->records = chunk->batch.num_rows + chunk->rejects.size();
         if (metrics != nullptr) {
           metrics->rows_parsed.Add(chunk->batch.num_rows);
           metrics->rows_parse_rejected.Add(chunk->rejects.size());
@@ -190,11 +213,14 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
           if (chunk->error) {
             result.error = chunk->error;
             failed.store(true);
+          } else if (std::optional<Error> lost = CheckConservation(*chunk)) {
+            result.error = std::move(lost);
+            failed.store(true);
           } else {
             ++result.blocks;
             const TransformOutput& t = chunk->transform;
             const uint64_t rejected = chunk->rejects.size();
-            result.rows += chunk->batch.num_rows + rejected - (t.active ? t.rejected : 0);
+            result.rows += chunk->records;
             result.rows_rejected += rejected;
             for (const Reject& r : chunk->rejects) ++result.rejects_by_code[r.error.code];
             if (rejected > 0 && !result.first_reject) result.first_reject = chunk->rejects[0].error;

@@ -527,12 +527,9 @@ void JsWorker::Run(Chunk& chunk) {
   const uint32_t n_in = in.num_columns;
   const uint32_t n_out = static_cast<uint32_t>(s.config.output.size());
   const size_t n_routes = s.config.routes.size();
+  out.Reset();
   out.active = true;
-  out.filtered = out.routed = out.copies = 0;
-  out.values.Clear();
-  out.main_rows.Clear();
   out.route_rows.resize(n_routes);
-  for (auto& r : out.route_rows) r.Clear();
   out.batch.num_columns = n_out;
   out.batch.num_rows = n;
   if (n == 0) return;
