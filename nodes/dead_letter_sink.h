@@ -15,13 +15,14 @@ class DeadLetterSink final : public SinkStage {
  public:
   explicit DeadLetterSink(const DeadLetterSpec& spec);
   void SetRetryPolicy(const RetryPolicy& policy) { file_.SetRetryPolicy(policy); }
+  void SetStopFlag(const std::atomic<bool>* stop) override { file_.SetStopFlag(stop); }
 
   void Check() const override { file_.Check(); }
   void Open() override { file_.Open(); }
   /// Renders chunk.rejects (`route` is ignored).
   void Format(const Chunk& chunk, int route, ByteBuffer& out) const override;
   void Write(const ByteBuffer& bytes) override { file_.Write(bytes); }
-  void Commit() override { file_.Commit(); }
+  AtomicFile& file() override { return file_.file(); }
   void Abort() noexcept override { file_.Abort(); }
 
  private:

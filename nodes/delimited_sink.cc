@@ -11,7 +11,9 @@
 
 #include "core/csv/formatter.h"
 #include "core/error/error.h"
+#include "core/io/file_identity.h"
 #include "core/io/target_lock.h"
+#include "core/log/logger.h"
 
 namespace flowengine {
 namespace {
@@ -22,18 +24,45 @@ Location FileLocation(const std::string& path) {
   loc.file = path;
   return loc;
 }
+
+AtomicFile::Mode CommitModeFor(const SinkSpec& spec) {
+  return spec.mode == OutputMode::kCreate ? AtomicFile::Mode::kNoReplace
+         : spec.backup                    ? AtomicFile::Mode::kReplaceKeepBackup
+                                          : AtomicFile::Mode::kReplace;
+}
+
 }  // namespace
 
 DelimitedSink::DelimitedSink(SinkSpec spec, Dialect input_dialect, std::vector<std::string> columns)
-    : spec_(std::move(spec)), input_dialect_(input_dialect), columns_(std::move(columns)) {}
+    : spec_(std::move(spec)),
+      input_dialect_(input_dialect),
+      columns_(std::move(columns)),
+      style_(spec_.style) {}
 
-std::string DelimitedSink::ExistingHeader(bool* ends_with_newline) const {
-  *ends_with_newline = true;
-  std::ifstream in(spec_.path, std::ios::binary);
-  if (!in) return "";
+DelimitedSink::Existing DelimitedSink::ReadExisting() const {
+  Existing e;
+  std::ifstream in(ResolvePath(spec_.path).real, std::ios::binary);
+  if (!in) return e;
+  // The first line (up to 1 MiB: a header longer than that is not compared byte for byte).
   std::string first;
-  std::getline(in, first);
-  if (!first.empty() && first.back() == '\r') first.pop_back();
+  char c = 0;
+  while (first.size() < (1u << 20) && in.get(c) && c != '\n' && c != '\r') first += c;
+  if (!in) {  // no line ending at all
+    e.present = !first.empty();
+    e.header = first;
+    e.ends_with_newline = first.empty();
+    return e;
+  }
+  e.present = true;
+  e.header = first;
+  if (c == '\r') {
+    char next = 0;
+    if (in.get(next) && next == '\n') {
+      e.crlf = true;
+    } else {
+      e.lone_cr = true;
+    }
+  }
   in.clear();
   in.seekg(0, std::ios::end);
   const std::streamoff size = in.tellg();
@@ -41,16 +70,16 @@ std::string DelimitedSink::ExistingHeader(bool* ends_with_newline) const {
     in.seekg(size - 1);
     char last = 0;
     in.get(last);
-    *ends_with_newline = last == '\n' || last == '\r';
+    e.ends_with_newline = last == '\n' || last == '\r';
   }
-  return first;
+  return e;
 }
 
 void DelimitedSink::Check() const {
-  fs::path target(spec_.path);
-  fs::path dir = target.parent_path();
+  const ResolvedPath target = ResolvePath(spec_.path);
+  const fs::path dir = fs::path(target.real).parent_path();
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
+  if (!target.dir_exists || !fs::is_directory(dir, ec)) {
     ThrowError("FE-OUTPUT-OPEN", "The output directory does not exist: '" + dir.string() + "'",
                FileLocation(spec_.path), "startup");
   }
@@ -58,29 +87,34 @@ void DelimitedSink::Check() const {
     ThrowError("FE-OUTPUT-OPEN", "The output directory is not writable: '" + dir.string() + "'",
                FileLocation(spec_.path), "startup");
   }
-  if (fs::is_directory(target, ec)) {
+  if (target.exists && target.type == S_IFDIR) {
     ThrowError("FE-OUTPUT-OPEN", "The output path is a directory", FileLocation(spec_.path),
                "startup");
   }
-  if (const long holder = TargetLock::Holder(spec_.path); holder != 0) {
+  if (const long holder = TargetLock::Holder(target.real); holder != 0) {
     ThrowError("FE-OUTPUT-LOCKED",
                "Another flowengine run (pid " + std::to_string(holder) + ") is writing this target",
                FileLocation(spec_.path), "startup");
   }
-  if (spec_.mode == OutputMode::kCreate && fs::exists(target, ec)) {
+  if (spec_.mode == OutputMode::kCreate && target.exists) {
     ThrowError("FE-OUTPUT-EXISTS", "The target file exists and sink.outputMode is create",
                FileLocation(spec_.path), "startup");
   }
   if (spec_.mode == OutputMode::kAppend) {
-    bool ends_with_newline = true;
-    std::string existing = ExistingHeader(&ends_with_newline);
+    const Existing existing = ReadExisting();
+    if (existing.lone_cr) {
+      ThrowError("FE-OUTPUT-APPEND-HEADER",
+                 "The target's lines end with a lone CR; appending writes LF or CRLF line "
+                 "endings only",
+                 FileLocation(spec_.path), "startup");
+    }
     std::string expected = FormatHeader(columns_, spec_.dialect, spec_.style);
     while (!expected.empty() && (expected.back() == '\n' || expected.back() == '\r')) {
       expected.pop_back();
     }
-    if (spec_.header && !existing.empty() && existing != expected) {
+    if (spec_.header && existing.present && existing.header != expected) {
       ThrowError("FE-OUTPUT-APPEND-HEADER",
-                 "The target's header differs from the output columns: found '" + existing +
+                 "The target's header differs from the output columns: found '" + existing.header +
                      "', expected '" + expected + "'",
                  FileLocation(spec_.path), "startup");
     }
@@ -90,14 +124,20 @@ void DelimitedSink::Check() const {
 void DelimitedSink::Open() {
   Check();
   const bool append = spec_.mode == OutputMode::kAppend;
-  file_.Open(spec_.path, append);
-  bool ends_with_newline = true;
-  const bool has_header = append && !ExistingHeader(&ends_with_newline).empty();
-  if (append && file_.size() > 0 && !ends_with_newline) {
-    file_.Write(spec_.style.crlf ? "\r\n" : "\n", spec_.style.crlf ? 2 : 1);
+  const Existing existing = append ? ReadExisting() : Existing{};
+  if (append && existing.present && existing.crlf != style_.crlf) {
+    // The new rows take the target's own line ending: a file never mixes LF and CRLF.
+    style_.crlf = existing.crlf;
+    Log(LogLevel::kInfo, LogCategory::kSink,
+        "appending with " + std::string(existing.crlf ? "CRLF" : "LF") +
+            " line endings, as the target " + spec_.path + " has");
   }
-  if (spec_.header && !has_header) {
-    std::string header = FormatHeader(columns_, spec_.dialect, spec_.style);
+  file_.Open(spec_.path, CommitModeFor(spec_), append);
+  if (append && file_.size() > 0 && !existing.ends_with_newline) {
+    file_.Write(style_.crlf ? "\r\n" : "\n", style_.crlf ? 2 : 1);
+  }
+  if (spec_.header && !existing.present) {
+    const std::string header = FormatHeader(columns_, spec_.dialect, style_);
     file_.Write(header.data(), header.size());
   }
 }
@@ -107,7 +147,7 @@ void DelimitedSink::Format(const Chunk& chunk, int route, ByteBuffer& out) const
   if (!t.active) {
     if (route < 0) {
       FormatBatch(chunk.block.bytes.data(), chunk.batch, input_dialect_, spec_.dialect, out,
-                  spec_.style);
+                  style_);
     } else {
       out.Clear();
     }
@@ -116,16 +156,10 @@ void DelimitedSink::Format(const Chunk& chunk, int route, ByteBuffer& out) const
   const PodBuffer<uint32_t>& rows =
       route < 0 ? t.main_rows : t.route_rows[static_cast<size_t>(route)];
   FormatSelectedRows(chunk.block.bytes.data(), t.values.data(), t.batch, rows.data(), rows.size(),
-                     input_dialect_, spec_.dialect, out, spec_.style);
+                     input_dialect_, spec_.dialect, out, style_);
 }
 
 void DelimitedSink::Write(const ByteBuffer& bytes) { file_.Write(bytes.data(), bytes.size()); }
-
-void DelimitedSink::Commit() {
-  file_.CommitTo(spec_.mode == OutputMode::kCreate ? AtomicFile::Commit::kNoReplace
-                 : spec_.backup                    ? AtomicFile::Commit::kReplaceKeepBackup
-                                                   : AtomicFile::Commit::kReplace);
-}
 
 void DelimitedSink::Abort() noexcept { file_.Abort(); }
 

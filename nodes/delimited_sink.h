@@ -1,9 +1,11 @@
 // DelimitedSink: the format and writer stages of a CSV/TSV/PSV output.
 //   Check()   startup checks without side effects (used by `validate` and by Open()).
 //   Open()    startup: checks the output mode, creates the temp file, writes the header.
+//             Appending copies the target first and writes rows with the target's own line
+//             ending (detected from its first line).
 //   Format()  format stage, any thread, concurrently on different chunks.
 //   Write()   writer stage, serial, chunks in input order.
-//   Commit()  after a successful run: fsync, rename over the target, fsync the directory.
+//   file()    after a successful run: the AtomicFile the engine commits with the others.
 //   Abort()   after a failed run: removes the temp file; the target is untouched.
 // The constructor does no I/O.
 #pragma once
@@ -25,23 +27,32 @@ class DelimitedSink final : public SinkStage {
 
   /// How transient write failures are retried (call before Open()).
   void SetRetryPolicy(const RetryPolicy& policy) { file_.SetRetryPolicy(policy); }
+  void SetStopFlag(const std::atomic<bool>* stop) override { file_.SetStopFlag(stop); }
   void Check() const override;
   void Open() override;
   void Format(const Chunk& chunk, int route, ByteBuffer& out) const override;
   void Write(const ByteBuffer& bytes) override;
-  void Commit() override;
+  AtomicFile& file() override { return file_; }
   void Abort() noexcept override;
 
   /// Bytes written to the temp file (including a copied target when appending).
   size_t bytes_written() const { return file_.size(); }
 
  private:
-  // For append: reads the target's first line; "" when the target is missing or empty.
-  std::string ExistingHeader(bool* ends_with_newline) const;
+  // What an existing target (for append) starts with.
+  struct Existing {
+    bool present = false;           // the target exists and is not empty
+    std::string header;             // its first line, line ending excluded
+    bool ends_with_newline = true;  // its last byte is CR or LF
+    bool crlf = false;              // its first line ends with CRLF
+    bool lone_cr = false;           // its first line ends with a lone CR
+  };
+  Existing ReadExisting() const;
 
   SinkSpec spec_;
   Dialect input_dialect_;
   std::vector<std::string> columns_;
+  OutputStyle style_;  // spec_.style, with the line ending of an appended-to target
   AtomicFile file_;
 };
 

@@ -25,7 +25,6 @@ void DelimitedSource::Open() {
   rows_left_ = spec_.max_rows;
   pending_.Reserve(plan_.block_size);
   StartDecoding();
-  Fill(plan_.block_size);
   SkipPreamble();
   if (spec_.header) {
     ReadHeader();
@@ -87,6 +86,26 @@ void DelimitedSource::StartDecoding() {
   }
 }
 
+void DelimitedSource::FillMore() {
+  if (eof_) return;
+  if (decoder_ != nullptr) {
+    raw_.resize(plan_.block_size);
+    const size_t got = file_.ReadSome(raw_.data(), raw_.size());
+    decoder_->Decode(raw_.data(), got, pending_);
+    if (got == 0) {
+      eof_ = true;
+      decoder_->Finish();
+    }
+  } else {
+    const size_t old = pending_.size();
+    pending_.Resize(old + plan_.block_size);
+    const size_t got = file_.ReadSome(pending_.data() + old, plan_.block_size);
+    pending_.Resize(old + got);
+    if (got == 0) eof_ = true;
+  }
+  pending_.ZeroTail();
+}
+
 void DelimitedSource::Fill(size_t want) {
   while (!eof_ && pending_.size() < want) {
     const size_t old = pending_.size();
@@ -128,9 +147,8 @@ void DelimitedSource::SkipPreamble() {
       break;
     }
     if (pending_.size() >= plan_.max_record) FailRecordTooLarge();
-    Fill(pending_.size() + plan_.block_size);
+    FillMore();
   }
-  Fill(plan_.block_size);
 }
 
 void DelimitedSource::DropPending(size_t n) {
@@ -160,7 +178,7 @@ void DelimitedSource::ReadHeader() {
       ++lines;
     }
     if (begin < pending_.size() || eof_) break;
-    Fill(pending_.size() + plan_.block_size);
+    FillMore();
   }
   if (begin >= pending_.size() && eof_) {
     Location loc;
@@ -176,7 +194,7 @@ void DelimitedSource::ReadHeader() {
       next_line_ += lines;
       FailRecordTooLarge();
     }
-    Fill(pending_.size() * 2);
+    FillMore();
   }
   next_line_ += lines;
   const std::string header_text(pending_.data() + begin, header.content_end - begin);

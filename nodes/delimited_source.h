@@ -44,6 +44,9 @@ class DelimitedSource final : public SourceStage {
   // Reads more input into pending_ (decoded to UTF-8 when the encoding asks) until it holds
   // at least `want` bytes or the file ends.
   void Fill(size_t want);
+  // Reads what one read gives (at least a byte, unless the input ends), for the preamble and
+  // the header: a pipe's first lines are enough to open the run, no full block needed.
+  void FillMore();
   // Reads the byte order mark and sets up decoding; the bytes after the mark are pending.
   void StartDecoding();
   // Drops source.skipRows lines of preamble.

@@ -221,6 +221,20 @@ int RunCommand(const std::vector<std::string>& args) {
   }
 
   RunOptions options;
+  // The report files are outputs too: none of them may be an input or another output.
+  const auto report = [&](const std::string& key, const std::string& path) {
+    if (path.empty()) return;
+    Location where;
+    where.file = key + " " + path;
+    options.report_files.push_back(PathUse{key, path, true, where, false});
+  };
+  report("--summary", pa.summary_file);
+  report("--trace", pa.trace_file);
+  report("--metrics-file", pa.metrics_file);
+  if (!pa.sample_dir.empty()) {
+    report("--sample-dir", pa.sample_dir + "/source.csv");
+    if (!spec.transforms.empty()) report("--sample-dir", pa.sample_dir + "/transform.csv");
+  }
   options.stop = &ProcessStopFlag();
   options.metrics = &metrics;
   options.trace = trace.get();
@@ -231,6 +245,12 @@ int RunCommand(const std::vector<std::string>& args) {
     s = RunPipeline(spec, DelimitedNodeFactory(), options);
   }
 
+  // Report files are written only once they are known not to alias an input or output.
+  if (!s.paths_checked) {
+    if (!s.error) return kExitFailed;
+    LogError(*s.error);
+    return ExitCodeFor(*s.error);
+  }
   if (sampler != nullptr) {
     try {
       sampler->Finish();
@@ -258,7 +278,12 @@ int RunCommand(const std::vector<std::string>& args) {
   if (s.error) {
     LogError(*s.error);
     Log(LogLevel::kError, LogCategory::kEngine,
-        "run '" + spec.name + "' failed; nothing was committed, the target is untouched");
+        "run '" + spec.name + "' failed; " +
+            (s.targets_replaced == 0
+                 ? std::string("nothing was committed, the targets are untouched")
+                 : std::to_string(s.targets_replaced) +
+                       (s.targets_replaced == 1 ? " target was" : " targets were") +
+                       " replaced before the failure (named above)"));
     return ExitCodeFor(*s.error);
   }
   LogSummary(spec, s, metrics);

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -58,8 +59,9 @@ bool Contains(Names names, std::string_view s) {
 // Walks the YAML tree; knows the file, which keys came from --set, and how to point at a node.
 class SpecReader {
  public:
-  SpecReader(std::string file, std::set<std::string> overridden)
-      : file_(std::move(file)), overridden_(std::move(overridden)) {}
+  SpecReader(std::string file, std::set<std::string> overridden,
+             std::map<std::string, Location>* locations)
+      : file_(std::move(file)), overridden_(std::move(overridden)), locations_(locations) {}
 
   bool IsOverridden(const std::string& path) const { return overridden_.count(path) > 0; }
 
@@ -182,6 +184,12 @@ class SpecReader {
   std::string Path(const YAML::Node& node, const std::string& path) const {
     std::string value = Scalar(node, path);
     if (value.empty()) Fail(node, path, "FE-CONFIG-VALUE", "Empty path for '" + path + "'");
+    if (value.find('\0') != std::string::npos) {
+      Fail(node, path, "FE-CONFIG-VALUE",
+           "The path for '" + path + "' contains a NUL byte, which no file name can hold",
+           "Remove the \\0 (or %00) from the path.");
+    }
+    (*locations_)[path] = Where(node, path);
     fs::path p(value);
     if (p.is_relative()) {
       fs::path base = IsOverridden(path) ? fs::current_path() : fs::path(file_).parent_path();
@@ -203,7 +211,33 @@ class SpecReader {
  private:
   std::string file_;
   std::set<std::string> overridden_;
+  std::map<std::string, Location>* locations_;
 };
+
+// yaml-cpp keeps every pair of a map, duplicates included (and `node[key]` finds the first):
+// a duplicate key anywhere is an error naming both places.
+void CheckDuplicateKeys(const SpecReader& r, const YAML::Node& node, const std::string& path) {
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      CheckDuplicateKeys(r, node[i], path + "[" + std::to_string(i) + "]");
+    }
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, YAML::Mark> seen;
+  for (const auto& kv : node) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+    const std::string where = path.empty() ? key : path + "." + key;
+    const auto [it, fresh] = seen.emplace(key, kv.first.Mark());
+    if (!fresh) {
+      r.Fail(kv.first, where, "FE-CONFIG-DUPLICATE-KEY",
+             "Duplicate key '" + where + "' (first at line " + std::to_string(it->second.line + 1) +
+                 ", column " + std::to_string(it->second.column + 1) + ")",
+             "Keep one of the two: YAML maps hold each key once.");
+    }
+    CheckDuplicateKeys(r, kv.second, where);
+  }
+}
 
 Dialect DialectFor(const std::string& format) {
   if (format == "tsv") return Dialect::Tsv();
@@ -334,7 +368,6 @@ void ReadRoutes(const SpecReader& r, const YAML::Node& node, PipelineSpec& spec)
     r.Fail(node, "routes", "FE-CONFIG-TYPE", "Expected a map of named sinks for 'routes'",
            "Write 'review: { path: out/review.csv }' per route.");
   }
-  std::set<std::string> paths{spec.sink.path};
   for (const auto& kv : node) {
     RouteSpec route;
     route.name = kv.first.as<std::string>();
@@ -351,12 +384,6 @@ void ReadRoutes(const SpecReader& r, const YAML::Node& node, PipelineSpec& spec)
                                             : OutputMode::kAppend;
     }
     ReadSinkOptions(r, kv.second, path, route.sink);
-    if (!paths.insert(route.sink.path).second || route.sink.path == spec.source.path) {
-      r.Fail(kv.second["path"], path + ".path", "FE-CONFIG-VALUE",
-             "Route '" + route.name + "' writes to a file that another sink or the source uses: '" +
-                 route.sink.path + "'",
-             "Give every sink and route its own file.");
-    }
     spec.routes.push_back(std::move(route));
   }
 }
@@ -428,15 +455,6 @@ void ReadErrorHandling(const SpecReader& r, const YAML::Node& root, PipelineSpec
                               : mode == "replace" ? OutputMode::kReplace
                                                   : OutputMode::kAppend;
     }
-    std::vector<std::string> others{spec.source.path, spec.sink.path};
-    for (const RouteSpec& route : spec.routes) others.push_back(route.sink.path);
-    for (const std::string& other : others) {
-      if (other == spec.dead_letter.path) {
-        r.Fail(dl["path"], "deadLetter.path", "FE-CONFIG-VALUE",
-               "deadLetter.path is the same file as a source, sink or route: '" + other + "'",
-               "Give the dead-letter file its own path.");
-      }
-    }
   }
   if (spec.error_handling == ErrorHandling::kSkipRow && spec.dead_letter.path.empty()) {
     r.Fail(root["errorHandling"], "errorHandling", "FE-CONFIG-MISSING-KEY",
@@ -452,11 +470,18 @@ void ReadErrorHandling(const SpecReader& r, const YAML::Node& root, PipelineSpec
   const std::string value = r.Scalar(root["maxErrors"], "maxErrors");
   const bool percent = !value.empty() && value.back() == '%';
   const std::string number = percent ? value.substr(0, value.size() - 1) : value;
-  char* end = nullptr;
-  const double v = std::strtod(number.c_str(), &end);
-  const bool whole = number.find_first_not_of("0123456789") == std::string::npos;
-  if (number.empty() || end != number.c_str() + number.size() || v < 0 || (percent && v > 100) ||
-      (!percent && !whole)) {
+  // Digits, and for a percentage one decimal point: no sign, exponent, nan or inf.
+  const size_t point = number.find('.');
+  const bool digits_only =
+      !number.empty() && number.find_first_not_of("0123456789.") == std::string::npos &&
+      (point == std::string::npos || (percent && number.find('.', point + 1) == std::string::npos &&
+                                      point > 0 && point + 1 < number.size()));
+  double v = -1;
+  if (digits_only) {
+    v = std::strtod(number.c_str(), nullptr);
+    if (!std::isfinite(v)) v = -1;
+  }
+  if (!digits_only || v < 0 || (percent && v > 100) || (!percent && v > 9e15)) {
     r.Fail(root["maxErrors"], "maxErrors", "FE-CONFIG-VALUE",
            "Expected a count (e.g. 100) or a percentage (e.g. 5%) for 'maxErrors', got '" + value +
                "'");
@@ -475,8 +500,14 @@ void ReadErrorHandling(const SpecReader& r, const YAML::Node& root, PipelineSpec
 
 PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
                        const std::vector<std::string>& overrides) {
+  PipelineSpec spec;
+  {
+    // Duplicates are looked for before --set writes into the tree.
+    const SpecReader plain(yaml_path, {}, &spec.locations);
+    CheckDuplicateKeys(plain, root, "");
+  }
   const std::set<std::string> overridden = ApplyOverrides(root, overrides);
-  const SpecReader r(yaml_path, overridden);
+  const SpecReader r(yaml_path, overridden, &spec.locations);
   if (!root || root.IsNull()) {
     Location loc;
     loc.file = yaml_path;
@@ -484,7 +515,6 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
   }
   r.ExpectMap(root, "", kTopKeys);
 
-  PipelineSpec spec;
   spec.config_path = yaml_path;
   spec.name = root["pipeline"] ? r.Scalar(root["pipeline"], "pipeline")
                                : fs::path(yaml_path).stem().string();
@@ -543,12 +573,6 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
                                          : OutputMode::kAppend;
   }
   ReadSinkOptions(r, sink, "sink", spec.sink);
-  std::error_code ec;
-  if (fs::weakly_canonical(spec.sink.path, ec) == fs::weakly_canonical(spec.source.path, ec)) {
-    r.Fail(sink["path"], "sink.path", "FE-CONFIG-VALUE",
-           "sink.path is the same file as source.path: '" + spec.sink.path + "'",
-           "Write the output to a different file; FlowEngine never overwrites its input.");
-  }
 
   if (root["transform"]) ReadTransforms(r, root["transform"], yaml_path, spec);
   if (root["routes"]) ReadRoutes(r, root["routes"], spec);

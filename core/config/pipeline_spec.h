@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "core/csv/dialect.h"
+#include "core/error/error.h"
 #include "core/io/retry.h"
 #include "core/io/text_decoder.h"
 #include "core/types/column_type.h"
@@ -85,6 +87,9 @@ struct LimitsSpec {
 
 struct PipelineSpec {
   std::string name;
+  /// Where each path key was configured ("sink.path" -> YAML line and column, or the --set
+  /// option), for messages about those files; empty for a spec built in code.
+  std::map<std::string, Location> locations;
   std::string config_path;  ///< absolute path of the YAML file ("" when built in code)
   SourceSpec source;
   std::vector<TransformSpec> transforms;  ///< at most one in this version

@@ -6,9 +6,11 @@
 #include <mutex>
 #include <thread>
 
+#include "core/engine/pipeline_paths.h"
 #include "core/engine/row_sampler.h"
 #include "core/graph/pipeline_graph.h"
 #include "core/io/atomic_file.h"
+#include "core/io/commit_set.h"
 #include "core/log/logger.h"
 #include "core/memory/memory_plan.h"
 
@@ -53,6 +55,16 @@ void Build(const PipelineSpec& spec, const NodeFactory& factory, Stages& st,
     st.sinks.push_back(factory.make_dead_letter(spec));
     st.dead_letter = st.sinks.back().get();
   }
+  if (stop != nullptr) {
+    for (auto& sink : st.sinks) sink->SetStopFlag(stop);
+  }
+}
+
+// Every sink's file, committed as one set.
+void CommitSinks(Stages& st) {
+  std::vector<AtomicFile*> files;
+  for (auto& sink : st.sinks) files.push_back(&sink->file());
+  CommitAsSet(files);
 }
 
 // limits.timeout: a thread that sets `stop` (and `fired`) when the time is up, unless the
@@ -147,6 +159,7 @@ void CheckFreeSpace(const PipelineSpec& spec, const SourceStage& source) {
 }  // namespace
 
 void ValidatePipeline(const PipelineSpec& spec, const NodeFactory& factory) {
+  CheckPathsAndRecover(spec);
   Stages st;
   Build(spec, factory, st);
   for (auto& sink : st.sinks) sink->Check();
@@ -173,6 +186,8 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
     metrics->script_heap_limit_bytes.Set(spec.transforms.empty() ? 0 : spec.limits.script_heap);
   }
   try {
+    CheckPathsAndRecover(spec, options.report_files);
+    summary.paths_checked = true;
     Build(spec, factory, st, &stop, metrics);
     if (metrics != nullptr) {
       metrics->input_size_bytes.Set(st.source->input_size());
@@ -294,12 +309,13 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   } else {
     try {
       const auto commit_start = std::chrono::steady_clock::now();
-      for (auto& sink : st.sinks) sink->Commit();
+      CommitSinks(st);
       summary.commit_seconds = SecondsSince(commit_start);
     } catch (const ErrorException& e) {
       st.AbortSinks();
       summary.error = e.error();
     }
+    for (auto& sink : st.sinks) summary.targets_replaced += sink->file().published() ? 1 : 0;
   }
   summary.seconds = SecondsSince(start);
   if (metrics != nullptr) metrics->outcome.store(summary.error ? 0 : 1);

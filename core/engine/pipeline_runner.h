@@ -12,6 +12,7 @@
 #include "core/engine/stages.h"
 #include "core/error/error.h"
 #include "core/graph/pipeline_graph.h"
+#include "core/io/file_identity.h"
 
 namespace flowengine {
 
@@ -22,11 +23,22 @@ struct RunOptions {
   Metrics* metrics = nullptr;         ///< filled while the run lasts (may be null)
   TraceRecorder* trace = nullptr;     ///< a slice per block per stage (null: no trace)
   RowSampler* sampler = nullptr;      ///< --sample (null: none)
+  /// Files the caller writes after the run (report files: summary, trace, metrics,
+  /// samples): checked with the pipeline's own files so that none of them is an input or
+  /// another output.
+  std::vector<PathUse> report_files;
 };
 
 struct RunSummary {
   std::optional<Error> error;  ///< set when the run failed or was stopped
-  bool stopped = false;        ///< stopped through RunOptions::stop
+  /// The file identity check passed: the report files (RunOptions::report_files) are
+  /// distinct from every input and output and may be written. False when the run stopped
+  /// before or at that check.
+  bool paths_checked = false;
+  /// Output targets (sink, routes, dead letters) replaced by the commit: all of them after a
+  /// success, none after almost any failure, some after FE-OUTPUT-PARTIAL-COMMIT.
+  size_t targets_replaced = 0;
+  bool stopped = false;  ///< stopped through RunOptions::stop
   uint64_t rows_read = 0;
   uint64_t rows_written = 0;   ///< to the main sink
   uint64_t rows_routed = 0;    ///< moved to routes with send()
@@ -60,8 +72,9 @@ struct RunSummary {
 RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
                        const RunOptions& options = {});
 
-/// The checks of `flowengine validate`: opens the source (header, schema) and checks the
-/// sink, without writing anything. Throws ErrorException.
+/// The checks of `flowengine validate`: file identity, the source (header, schema) and the
+/// sinks, without writing anything — except that a commit a killed run left half done is
+/// completed first (and logged). Throws ErrorException.
 void ValidatePipeline(const PipelineSpec& spec, const NodeFactory& factory);
 
 }  // namespace flowengine

@@ -9,6 +9,7 @@
 
 #include "core/batch/row_batch.h"
 #include "core/config/pipeline_spec.h"
+#include "core/io/atomic_file.h"
 #include "core/metrics/metrics.h"
 #include "core/types/schema.h"
 
@@ -54,6 +55,8 @@ class TransformStage {
 class SinkStage {
  public:
   virtual ~SinkStage() = default;
+  /// Before Open(): the run's stop flag, which must end any wait (lock, retry backoff).
+  virtual void SetStopFlag(const std::atomic<bool>* /*stop*/) {}
   /// Side-effect-free startup checks (target directory, output mode). Throws ErrorException.
   virtual void Check() const = 0;
   /// Startup: create the temp file, write the header. Throws ErrorException.
@@ -63,8 +66,10 @@ class SinkStage {
   virtual void Format(const Chunk& chunk, int route, ByteBuffer& out) const = 0;
   /// Writer stage, one call at a time, chunks in input order. Throws ErrorException.
   virtual void Write(const ByteBuffer& bytes) = 0;
-  /// After a successful run: make the output visible atomically. Throws ErrorException.
-  virtual void Commit() = 0;
+  /// After a successful run, on the calling thread: the file holding this sink's output,
+  /// opened by Open() and complete. The engine commits the files of every sink of the run
+  /// as one set (core/io/commit_set.h); a sink never makes its output visible itself.
+  virtual AtomicFile& file() = 0;
   /// After a failed or stopped run: remove every trace; the target stays untouched.
   virtual void Abort() noexcept = 0;
 };

@@ -17,6 +17,9 @@ constexpr std::array kCodes{
                   "Remove the key or correct its spelling; `flowengine schema` lists every key."},
     ErrorCodeInfo{"FE-CONFIG-MISSING-KEY", C::kConfig, false, "A required key is missing.",
                   "Add the key shown; docs/config.md describes it."},
+    ErrorCodeInfo{"FE-CONFIG-DUPLICATE-KEY", C::kConfig, false,
+                  "A key appears twice in the same map of the pipeline file.",
+                  "Keep one of the two places the message names."},
     ErrorCodeInfo{"FE-CONFIG-TYPE", C::kConfig, false,
                   "A key has the wrong kind of value (map, list or scalar).",
                   "Write the value in the form shown in docs/config.md."},
@@ -30,6 +33,15 @@ constexpr std::array kCodes{
     ErrorCodeInfo{"FE-CONFIG-HEADER", C::kConfig, false,
                   "The input header does not fit the declared columns.",
                   "Make source.columns match the header names shown, or fix the file's header."},
+    ErrorCodeInfo{"FE-CONFIG-ALIAS", C::kConfig, false,
+                  "An output is the same file as an input or as another output (through a "
+                  "symlink, a symlinked directory, `..` or a hard link).",
+                  "Give every output its own file, outside the inputs; the message shows the "
+                  "file both paths lead to."},
+    ErrorCodeInfo{"FE-CONFIG-NOT-REGULAR", C::kConfig, false,
+                  "An output path names an existing FIFO, device, socket or directory.",
+                  "Point the output at a regular file (it is replaced atomically), or remove "
+                  "what is there."},
     ErrorCodeInfo{"FE-USAGE", C::kConfig, false, "The command line is not valid.",
                   "Run `flowengine --help` for the commands and options."},
     // input
@@ -40,6 +52,11 @@ constexpr std::array kCodes{
                   "spreadsheet, ...), not delimited text.",
                   "Decompress or export it to CSV first (e.g. gunzip -k data.csv.gz), then point "
                   "source.path at the text file."},
+    ErrorCodeInfo{"FE-INPUT-CHANGED", C::kInput, false,
+                  "The input file changed while it was read: it shrank, grew past its size "
+                  "when opened, was rewritten, or another file was moved to its path.",
+                  "Let the producer finish (write to a temp name and rename it into place), "
+                  "then run again; nothing was committed."},
     ErrorCodeInfo{"FE-INPUT-READ", C::kInput, true, "Reading the input failed.",
                   "Check the disk or network filesystem holding the input, then re-run."},
     ErrorCodeInfo{"FE-INPUT-FIELD-COUNT", C::kInput, false,
@@ -126,8 +143,15 @@ constexpr std::array kCodes{
     ErrorCodeInfo{"FE-OUTPUT-WRITE", C::kOutput, false, "Writing the output failed.",
                   "Check free space and permissions of the target directory."},
     ErrorCodeInfo{"FE-OUTPUT-COMMIT", C::kOutput, false,
-                  "The finished output could not be moved into place.",
-                  "Check the target directory's permissions; the previous target is untouched."},
+                  "The finished output could not be moved into place or flushed to disk (the "
+                  "target directory was moved, or a rename or directory fsync failed).",
+                  "Check the target directory (it must stay where it is during the run) and its "
+                  "permissions; the message says whether the target was replaced."},
+    ErrorCodeInfo{"FE-OUTPUT-PARTIAL-COMMIT", C::kOutput, false,
+                  "The outputs of a run are committed as a set, and a rename failed after some "
+                  "targets were already replaced.",
+                  "The message lists the replaced and the untouched targets: fix the cause "
+                  "(permissions, a moved directory) and run the pipeline again."},
     ErrorCodeInfo{"FE-OUTPUT-LOCKED", C::kOutput, true,
                   "Another flowengine run is writing the same target.",
                   "Wait for the run named by its pid to finish, or write to another file; a "

@@ -1,52 +1,37 @@
 #include "core/io/atomic_file.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
 #include "core/error/error.h"
+#include "core/io/file_identity.h"
 #include "core/io/temp_registry.h"
+#include "core/log/logger.h"
 
 namespace flowengine {
 namespace {
 
 namespace fs = std::filesystem;
 
-[[noreturn]] void Fail(const std::string& code, const std::string& what, const std::string& file,
-                       int err) {
-  Location loc;
-  loc.file = file;
-  ThrowError(code, what + ": " + std::strerror(err), loc, "write");
-}
-
-std::string TempPathFor(const std::string& target) {
+std::string TempNameFor(const std::string& name) {
   static std::atomic<unsigned> counter{0};
-  fs::path t(target);
-  std::string name = "." + t.filename().string() + ".flowengine-tmp." + std::to_string(::getpid()) +
-                     "." + std::to_string(counter++);
-  return (t.parent_path() / name).string();
+  return "." + name + ".flowengine-tmp." + std::to_string(::getpid()) + "." +
+         std::to_string(counter++);
 }
 
-void FsyncDirectory(const std::string& target) {
-  std::string dir = fs::path(target).parent_path().string();
-  if (dir.empty()) dir = ".";
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
+std::string Errno(int err) { return std::strerror(err); }
 
 }  // namespace
 
 int64_t AvailableBytes(const std::string& path) {
-  std::string dir = fs::path(path).parent_path().string();
+  std::string dir = fs::path(ResolvePath(path).real).parent_path().string();
   if (dir.empty()) dir = ".";
   struct statvfs st {};
   if (::statvfs(dir.c_str(), &st) != 0) return -1;
@@ -55,39 +40,80 @@ int64_t AvailableBytes(const std::string& path) {
 
 AtomicFile::~AtomicFile() { Abort(); }
 
-void AtomicFile::Open(const std::string& target, bool copy_existing) {
-  target_ = target;
-  lock_.Acquire(target, retry_);
-  RemoveStaleTempFiles(target);
-  temp_path_ = TempPathFor(target);
-  mode_t mode = 0644;
+void AtomicFile::Fail(const std::string& code, const std::string& what, int err) const {
+  Location loc;
+  loc.file = target_;
+  ThrowError(code, what + ": " + Errno(err), loc, "write");
+}
+
+std::string AtomicFile::temp_path() const {
+  return temp_name_.empty() ? std::string() : dir_ + "/" + temp_name_;
+}
+
+void AtomicFile::Open(const std::string& target, Mode mode, bool copy_existing) {
+  mode_ = mode;
+  const fs::path real(ResolvePath(target).real);
+  dir_ = real.parent_path().string();
+  name_ = real.filename().string();
+  target_ = real.string();
+  dir_fd_ = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd_ < 0) Fail("FE-OUTPUT-OPEN", "Cannot open the output directory '" + dir_ + "'", errno);
+  lock_.Acquire(dir_fd_, name_, target_, retry_, stop_);
+  RemoveStaleTempFiles(target_);
   struct stat st {};
-  const bool exists = ::stat(target.c_str(), &st) == 0;
-  if (exists) mode = st.st_mode & 07777;
-  fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const bool exists = ::fstatat(dir_fd_, name_.c_str(), &st, 0) == 0;
+  if (exists && !S_ISREG(st.st_mode)) {
+    Location loc;
+    loc.file = target_;
+    ThrowError("FE-OUTPUT-OPEN", "The target exists and is not a regular file", loc, "startup");
+  }
+  // An unnamed temp file: nothing to clean up whatever happens to the process. The mode
+  // 0666 is reduced by the umask, as for any new file.
+  fd_ = ::openat(dir_fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+  unnamed_ = fd_ >= 0;
   if (fd_ < 0) {
-    const int err = errno;
-    temp_path_.clear();
-    Fail("FE-OUTPUT-OPEN", "Cannot create a temporary file beside the target", target, err);
-  }
-  RegisterTempFile(temp_path_);
-  ::fchmod(fd_, mode);
-  if (copy_existing && exists) {
-    int in = ::open(target.c_str(), O_RDONLY | O_CLOEXEC);
-    if (in < 0) Fail("FE-OUTPUT-OPEN", "Cannot read the target to append to it", target, errno);
-    while (true) {
-      ssize_t n = ::copy_file_range(in, nullptr, fd_, nullptr, 1 << 30, 0);
-      if (n == 0) break;
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        const int err = errno;
-        ::close(in);
-        Fail("FE-OUTPUT-WRITE", "Copying the target for append failed", temp_path_, err);
-      }
-      size_ += static_cast<size_t>(n);
+    temp_name_ = TempNameFor(name_);
+    fd_ = ::openat(dir_fd_, temp_name_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd_ < 0) {
+      const int err = errno;
+      temp_name_.clear();
+      Fail("FE-OUTPUT-OPEN", "Cannot create a temporary file beside the target", err);
     }
-    ::close(in);
+    registered_ = RegisterTempFile(dir_fd_, temp_name_);
   }
+  if (exists) {
+    // Replacing a file keeps its owner, group and mode (owner first: chown clears set-id
+    // bits). Only root may give a file away; anyone else gets a warning.
+    if ((st.st_uid != ::geteuid() || st.st_gid != ::getegid()) &&
+        ::fchown(fd_, st.st_uid, st.st_gid) != 0) {
+      Log(LogLevel::kWarn, LogCategory::kSink,
+          "cannot keep the owner and group of " + target_ + " (uid " + std::to_string(st.st_uid) +
+              ", gid " + std::to_string(st.st_gid) + "): " + Errno(errno) +
+              "; the new file belongs to this process's user");
+    }
+    if (::fchmod(fd_, st.st_mode & 07777) != 0) {
+      Fail("FE-OUTPUT-OPEN", "Cannot give the new file the target's mode", errno);
+    }
+  }
+  if (copy_existing && exists) CopyExisting();
+}
+
+void AtomicFile::CopyExisting() {
+  const int in = ::openat(dir_fd_, name_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) Fail("FE-OUTPUT-OPEN", "Cannot read the target to append to it", errno);
+  while (true) {
+    const ssize_t n = ::copy_file_range(in, nullptr, fd_, nullptr, 1 << 30, 0);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(in);
+      Fail("FE-OUTPUT-WRITE", "Copying the target for append failed", err);
+    }
+    size_ += static_cast<size_t>(n);
+  }
+  ::close(in);
+  writeback_from_ = size_;
 }
 
 void AtomicFile::Write(const char* data, size_t n) {
@@ -103,16 +129,16 @@ void AtomicFile::Write(const char* data, size_t n) {
       const int err = errno;
       if (err == EINTR) continue;
       if (IsTransientErrno(err) && ++failures < retry_.attempts) {
-        BackoffBeforeRetry(
-            retry_, failures,
-            std::string("Writing the output failed: ") + std::strerror(err) + " (" + target_ + ")");
+        BackoffBeforeRetry(retry_, failures,
+                           "Writing the output failed: " + Errno(err) + " (" + target_ + ")",
+                           stop_);
         continue;
       }
       Fail("FE-OUTPUT-WRITE",
            failures > 1
                ? "Writing the output failed after " + std::to_string(failures) + " attempts"
                : std::string("Writing the output failed"),
-           target_, err);
+           err);
     }
     failures = 0;
     data += wrote;
@@ -129,17 +155,83 @@ void AtomicFile::Write(const char* data, size_t n) {
   }
 }
 
-void AtomicFile::CommitTo(Commit mode) {
-  if (::fsync(fd_) != 0)
-    Fail("FE-OUTPUT-WRITE", "Flushing the output to disk failed", target_, errno);
-  if (::close(fd_) != 0) {
-    fd_ = -1;
-    Fail("FE-OUTPUT-WRITE", "Closing the output failed", target_, errno);
+void AtomicFile::CheckDirectoryStillThere() const {
+  struct stat now {
+  }, opened{};
+  if (::stat(dir_.c_str(), &now) != 0 || ::fstat(dir_fd_, &opened) != 0 ||
+      now.st_dev != opened.st_dev || now.st_ino != opened.st_ino) {
+    Location loc;
+    loc.file = target_;
+    ThrowError("FE-OUTPUT-COMMIT",
+               "The output directory '" + dir_ +
+                   "' was moved, removed or replaced during the run; the output is not "
+                   "written anywhere",
+               loc, "commit");
   }
+}
+
+void AtomicFile::SyncDirectory() {
+  if (::fsync(dir_fd_) != 0) {
+    Fail("FE-OUTPUT-COMMIT", "Flushing the output directory '" + dir_ + "' to disk failed", errno);
+  }
+}
+
+void AtomicFile::Prepare() {
+  CheckDirectoryStillThere();
+  if (::fsync(fd_) != 0) Fail("FE-OUTPUT-WRITE", "Flushing the output to disk failed", errno);
+  if (unnamed_) {
+    temp_name_ = TempNameFor(name_);
+    const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+    if (::linkat(AT_FDCWD, self.c_str(), dir_fd_, temp_name_.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      const int err = errno;
+      temp_name_.clear();
+      Fail("FE-OUTPUT-COMMIT", "Cannot give the finished output a name beside the target", err);
+    }
+    unnamed_ = false;
+    registered_ = RegisterTempFile(dir_fd_, temp_name_);
+  }
+  const int closed = ::close(fd_);
   fd_ = -1;
-  if (mode == Commit::kNoReplace) {
-    // link() fails with EEXIST instead of replacing: create mode stays race-free.
-    if (::link(temp_path_.c_str(), target_.c_str()) != 0) {
+  if (closed != 0) Fail("FE-OUTPUT-WRITE", "Closing the output failed", errno);
+  if (mode_ == Mode::kNoReplace) {
+    struct stat st {};
+    if (::fstatat(dir_fd_, name_.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      Location loc;
+      loc.file = target_;
+      ThrowError("FE-OUTPUT-EXISTS", "Target file appeared while the run was writing it", loc,
+                 "commit");
+    }
+  }
+  SyncDirectory();
+  prepared_ = true;
+}
+
+void AtomicFile::KeepBackup() {
+  // A second name for the current target, renamed over <target>.bak: readers of .bak see the
+  // old backup or the new one; the target itself is replaced right after.
+  struct stat st {};
+  if (::fstatat(dir_fd_, name_.c_str(), &st, 0) != 0) return;  // nothing to back up yet
+  const std::string staging = temp_name_ + ".bak";
+  const std::string backup = name_ + ".bak";
+  ::unlinkat(dir_fd_, staging.c_str(), 0);
+  if (::linkat(dir_fd_, name_.c_str(), dir_fd_, staging.c_str(), 0) != 0 ||
+      ::renameat(dir_fd_, staging.c_str(), dir_fd_, backup.c_str()) != 0) {
+    const int err = errno;
+    ::unlinkat(dir_fd_, staging.c_str(), 0);
+    Fail("FE-OUTPUT-COMMIT", "Cannot keep the previous target as " + dir_ + "/" + backup, err);
+  }
+}
+
+void AtomicFile::KeepTempOnSignal() noexcept {
+  if (registered_) UnregisterTempFile(dir_fd_, temp_name_);
+  registered_ = false;
+}
+
+void AtomicFile::Publish() {
+  if (mode_ == Mode::kReplaceKeepBackup) KeepBackup();
+  if (mode_ == Mode::kNoReplace) {
+    // Never replaces: a target created since Prepare() makes this fail, not vanish.
+    if (::renameat2(dir_fd_, temp_name_.c_str(), dir_fd_, name_.c_str(), RENAME_NOREPLACE) != 0) {
       const int err = errno;
       if (err == EEXIST) {
         Location loc;
@@ -147,33 +239,43 @@ void AtomicFile::CommitTo(Commit mode) {
         ThrowError("FE-OUTPUT-EXISTS", "Target file appeared while the run was writing it", loc,
                    "commit");
       }
-      Fail("FE-OUTPUT-COMMIT", "Cannot move the output into place", target_, err);
+      if (err != EINVAL && err != ENOSYS)
+        Fail("FE-OUTPUT-COMMIT", "Cannot move the output into place", err);
+      // No RENAME_NOREPLACE on this filesystem: link() refuses an existing name too.
+      if (::linkat(dir_fd_, temp_name_.c_str(), dir_fd_, name_.c_str(), 0) != 0) {
+        const int link_err = errno;
+        if (link_err == EEXIST) {
+          Location loc;
+          loc.file = target_;
+          ThrowError("FE-OUTPUT-EXISTS", "Target file appeared while the run was writing it", loc,
+                     "commit");
+        }
+        Fail("FE-OUTPUT-COMMIT", "Cannot move the output into place", link_err);
+      }
+      ::unlinkat(dir_fd_, temp_name_.c_str(), 0);
     }
-    ::unlink(temp_path_.c_str());
-  } else {
-    if (mode == Commit::kReplaceKeepBackup) KeepBackup();
-    if (::rename(temp_path_.c_str(), target_.c_str()) != 0) {
-      Fail("FE-OUTPUT-COMMIT", "Cannot move the output into place", target_, errno);
-    }
+  } else if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, name_.c_str()) != 0) {
+    Fail("FE-OUTPUT-COMMIT", "Cannot move the output into place", errno);
   }
-  UnregisterTempFile(temp_path_);
-  temp_path_.clear();
-  FsyncDirectory(target_);
-  lock_.Release();
+  if (registered_) UnregisterTempFile(dir_fd_, temp_name_);
+  registered_ = false;
+  temp_name_.clear();
+  prepared_ = false;
+  published_ = true;
 }
 
-void AtomicFile::KeepBackup() {
-  // A second name for the current target, renamed over <target>.bak: readers of .bak see the
-  // old backup or the new one; the target itself is replaced right after.
-  if (::access(target_.c_str(), F_OK) != 0) return;  // nothing to back up yet
-  const std::string backup = target_ + ".bak";
-  const std::string staging = temp_path_ + ".bak";
-  ::unlink(staging.c_str());
-  if (::link(target_.c_str(), staging.c_str()) != 0 ||
-      ::rename(staging.c_str(), backup.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(staging.c_str());
-    Fail("FE-OUTPUT-COMMIT", "Cannot keep the previous target as " + backup, target_, err);
+void AtomicFile::Finish() {
+  if (dir_fd_ < 0) return;
+  const int synced = ::fsync(dir_fd_);
+  const int err = errno;
+  lock_.Release();
+  ::close(dir_fd_);
+  dir_fd_ = -1;
+  if (synced != 0) {
+    Fail("FE-OUTPUT-COMMIT",
+         "The output is in place, but flushing its directory '" + dir_ +
+             "' to disk failed (the new name may not survive a power loss)",
+         err);
   }
 }
 
@@ -182,19 +284,25 @@ void AtomicFile::Abort() noexcept {
     ::close(fd_);
     fd_ = -1;
   }
-  if (!temp_path_.empty()) {
-    ::unlink(temp_path_.c_str());
-    UnregisterTempFile(temp_path_);
-    temp_path_.clear();
+  if (!temp_name_.empty() && dir_fd_ >= 0) {
+    ::unlinkat(dir_fd_, temp_name_.c_str(), 0);
+    if (registered_) UnregisterTempFile(dir_fd_, temp_name_);
+    registered_ = false;
+    temp_name_.clear();
   }
+  prepared_ = false;
   lock_.Release();
+  if (dir_fd_ >= 0) {
+    ::close(dir_fd_);
+    dir_fd_ = -1;
+  }
 }
 
 void WriteFileAtomically(const std::string& path, const std::string& text) {
   AtomicFile file;  // its destructor removes the temp file if anything below throws
-  file.Open(path, /*copy_existing=*/false);
+  file.Open(path, AtomicFile::Mode::kReplace, /*copy_existing=*/false);
   file.Write(text.data(), text.size());
-  file.CommitTo(AtomicFile::Commit::kReplace);
+  file.Commit();
 }
 
 }  // namespace flowengine

@@ -39,7 +39,12 @@ void InputFile::Open(const std::string& path) {
       ThrowError("FE-INPUT-OPEN", "Cannot open the input file: it is a directory", loc, "read");
     }
     regular_ = S_ISREG(st.st_mode);
-    if (regular_) size_ = st.st_size;
+    if (regular_) {
+      size_ = st.st_size;
+      mtime_ = st.st_mtim;
+      dev_ = st.st_dev;
+      ino_ = st.st_ino;
+    }
   }
   ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 }
@@ -55,36 +60,75 @@ void InputFile::WaitReadable() {
   }
 }
 
-size_t InputFile::Read(char* dst, size_t n) {
-  size_t total = 0;
-  int failures = 0;
-  while (total < n) {
+size_t InputFile::ReadOnce(char* dst, size_t n, int* failures) {
+  while (true) {
     if (!regular_) WaitReadable();
     ssize_t got = -1;
     if (const int injected = TakeInjectedFault(IoOp::kRead)) {
       errno = injected;
     } else {
-      got = ::read(fd_, dst + total, n - total);
+      got = ::read(fd_, dst, n);
     }
+    if (got >= 0) {
+      *failures = 0;
+      consumed_ += got;
+      if (regular_ && (got == 0 || consumed_ > size_)) CheckUnchanged();
+      return static_cast<size_t>(got);
+    }
+    const int err = errno;
+    if (err == EINTR) continue;
+    const std::string what = std::string("Reading the input failed: ") + std::strerror(err);
+    if (IsTransientErrno(err) && ++*failures < retry_.attempts) {
+      BackoffBeforeRetry(retry_, *failures, what + " (" + path_ + ")", stop_);
+      continue;
+    }
+    Location loc;
+    loc.file = path_;
+    ThrowError("FE-INPUT-READ",
+               *failures > 1 ? what + " (after " + std::to_string(*failures) + " attempts)" : what,
+               loc, "read");
+  }
+}
+
+size_t InputFile::Read(char* dst, size_t n) {
+  size_t total = 0;
+  int failures = 0;
+  while (total < n) {
+    const size_t got = ReadOnce(dst + total, n - total, &failures);
     if (got == 0) break;
-    if (got < 0) {
-      const int err = errno;
-      if (err == EINTR) continue;
-      const std::string what = std::string("Reading the input failed: ") + std::strerror(err);
-      if (IsTransientErrno(err) && ++failures < retry_.attempts) {
-        BackoffBeforeRetry(retry_, failures, what + " (" + path_ + ")");
-        continue;
-      }
-      Location loc;
-      loc.file = path_;
-      ThrowError("FE-INPUT-READ",
-                 failures > 1 ? what + " (after " + std::to_string(failures) + " attempts)" : what,
-                 loc, "read");
-    }
-    failures = 0;
-    total += static_cast<size_t>(got);
+    total += got;
   }
   return total;
+}
+
+size_t InputFile::ReadSome(char* dst, size_t n) {
+  int failures = 0;
+  return n == 0 ? 0 : ReadOnce(dst, n, &failures);
+}
+
+void InputFile::CheckUnchanged() const {
+  struct stat now {
+  }, at_path{};
+  std::string what;
+  if (::fstat(fd_, &now) != 0) return;
+  if (consumed_ > size_ || now.st_size > size_) {
+    what = "it grew while it was read (" + std::to_string(size_) + " bytes when opened, " +
+           std::to_string(now.st_size) + " now)";
+  } else if (consumed_ < size_ || now.st_size < size_) {
+    what = "it was truncated while it was read (" + std::to_string(size_) + " bytes when opened, " +
+           std::to_string(now.st_size) + " now, " + std::to_string(consumed_) + " read)";
+  } else if (now.st_mtim.tv_sec != mtime_.tv_sec || now.st_mtim.tv_nsec != mtime_.tv_nsec) {
+    what = "it was modified while it was read (its modification time changed)";
+  } else if (::stat(path_.c_str(), &at_path) == 0 &&
+             (at_path.st_dev != dev_ || at_path.st_ino != ino_)) {
+    what = "another file was moved to its path while it was read";
+  } else {
+    return;
+  }
+  Location loc;
+  loc.file = path_;
+  loc.byte_offset = consumed_;
+  ThrowError("FE-INPUT-CHANGED", "The input file changed under the reader: " + what, loc, "read");
 }
 
 }  // namespace flowengine

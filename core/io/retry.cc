@@ -1,5 +1,6 @@
 #include "core/io/retry.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -9,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include "core/error/error.h"
+#include "core/io/stop_flag.h"
 #include "core/log/logger.h"
 
 namespace flowengine {
@@ -23,7 +26,20 @@ std::atomic<uint64_t>& RetryCount() noexcept {
   return count;
 }
 
-void BackoffBeforeRetry(const RetryPolicy& policy, int retry, const std::string& what) {
+bool SleepUnlessStopped(int64_t ms, const std::atomic<bool>* stop) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  const std::atomic<bool>& flag = stop != nullptr ? *stop : ProcessStopFlag();
+  while (!flag.load(std::memory_order_relaxed)) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return true;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        deadline - now, std::chrono::milliseconds(20)));
+  }
+  return false;
+}
+
+void BackoffBeforeRetry(const RetryPolicy& policy, int retry, const std::string& what,
+                        const std::atomic<bool>* stop) {
   int64_t bound = policy.initial_delay_ms;
   for (int i = 1; i < retry && bound < policy.max_delay_ms; ++i) bound *= 2;
   if (bound > policy.max_delay_ms) bound = policy.max_delay_ms;
@@ -34,7 +50,9 @@ void BackoffBeforeRetry(const RetryPolicy& policy, int retry, const std::string&
           std::to_string(delay) + " ms: " + what,
       {LogField::Num("retry", retry), LogField::Num("delay_ms", delay)});
   RetryCount().fetch_add(1, std::memory_order_relaxed);
-  std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+  if (!SleepUnlessStopped(delay, stop)) {
+    ThrowError("FE-RESOURCE-INTERRUPTED", "Stopped while waiting to retry: " + what, {}, "run");
+  }
 }
 
 namespace {

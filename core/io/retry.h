@@ -21,11 +21,19 @@ struct RetryPolicy {
 /// EBUSY, ENOLCK, ETIMEDOUT. Never ENOSPC, EACCES, EBADF, ...
 bool IsTransientErrno(int err);
 
-/// Logs "retry K/N in D ms: WHAT" and sleeps D, uniform in [0, min(max, initial * 2^(K-1))].
 /// Retries done by this process so far (for metrics).
 std::atomic<uint64_t>& RetryCount() noexcept;
 
-void BackoffBeforeRetry(const RetryPolicy& policy, int retry, const std::string& what);
+/// Logs "retry K/N in D ms: WHAT" and sleeps D, uniform in [0, min(max, initial * 2^(K-1))].
+/// The sleep ends within 20 ms of a stop request on `stop` (nullptr: the process's stop
+/// flag, which signals and limits.timeout set) and then throws ErrorException
+/// FE-RESOURCE-INTERRUPTED: no wait outlives a stop.
+void BackoffBeforeRetry(const RetryPolicy& policy, int retry, const std::string& what,
+                        const std::atomic<bool>* stop);
+
+/// Sleeps `ms` milliseconds unless `stop` (nullptr: the process's flag) is set first; false
+/// when it was.
+bool SleepUnlessStopped(int64_t ms, const std::atomic<bool>* stop);
 
 enum class IoOp { kRead, kWrite };
 

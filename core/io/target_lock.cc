@@ -10,9 +10,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <iostream>
 
 #include "core/error/error.h"
+#include "core/io/temp_registry.h"
 #include "core/log/logger.h"
 
 namespace flowengine {
@@ -32,47 +32,56 @@ bool ProcessAlive(long pid) {
 
 }  // namespace
 
-std::string LockPathFor(const std::string& target) {
-  const fs::path t(target);
-  return (t.parent_path() / ("." + t.filename().string() + ".flowengine-lock")).string();
+std::string LockNameFor(const std::string& name) { return "." + name + ".flowengine-lock"; }
+
+int TargetLock::Attempt(int dir_fd, const std::string& name, const std::string& target,
+                        long* holder) {
+  const std::string lock_name = LockNameFor(name);
+  const int fd = ::openat(dir_fd, lock_name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    Location loc;
+    loc.file = target;
+    ThrowError("FE-OUTPUT-OPEN",
+               std::string("Cannot create the lock file beside the target: ") + std::strerror(err),
+               loc, "startup");
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    *holder = ReadPid(fd);
+    ::close(fd);
+    return 0;
+  }
+  // The file may have been removed by its previous holder meanwhile: lock the name's file.
+  struct stat locked {
+  }, now{};
+  if (::fstat(fd, &locked) != 0 || ::fstatat(dir_fd, lock_name.c_str(), &now, 0) != 0 ||
+      locked.st_ino != now.st_ino || locked.st_dev != now.st_dev) {
+    ::close(fd);
+    return -1;  // try again at once
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // The pid is informational; the flock is what counts.
+  }
+  fd_ = fd;
+  dir_fd_ = dir_fd;
+  lock_name_ = lock_name;
+  RegisterTempFile(dir_fd_, lock_name_);
+  return 1;
 }
 
-void TargetLock::Acquire(const std::string& target, const RetryPolicy& retry) {
-  path_ = LockPathFor(target);
-  for (int attempt = 1;; ++attempt) {
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-      const int err = errno;
-      Location loc;
-      loc.file = target;
-      ThrowError(
-          "FE-OUTPUT-OPEN",
-          std::string("Cannot create the lock file beside the target: ") + std::strerror(err), loc,
-          "startup");
-    }
-    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
-      // The file may have been removed by its previous holder meanwhile: lock the path's file.
-      struct stat locked {
-      }, now{};
-      if (::fstat(fd_, &locked) == 0 && ::stat(path_.c_str(), &now) == 0 &&
-          locked.st_ino == now.st_ino && locked.st_dev == now.st_dev) {
-        const std::string pid = std::to_string(::getpid()) + "\n";
-        if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
-          // The pid is informational; the flock is what counts.
-        }
-        return;
-      }
-      ::close(fd_);
-      fd_ = -1;
-      continue;
-    }
-    const long holder = ReadPid(fd_);
-    ::close(fd_);
-    fd_ = -1;
+void TargetLock::Acquire(int dir_fd, const std::string& name, const std::string& target,
+                         const RetryPolicy& retry, const std::atomic<bool>* stop) {
+  for (int attempt = 1;;) {
+    long holder = 0;
+    const int got = Attempt(dir_fd, name, target, &holder);
+    if (got == 1) return;
+    if (got < 0) continue;
     const std::string what =
         "Another flowengine run (pid " + std::to_string(holder) + ") is writing this target";
     if (attempt < retry.attempts) {
-      BackoffBeforeRetry(retry, attempt, what + " (" + target + ")");
+      BackoffBeforeRetry(retry, attempt, what + " (" + target + ")", stop);
+      ++attempt;
       continue;
     }
     Location loc;
@@ -81,15 +90,27 @@ void TargetLock::Acquire(const std::string& target, const RetryPolicy& retry) {
   }
 }
 
+bool TargetLock::TryAcquire(int dir_fd, const std::string& name) {
+  for (;;) {
+    long holder = 0;
+    const int got = Attempt(dir_fd, name, name, &holder);
+    if (got >= 0) return got == 1;
+  }
+}
+
 void TargetLock::Release() noexcept {
   if (fd_ < 0) return;
-  ::unlink(path_.c_str());  // before unlocking: a waiting run then re-checks the inode
+  // Unlink before unlocking: a waiting run then sees a new inode and tries again.
+  ::unlinkat(dir_fd_, lock_name_.c_str(), 0);
+  UnregisterTempFile(dir_fd_, lock_name_);
   ::close(fd_);
   fd_ = -1;
+  dir_fd_ = -1;
 }
 
 long TargetLock::Holder(const std::string& target) {
-  const std::string path = LockPathFor(target);
+  const fs::path t(target);
+  const std::string path = (t.parent_path() / LockNameFor(t.filename().string())).string();
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
   long holder = 0;

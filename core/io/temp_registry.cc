@@ -1,5 +1,6 @@
 #include "core/io/temp_registry.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -9,12 +10,13 @@
 namespace flowengine {
 namespace {
 
-constexpr size_t kSlots = 64;
-constexpr size_t kMaxPath = 4096;
+constexpr size_t kSlots = 256;
+constexpr size_t kMaxName = 256;  // NAME_MAX + 1
 
 struct Slot {
   std::atomic<bool> used{false};
-  char path[kMaxPath];
+  int dir_fd = -1;
+  char name[kMaxName];
 };
 
 Slot g_slots[kSlots];
@@ -22,21 +24,23 @@ std::mutex g_mutex;
 
 }  // namespace
 
-void RegisterTempFile(const std::string& path) {
-  if (path.size() >= kMaxPath) return;
+bool RegisterTempFile(int dir_fd, const std::string& name) {
+  if (name.size() >= kMaxName) return false;
   std::lock_guard<std::mutex> lock(g_mutex);
   for (Slot& s : g_slots) {
     if (s.used.load()) continue;
-    std::memcpy(s.path, path.c_str(), path.size() + 1);
+    s.dir_fd = dir_fd;
+    std::memcpy(s.name, name.c_str(), name.size() + 1);
     s.used.store(true);
-    return;
+    return true;
   }
+  return false;
 }
 
-void UnregisterTempFile(const std::string& path) {
+void UnregisterTempFile(int dir_fd, const std::string& name) {
   std::lock_guard<std::mutex> lock(g_mutex);
   for (Slot& s : g_slots) {
-    if (s.used.load() && path == s.path) {
+    if (s.used.load() && s.dir_fd == dir_fd && name == s.name) {
       s.used.store(false);
       return;
     }
@@ -45,7 +49,7 @@ void UnregisterTempFile(const std::string& path) {
 
 void RemoveAllTempFilesFromSignalHandler() noexcept {
   for (Slot& s : g_slots) {
-    if (s.used.load()) ::unlink(s.path);
+    if (s.used.load()) ::unlinkat(s.dir_fd, s.name, 0);
   }
 }
 

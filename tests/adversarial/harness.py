@@ -66,8 +66,12 @@ def spawn(args, cwd=None, env=None, stderr_path=None):
     if env:
         full_env.update(env)
     err = open(stderr_path, "wb") if stderr_path else subprocess.DEVNULL
-    return subprocess.Popen([BIN] + list(args), cwd=cwd, env=full_env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        return subprocess.Popen([BIN] + list(args), cwd=cwd, env=full_env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    finally:
+        if stderr_path:
+            err.close()  # the child has its own descriptor
 
 
 def generate(path, rows, seed=42, fmt="csv"):

@@ -55,7 +55,7 @@ TEST(DelimitedSinkTest, CreateWritesHeaderAndRowsAtCommit) {
   Fill(chunk, "1,x\n2,\"y,z\"\n", sink);
   sink.Write(chunk.output);
   EXPECT_FALSE(FileExists(dir.File("out.csv")));  // nothing visible before the commit
-  sink.Commit();
+  sink.file().Commit();
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "a,b\n1,x\n2,\"y,z\"\n");
   EXPECT_EQ(dir.List(), std::vector<std::string>{"out.csv"});
 }
@@ -74,7 +74,7 @@ TEST(DelimitedSinkTest, CreateRefusesATargetThatAppearsDuringTheRun) {
   DelimitedSink sink = MakeSink(dir.File("out.csv"), OutputMode::kCreate);
   sink.Open();
   WriteFile(dir.File("out.csv"), "someone else\n");
-  EXPECT_EQ(ErrorCode([&] { sink.Commit(); }), "FE-OUTPUT-EXISTS");
+  EXPECT_EQ(ErrorCode([&] { sink.file().Commit(); }), "FE-OUTPUT-EXISTS");
   sink.Abort();
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "someone else\n");
   EXPECT_EQ(dir.List(), std::vector<std::string>{"out.csv"});
@@ -90,7 +90,7 @@ TEST(DelimitedSinkTest, ReplaceReplacesAndKeepsPermissions) {
   Fill(chunk, "1,x\n", sink);
   sink.Write(chunk.output);
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "old\n");
-  sink.Commit();
+  sink.file().Commit();
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "a,b\n1,x\n");
   EXPECT_EQ(std::filesystem::status(dir.File("out.csv")).permissions(),
             std::filesystem::perms(0640));
@@ -104,7 +104,7 @@ TEST(DelimitedSinkTest, AppendAddsRowsWithoutASecondHeader) {
   Chunk chunk;
   Fill(chunk, "1,x\n", sink);
   sink.Write(chunk.output);
-  sink.Commit();
+  sink.file().Commit();
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "a,b\n0,old\n1,x\n");
 }
 
@@ -115,7 +115,7 @@ TEST(DelimitedSinkTest, AppendToAMissingFileWritesTheHeader) {
   Chunk chunk;
   Fill(chunk, "1,x\n", sink);
   sink.Write(chunk.output);
-  sink.Commit();
+  sink.file().Commit();
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "a,b\n1,x\n");
 }
 
@@ -127,7 +127,7 @@ TEST(DelimitedSinkTest, AppendAfterALastLineWithoutNewline) {
   Chunk chunk;
   Fill(chunk, "1,x\n", sink);
   sink.Write(chunk.output);
-  sink.Commit();
+  sink.file().Commit();
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "a,b\n0,old\n1,x\n");
 }
 
@@ -155,7 +155,8 @@ TEST(DelimitedSinkTest, AbortLeavesTheTargetUntouchedAndNoTempFile) {
     Chunk chunk;
     Fill(chunk, "1,x\n", sink);
     sink.Write(chunk.output);
-    EXPECT_EQ(dir.List().size(), 3u);  // target, temp and the lock beside them
+    // The temp file has no name until the commit (O_TMPFILE): only the lock is beside it.
+    EXPECT_EQ(dir.List(), (std::vector<std::string>{".out.csv.flowengine-lock", "out.csv"}));
     sink.Abort();
   }
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "old\n");
@@ -190,7 +191,7 @@ TEST(DelimitedSinkTest, TsvOutput) {
   Chunk chunk;
   Fill(chunk, "\"a,b\",c\td\n", sink);
   sink.Write(chunk.output);
-  sink.Commit();
+  sink.file().Commit();
   EXPECT_EQ(ReadFile(dir.File("out.tsv")), "a\tb\na,b\t\"c\td\"\n");
 }
 
