@@ -75,7 +75,9 @@ DelimitedSink::Existing DelimitedSink::ReadExisting() const {
   return e;
 }
 
-void DelimitedSink::Check() const {
+void DelimitedSink::Check() const { CheckTarget(/*lock_free_now=*/true); }
+
+void DelimitedSink::CheckTarget(bool lock_free_now) const {
   const ResolvedPath target = ResolvePath(spec_.path);
   const fs::path dir = fs::path(target.real).parent_path();
   std::error_code ec;
@@ -91,7 +93,7 @@ void DelimitedSink::Check() const {
     ThrowError("FE-OUTPUT-OPEN", "The output path is a directory", FileLocation(spec_.path),
                "startup");
   }
-  if (const long holder = TargetLock::Holder(target.real); holder != 0) {
+  if (const long holder = lock_free_now ? TargetLock::Holder(target.real) : 0; holder != 0) {
     ThrowError("FE-OUTPUT-LOCKED",
                "Another flowengine run (pid " + std::to_string(holder) + ") is writing this target",
                FileLocation(spec_.path), "startup");
@@ -122,7 +124,7 @@ void DelimitedSink::Check() const {
 }
 
 void DelimitedSink::Open() {
-  Check();
+  CheckTarget(/*lock_free_now=*/false);  // the lock itself is waited for by retry.attempts
   const bool append = spec_.mode == OutputMode::kAppend;
   const Existing existing = append ? ReadExisting() : Existing{};
   if (append && existing.present && existing.crlf != style_.crlf) {

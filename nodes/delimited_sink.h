@@ -48,6 +48,9 @@ class DelimitedSink final : public SinkStage {
     bool lone_cr = false;           // its first line ends with a lone CR
   };
   Existing ReadExisting() const;
+  // Check(); with `lock_free_now`, another run's lock on the target is an error at once
+  // (validate), else Open() waits for it.
+  void CheckTarget(bool lock_free_now) const;
 
   SinkSpec spec_;
   Dialect input_dialect_;

@@ -35,9 +35,23 @@ void DelimitedSource::Open() {
 }
 
 void DelimitedSource::StartDecoding() {
+  // Up to 16 bytes decide the encoding and recognise binary formats. A pipe may deliver
+  // less at first: a line ending among them is enough (no binary format starts with text
+  // and a line break), so a slow producer's header is not held back.
   char head[16];
-  const size_t got = file_.Read(head, sizeof(head));
-  if (got < sizeof(head)) eof_ = true;
+  size_t got = 0;
+  while (got < sizeof(head)) {
+    const size_t n = file_.ReadSome(head + got, sizeof(head) - got);
+    if (n == 0) {
+      eof_ = true;
+      break;
+    }
+    got += n;
+    if (std::find_if(head, head + got, [](char c) { return c == '\n' || c == '\r'; }) !=
+        head + got) {
+      break;
+    }
+  }
   if (const char* format = BinaryFormatName(head, got)) {
     Location loc;
     loc.file = spec_.path;

@@ -55,6 +55,11 @@ std::string ReadFile(const std::string& path) {
 
 bool FileExists(const std::string& path) { return fs::exists(path); }
 
+bool InCi() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
+
 ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& cwd,
                          const std::vector<std::string>& env) {
   TempDir capture;

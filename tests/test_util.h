@@ -27,6 +27,18 @@ void WriteFile(const std::string& path, const std::string& content);
 std::string ReadFile(const std::string& path);
 bool FileExists(const std::string& path);
 
+/// True under CI=true: a test that cannot run on this machine must fail there, not skip
+/// (see SKIP_UNLESS_CI).
+bool InCi();
+
+/// Skips the test locally, but fails it under CI=true, where a missing tool or permission
+/// means the suite did not test what it claims.
+#define FLOWENGINE_SKIP_OR_FAIL_IN_CI(why)                                  \
+  do {                                                                      \
+    if (::flowengine::testing::InCi()) FAIL() << "required in CI: " << why; \
+    GTEST_SKIP() << why;                                                    \
+  } while (0)
+
 /// Result of running a program.
 struct ProcessResult {
   int exit_code = -1;  ///< exit status, or 128 + signal when killed

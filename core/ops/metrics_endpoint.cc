@@ -1,26 +1,39 @@
 #include "core/ops/metrics_endpoint.h"
 
-#include "core/error/error.h"
-#include "core/ops/plugin_loader.h"
-
 namespace flowengine {
 
-using StartEndpoint = MetricsEndpoint* (*)(const Metrics*, const std::string*, Error*);
+HttpResponse MetricsEndpointResponse(const Metrics& metrics, const HttpRequest& request) {
+  HttpResponse r;
+  if (request.method != "GET" && request.method != "HEAD") {
+    r.status = 405;
+    r.body = "only GET and HEAD\n";
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
+  if (request.path == "/metrics") {
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics.RenderPrometheus();
+  } else if (request.path == "/healthz") {
+    r.body = "ok\n";
+  } else if (request.path == "/readyz") {
+    const bool ready = metrics.ready.load();
+    r.status = ready ? 200 : 503;
+    r.body = ready ? "ready\n" : "not ready\n";
+  } else {
+    r.status = 404;
+    r.body = "not found: /metrics, /healthz and /readyz are served here\n";
+  }
+  return r;
+}
 
 std::unique_ptr<MetricsEndpoint> StartMetricsEndpoint(const Metrics& metrics,
                                                       const std::string& listen) {
-  std::string problem;
-  auto start = reinterpret_cast<StartEndpoint>(
-      LoadPluginSymbol("libflowengine_http.so", "flowengine_start_metrics_endpoint", &problem));
-  if (start == nullptr) {
-    Error e = MakeError("FE-INTERNAL", "The HTTP endpoint is missing: " + problem, {}, "startup");
-    e.hint = "Keep libflowengine_http.so (built with flowengine) beside the flowengine binary.";
-    throw ErrorException(std::move(e));
-  }
-  Error error;
-  MetricsEndpoint* endpoint = start(&metrics, &listen, &error);
-  if (endpoint == nullptr) throw ErrorException(std::move(error));
-  return std::unique_ptr<MetricsEndpoint>(endpoint);
+  std::string address = listen;
+  if (!address.empty() && address.front() == ':') address = "0.0.0.0" + address;
+  return std::make_unique<MetricsEndpoint>(
+      HttpServer::Start(address, [&metrics](const HttpRequest& request) {
+        return MetricsEndpointResponse(metrics, request);
+      }));
 }
 
 }  // namespace flowengine

@@ -1,8 +1,7 @@
-// Optional parts of the engine live in plugins loaded with dlopen only when a pipeline or an
-// option needs them, so that every other run starts without their dependencies:
-// libflowengine_js.so (V8, for transforms) and libflowengine_http.so (cpp-httplib and
-// OpenSSL, for --listen). Plugins sit beside the flowengine executable and resolve engine
-// symbols from it.
+// Optional parts of the engine live in plugins loaded with dlopen only when a pipeline needs
+// them, so that every other run starts without their dependencies: libflowengine_js.so (V8,
+// for transforms). Plugins sit beside the flowengine executable and resolve engine symbols
+// from it.
 #pragma once
 
 #include <string>

@@ -1,0 +1,130 @@
+"""The --listen endpoints under hostile clients: hundreds of idle connections, slowloris
+clients trickling a request byte by byte, clients that never read their answers, garbage
+bytes and oversized headers, more connections than the server keeps. /healthz and /readyz
+must keep answering within ~100 ms, and the run must finish normally."""
+import os
+import random
+import re
+import socket
+import statistics
+import threading
+import time
+import unittest
+
+from harness import TempDirTest, read, spawn, wait_for, write
+
+
+def get(port, path, timeout=5.0):
+    """One request on a fresh connection: (status, seconds)."""
+    start = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.1 ") else 0
+    return status, time.monotonic() - start
+
+
+class HttpLivenessTest(TempDirTest):
+    def setUp(self):
+        super().setUp()
+        os.mkfifo(self.path("in.fifo"))
+        p = self.pipeline("source: { path: in.fifo }\nsink: { path: out.csv }\n")
+        self.proc = spawn(["run", p, "--listen", "127.0.0.1:0"], stderr_path=self.path("err.txt"))
+        self.fifo = open(self.path("in.fifo"), "w")
+        self.fifo.write("id\n1\n")
+        self.fifo.flush()
+        found = {}
+
+        def port_logged():
+            m = re.search(r"http://127\.0\.0\.1:(\d+)", read(self.path("err.txt")).decode())
+            if m:
+                found["port"] = int(m.group(1))
+            return bool(m)
+
+        self.assertTrue(wait_for(port_logged, 10), read(self.path("err.txt")))
+        self.port = found["port"]
+        self.sockets = []
+        self.stop = threading.Event()
+
+    def tearDown(self):
+        self.stop.set()
+        for s in self.sockets:
+            s.close()
+        self.fifo.write("2\n")
+        self.fifo.close()
+        code = self.proc.wait(timeout=30)
+        self.assertEqual(code, 0, read(self.path("err.txt")))
+        super().tearDown()
+
+    def connect(self):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        self.sockets.append(s)
+        return s
+
+    def assert_fast(self, what):
+        times = []
+        for path in ["/healthz", "/readyz"] * 10:
+            status, seconds = get(self.port, path)
+            self.assertEqual(status, 200, what)
+            times.append(seconds)
+        self.assertLess(statistics.median(times), 0.1, f"{what}: {times}")
+        self.assertLess(max(times), 0.3, f"{what}: {times}")
+
+    def test_idle_connections(self):
+        for _ in range(300):
+            self.connect()
+        self.assert_fast("300 idle connections")
+
+    def test_slowloris_clients(self):
+        conns = [self.connect() for _ in range(40)]
+        for s in conns:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
+
+        def trickle():
+            while not self.stop.is_set():
+                for s in conns:
+                    try:
+                        s.sendall(b"X")
+                    except OSError:
+                        pass
+                time.sleep(0.05)
+
+        t = threading.Thread(target=trickle, daemon=True)
+        t.start()
+        self.assert_fast("40 slowloris clients")
+        self.stop.set()
+        t.join()
+
+    def test_clients_that_never_read(self):
+        for _ in range(30):
+            s = self.connect()
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n" * 50)
+        self.assert_fast("clients that never read")
+
+    def test_more_connections_than_the_server_keeps(self):
+        for _ in range(700):
+            self.connect()
+        self.assert_fast("700 connections (the server keeps 512)")
+
+    def test_garbage_and_oversized_requests(self):
+        rnd = random.Random(5)
+        for i in range(100):
+            s = self.connect()
+            if i % 3 == 0:
+                s.sendall(bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 300))) + b"\r\n\r\n")
+            elif i % 3 == 1:
+                s.sendall(b"GET / HTTP/1.1\r\n" + b"X-A: " + b"a" * 20000 + b"\r\n\r\n")
+            else:
+                s.sendall(b"POST /metrics HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n")
+        self.assert_fast("garbage requests")
+        status, _ = get(self.port, "/nope")
+        self.assertEqual(status, 404)
+
+
+if __name__ == "__main__":
+    unittest.main()
