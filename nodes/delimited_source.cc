@@ -13,8 +13,11 @@
 
 namespace flowengine {
 
-DelimitedSource::DelimitedSource(SourceSpec spec, LimitsSpec limits, bool skip_bad_rows)
-    : spec_(std::move(spec)), plan_(PlanMemory(limits)), skip_bad_rows_(skip_bad_rows) {}
+DelimitedSource::DelimitedSource(SourceSpec spec, LimitsSpec limits, bool skip_bad_rows,
+                                 bool with_transform)
+    : spec_(std::move(spec)),
+      plan_(PlanMemory(limits, with_transform)),
+      skip_bad_rows_(skip_bad_rows) {}
 
 void DelimitedSource::Open() {
   file_.Open(spec_.path);
@@ -340,7 +343,7 @@ void DelimitedSource::FailRecordTooLarge() const {
 BoundaryResult DelimitedSource::FitToMemory(BoundaryResult boundary) const {
   const uint32_t ncols = schema_.size();
   while (ChunkBytes(pending_.capacity(), boundary.end, boundary.delimiter_count,
-                    boundary.line_count, ncols) > plan_.chunk_bytes) {
+                    boundary.line_count, ncols) > plan_.input_chunk_bytes) {
     // Dense data (many short fields) needs more span memory per byte: take fewer records.
     BoundaryResult smaller = parser_options_.kernel->find_boundary(
         pending_.data(), boundary.end / 2, spec_.dialect.delimiter, spec_.dialect.quote,
@@ -349,7 +352,7 @@ BoundaryResult DelimitedSource::FitToMemory(BoundaryResult boundary) const {
       ThrowError("FE-RESOURCE-MEMORY",
                  "Record starting at line " + std::to_string(next_line_) +
                      " needs more working memory than limits.memory allows per block (" +
-                     std::to_string(plan_.chunk_bytes) + " bytes)",
+                     std::to_string(plan_.input_chunk_bytes) + " bytes)",
                  NextRecordLocation(), "read");
     }
     boundary = smaller;

@@ -24,8 +24,10 @@ namespace flowengine {
 class DelimitedSource final : public SourceStage {
  public:
   /// With `skip_bad_rows` (errorHandling: skip-row), Parse() sets bad records aside in
-  /// chunk.rejects instead of failing the chunk.
-  DelimitedSource(SourceSpec spec, LimitsSpec limits, bool skip_bad_rows = false);
+  /// chunk.rejects instead of failing the chunk. `with_transform`: blocks leave room in the
+  /// memory plan for a transform's output.
+  DelimitedSource(SourceSpec spec, LimitsSpec limits, bool skip_bad_rows = false,
+                  bool with_transform = false);
 
   /// How transient read failures are retried (call before Open()).
   void SetRetryPolicy(const RetryPolicy& policy) { file_.SetRetryPolicy(policy); }

@@ -1,6 +1,7 @@
-// ChunkPool: recycles Chunks (and so their block, span and output buffers) between the
-// writer, which releases them, and the reader, which acquires them. The limiter bounds how
-// many exist, so after warm-up nothing is allocated per block. Thread-safe.
+// ChunkPool: recycles Chunks (and so their block, span, transform and output buffers) between
+// the writer, which releases them, and the reader, which acquires them. The limiter bounds
+// how many exist, so after warm-up nothing is allocated per block. Every buffer of a chunk
+// is attached to the run's MemoryBudget. Thread-safe.
 #pragma once
 
 #include <memory>
@@ -22,10 +23,16 @@ class ChunkPool {
     if (free_.empty()) {
       all_.push_back(std::make_unique<Chunk>());
       Chunk* c = all_.back().get();
+      c->budget = budget_;
       c->block.bytes.AttachBudget(budget_);
       c->batch.fields.AttachBudget(budget_);
       c->batch.rows.AttachBudget(budget_);
+      c->transform.batch.fields.AttachBudget(budget_);
+      c->transform.batch.rows.AttachBudget(budget_);
+      c->transform.values.AttachBudget(budget_);
+      c->transform.main_rows.AttachBudget(budget_);
       c->output.AttachBudget(budget_);
+      c->dead_output.AttachBudget(budget_);
       return c;
     }
     Chunk* c = free_.back();

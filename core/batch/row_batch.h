@@ -112,6 +112,20 @@ struct Chunk {
   ByteBuffer dead_output;                ///< formatted dead-letter rows
   std::optional<Error> error;
   bool skipped = false;  ///< work skipped because the run is stopping
+  MemoryBudget* budget = nullptr;  ///< where every buffer of the chunk is accounted (or null)
+
+  /// Makes room for `n` routes (transform row lists and formatted outputs); new buffers are
+  /// attached to the chunk's budget like the others.
+  void EnsureRoutes(size_t n) {
+    while (transform.route_rows.size() < n) {
+      transform.route_rows.emplace_back();
+      transform.route_rows.back().AttachBudget(budget);
+    }
+    while (route_output.size() < n) {
+      route_output.emplace_back();
+      route_output.back().AttachBudget(budget);
+    }
+  }
 
   /// Everything a stage wrote on the chunk is cleared before the chunk is reused; buffers
   /// keep their capacity. The one place that knows every per-chunk field.

@@ -633,7 +633,7 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
              "limits.maxRecordSize is smaller than limits.blockSize",
              "Set limits.maxRecordSize to at least limits.blockSize.");
     }
-    const MemoryPlan plan = PlanMemory(spec.limits);
+    const MemoryPlan plan = PlanMemory(spec.limits, !spec.transforms.empty());
     if (lim["maxRecordSize"] &&
         plan.max_record < static_cast<size_t>(spec.limits.max_record_size)) {
       r.Fail(lim["maxRecordSize"], "limits.maxRecordSize", "FE-CONFIG-VALUE",

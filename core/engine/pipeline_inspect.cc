@@ -53,7 +53,7 @@ std::string InspectPipeline(const PipelineSpec& spec, const NodeFactory& factory
   if (transform) transform->Open(source->schema());
   const Schema& in = source->schema();
   const Schema& out = transform ? transform->output_schema() : in;
-  const MemoryPlan plan = PlanMemory(spec.limits);
+  const MemoryPlan plan = PlanMemory(spec.limits, !spec.transforms.empty());
   const std::string in_schema = SchemaText(in);
   const std::string out_schema = SchemaText(out);
   const std::string script = spec.transforms.empty()
@@ -95,6 +95,12 @@ std::string InspectPipeline(const PipelineSpec& spec, const NodeFactory& factory
   s << "  threads " << plan.threads << ", blocks in flight " << plan.tokens << ", block size "
     << plan.block_size << " bytes, memory budget " << plan.budget << " bytes, largest record "
     << plan.max_record << " bytes, scan kernel " << BestKernel().name << "\n";
+  s << "  memory: " << plan.tokens + 1 << " chunks of " << plan.chunk_bytes
+    << " bytes (blocks, spans, transform output, formatted output)"
+    << (transform ? ", " + std::to_string(plan.input_chunk_bytes) + " of them for the input" : "")
+    << " + " << plan.block_size
+    << " bytes of reader buffer; outside the budget: V8 heaps (scriptHeap "
+    << spec.limits.script_heap << " bytes per transform thread) and per-thread scratch\n";
   s << "  errorHandling "
     << (spec.error_handling == ErrorHandling::kSkipRow ? "skip-row" : "fail-fast") << "\n";
   s << "stages:\n";

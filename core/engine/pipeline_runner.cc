@@ -175,7 +175,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   std::atomic<bool>& stop = options.stop != nullptr ? *options.stop : local_stop;
   JobTimer timer(spec.limits.timeout_ms, stop);
   Metrics* const metrics = options.metrics;
-  const MemoryPlan plan = PlanMemory(spec.limits);
+  const MemoryPlan plan = PlanMemory(spec.limits, !spec.transforms.empty());
   if (metrics != nullptr) {
     metrics->start_unix_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
@@ -217,7 +217,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   const size_t n_routes = spec.routes.size();
   stages.format = [&](Chunk& chunk) {
     st.sinks[0]->Format(chunk, -1, chunk.output);
-    chunk.route_output.resize(n_routes);
+    chunk.EnsureRoutes(n_routes);
     for (size_t k = 0; k < n_routes; ++k) {
       st.sinks[1 + k]->Format(chunk, static_cast<int>(k), chunk.route_output[k]);
     }

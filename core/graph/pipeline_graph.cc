@@ -19,6 +19,19 @@ void Guarded(Chunk& chunk, const char* stage, Body&& body) noexcept {
     body();
   } catch (const ErrorException& e) {
     chunk.error = e.error();
+  } catch (const MemoryBudgetExceeded& e) {
+    Location loc;
+    loc.line = chunk.block.first_line;
+    loc.byte_offset = chunk.block.byte_offset;
+    const auto mib = [](int64_t bytes) {
+      return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
+    };
+    chunk.error = MakeError(
+        "FE-RESOURCE-MEMORY",
+        std::string("limits.memory (") + mib(e.limit()) + ") is spent: the " + stage +
+            " stage of the block starting here needs " + mib(e.requested()) + " more, with " +
+            mib(e.reserved()) + " in use by the blocks in flight",
+        loc, stage);
   } catch (const std::bad_alloc&) {
     chunk.error = MakeError("FE-INTERNAL", "Out of memory", {}, stage);
   } catch (const std::exception& e) {

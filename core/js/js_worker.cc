@@ -529,7 +529,7 @@ void JsWorker::Run(Chunk& chunk) {
   const size_t n_routes = s.config.routes.size();
   out.Reset();
   out.active = true;
-  out.route_rows.resize(n_routes);
+  chunk.EnsureRoutes(n_routes);
   out.batch.num_columns = n_out;
   out.batch.num_rows = n;
   if (n == 0) return;

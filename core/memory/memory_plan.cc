@@ -9,8 +9,10 @@
 namespace flowengine {
 namespace {
 
-// A typical block reserves about 4x its size (block, spans, rows, output); plan for 5x.
+// A typical block reserves about 4x its size (block, spans, rows, output); plan for 5x, and
+// for 9x with a transform (its spans, values and the larger output of its rows).
 constexpr size_t kNominalChunkFactor = 5;
+constexpr size_t kTransformChunkFactor = 9;
 constexpr size_t kMinBlock = 64 << 10;
 
 }  // namespace
@@ -20,8 +22,9 @@ int EffectiveThreads(int requested) {
   return AvailableCpus();
 }
 
-MemoryPlan PlanMemory(const LimitsSpec& limits) {
+MemoryPlan PlanMemory(const LimitsSpec& limits, bool with_transform) {
   MemoryPlan plan;
+  const size_t factor = with_transform ? kTransformChunkFactor : kNominalChunkFactor;
   plan.threads = EffectiveThreads(limits.threads);
   plan.budget = limits.memory;
   const size_t budget = static_cast<size_t>(limits.memory);
@@ -29,17 +32,21 @@ MemoryPlan PlanMemory(const LimitsSpec& limits) {
   // Enough tokens to keep every thread busy with one block while the next is read.
   const size_t wanted_tokens = static_cast<size_t>(2 * plan.threads + 2);
   size_t tokens = 2;
-  if (budget < (kNominalChunkFactor * 3 + 1) * block) {
+  if (budget < (factor * 3 + 1) * block) {
     // Too small for two tokens of this block size: shrink blocks instead of tokens.
-    block = std::max(kMinBlock, budget / (kNominalChunkFactor * 3 + 1));
+    block = std::max(kMinBlock, budget / (factor * 3 + 1));
   } else {
-    tokens = budget / (kNominalChunkFactor * block) - 1;
+    tokens = budget / (factor * block) - 1;
   }
   plan.tokens = std::clamp<size_t>(tokens, 2, wanted_tokens);
   plan.block_size = block;
   plan.chunk_bytes = (budget - block) / (plan.tokens + 1);
+  plan.input_chunk_bytes =
+      with_transform ? plan.chunk_bytes / kTransformChunkFactor * kNominalChunkFactor
+                     : plan.chunk_bytes;
   // A record must fit a chunk: its block, spans and output are about 3x its size.
-  plan.max_record = std::min(static_cast<size_t>(limits.max_record_size), plan.chunk_bytes / 4);
+  plan.max_record =
+      std::min(static_cast<size_t>(limits.max_record_size), plan.input_chunk_bytes / 4);
   return plan;
 }
 

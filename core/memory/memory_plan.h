@@ -4,7 +4,14 @@
 // chunk buffers together stay within the budget whatever the input. Pure functions.
 //
 // Budget = reader buffer (one block) + (tokens + 1) chunks (the limiter's tokens plus the
-// one the input node holds while the limiter is closed), each within `chunk_bytes`.
+// one the input node holds while the limiter is closed), each within `chunk_bytes`. A chunk
+// holds its block, field spans, row info, formatted outputs and, with a transform, the
+// transform's spans, values and row lists: the reader sizes blocks so that the part it can
+// foresee (`input_chunk_bytes`) leaves the rest of `chunk_bytes` to the transform's output.
+// Every one of those buffers is charged to the run's MemoryBudget, which refuses growth past
+// limits.memory (FE-RESOURCE-MEMORY). Outside the budget: V8 heaps (limits.scriptHeap per
+// thread), per-thread scratch (formatter marks, blockSize/8; script column views, about
+// 2 x blockSize per transform thread) and the trace recorder.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +26,9 @@ struct MemoryPlan {
   size_t tokens = 2;       ///< blocks admitted by the limiter
   size_t block_size = 0;   ///< bytes read per block
   size_t chunk_bytes = 0;  ///< bytes one chunk's buffers may reserve
+  /// The share of chunk_bytes for what the reader can foresee (block, spans, rows, the
+  /// formatted output of the input): all of it without a transform, 5/9 with one.
+  size_t input_chunk_bytes = 0;
   size_t max_record = 0;   ///< largest record that fits (min of limit and budget)
   int64_t budget = 0;      ///< limits.memory
 };
@@ -26,8 +36,8 @@ struct MemoryPlan {
 /// Threads the graph uses for `requested` (0: the cores available to the process).
 int EffectiveThreads(int requested);
 
-/// The plan for these limits.
-MemoryPlan PlanMemory(const LimitsSpec& limits);
+/// The plan for these limits; `with_transform` when the pipeline has a transform step.
+MemoryPlan PlanMemory(const LimitsSpec& limits, bool with_transform = false);
 
 /// Bytes a chunk reserves for a block of `bytes` bytes (in a buffer of `block_capacity`)
 /// holding `delimiters` delimiter bytes and `lines` line breaks, parsed into `num_columns`

@@ -66,12 +66,17 @@ class PodBuffer {
   T& operator[](size_t i) { return data_[i]; }
   const T& operator[](size_t i) const { return data_[i]; }
 
-  /// Makes room for `n` elements, keeping the first size() of them.
+  /// Makes room for `n` elements, keeping the first size() of them. An attached budget is
+  /// charged first: MemoryBudgetExceeded when it would pass its limit (nothing changes).
   void Reserve(size_t n) {
     if (n <= capacity_) return;
+    const int64_t delta = static_cast<int64_t>(Bytes(n)) - static_cast<int64_t>(Bytes(capacity_));
+    if (budget_ != nullptr) budget_->Charge(delta);
     void* p = mi_realloc_aligned(data_, Bytes(n), 64);
-    if (p == nullptr) throw std::bad_alloc();
-    Account(static_cast<int64_t>(Bytes(n)) - static_cast<int64_t>(Bytes(capacity_)));
+    if (p == nullptr) {
+      Account(-delta);
+      throw std::bad_alloc();
+    }
     data_ = static_cast<T*>(p);
     capacity_ = n;
     std::memset(reinterpret_cast<char*>(data_ + capacity_), 0, kPaddingBytes);
