@@ -10,9 +10,9 @@ namespace flowengine {
 NodeFactory DelimitedNodeFactory() {
   NodeFactory factory;
   factory.make_source = [](const PipelineSpec& spec) -> std::unique_ptr<SourceStage> {
-    auto source = std::make_unique<DelimitedSource>(
-        spec.source, spec.limits, spec.error_handling == ErrorHandling::kSkipRow,
-        !spec.transforms.empty());
+    auto source = std::make_unique<DelimitedSource>(spec.source, spec.limits,
+                                                    spec.error_handling == ErrorHandling::kSkipRow,
+                                                    !spec.transforms.empty());
     source->SetRetryPolicy(spec.retry);
     return source;
   };

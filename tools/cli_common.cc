@@ -15,18 +15,22 @@ std::string EnvOr(const char* name, const std::string& fallback) {
   return v != nullptr && *v != '\0' ? std::string(v) : fallback;
 }
 
-// Applies level/format names (already checked) or the defaults.
-void Configure(const std::string& level_name, const std::string& format_name) {
+// Applies the level and format names, or the defaults for those that are empty or invalid.
+// With `warn`, an invalid value from the environment is logged, naming the variable (invalid
+// option values are usage errors, reported by the caller).
+void Configure(const std::string& level_name, bool level_from_env, const std::string& format_name,
+               bool format_from_env, bool warn) {
   const LogLevel level = ParseLogLevel(level_name).value_or(LogLevel::kInfo);
   const LogFormat format =
       ParseLogFormat(format_name)
           .value_or(isatty(STDERR_FILENO) ? LogFormat::kText : LogFormat::kJson);
   ConfigureLogger(level, format);
-  if (!level_name.empty() && !ParseLogLevel(level_name)) {
+  if (!warn) return;
+  if (level_from_env && !level_name.empty() && !ParseLogLevel(level_name)) {
     Log(LogLevel::kWarn, LogCategory::kConfig,
         "Ignoring FLOWENGINE_LOG_LEVEL='" + level_name + "' (debug, info, warn or error)");
   }
-  if (!format_name.empty() && !ParseLogFormat(format_name)) {
+  if (format_from_env && !format_name.empty() && !ParseLogFormat(format_name)) {
     Log(LogLevel::kWarn, LogCategory::kConfig,
         "Ignoring FLOWENGINE_LOG_FORMAT='" + format_name + "' (text or json)");
   }
@@ -46,15 +50,21 @@ int UsageError(const std::string& message, const char* help) {
   return kExitUsage;
 }
 
-void ConfigureLoggingFromEnvironment() {
-  Configure(EnvOr("FLOWENGINE_LOG_LEVEL", ""), EnvOr("FLOWENGINE_LOG_FORMAT", ""));
+void ConfigureLoggingFromEnvironment(bool warn) {
+  Configure(EnvOr("FLOWENGINE_LOG_LEVEL", ""), true, EnvOr("FLOWENGINE_LOG_FORMAT", ""), true,
+            warn);
 }
 
 std::string ParsePipelineArgs(const std::vector<std::string>& args, PipelineArgs& out,
                               Accept accept) {
   std::string problem;
   const bool run = accept == Accept::kRun;
-  for (size_t i = 0; i < args.size() && problem.empty(); ++i) {
+  // Every argument is looked at, even after a problem, so that --log-format and --log-level
+  // shape how that problem is reported; the first problem is the one returned.
+  std::string first_problem;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (first_problem.empty()) first_problem = problem;
+    problem.clear();
     const std::string& a = args[i];
     // Options that take a value, as "--name value" or "--name=value".
     std::string name = a;
@@ -124,8 +134,13 @@ std::string ParsePipelineArgs(const std::vector<std::string>& args, PipelineArgs
       problem = "Unexpected argument '" + a + "' (only one pipeline file is allowed)";
     }
   }
-  Configure(out.log_level.empty() ? EnvOr("FLOWENGINE_LOG_LEVEL", "") : out.log_level,
-            out.log_format.empty() ? EnvOr("FLOWENGINE_LOG_FORMAT", "") : out.log_format);
+  if (first_problem.empty()) first_problem = problem;
+  problem = first_problem;
+  const bool level_from_env = out.log_level.empty() || !ParseLogLevel(out.log_level);
+  const bool format_from_env = out.log_format.empty() || !ParseLogFormat(out.log_format);
+  Configure(level_from_env ? EnvOr("FLOWENGINE_LOG_LEVEL", "") : out.log_level, level_from_env,
+            format_from_env ? EnvOr("FLOWENGINE_LOG_FORMAT", "") : out.log_format, format_from_env,
+            /*warn=*/true);
   if (!problem.empty()) return problem;
   if (!out.sample_dir.empty() && out.sample == 0) return "--sample-dir needs --sample N";
   if (!out.help && out.path.empty()) return "Missing the pipeline file";

@@ -44,7 +44,8 @@ enum class Accept { kBasic, kInspect, kRun };
 std::string ParsePipelineArgs(const std::vector<std::string>& args, PipelineArgs& out,
                               Accept accept);
 
-/// Configures the logger from the environment only (commands without pipeline options).
-void ConfigureLoggingFromEnvironment();
+/// Configures the logger from the environment only (commands without pipeline options);
+/// with `warn`, invalid values are logged (once the format is known).
+void ConfigureLoggingFromEnvironment(bool warn);
 
 }  // namespace flowengine::cli

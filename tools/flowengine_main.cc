@@ -80,8 +80,15 @@ constexpr const char* kInspectHelp =
     "Usage: flowengine inspect PIPELINE.yaml [--format text|dot] [--set key.path=value]...\n"
     "\n"
     "Shows the compiled pipeline: stages and their concurrency, threads, blocks in flight,\n"
-    "block size, the schema in and out of each stage, sinks and routes. Reads the source's\n"
-    "header and compiles the script; writes nothing. --format dot prints Graphviz DOT.\n";
+    "block size, the memory plan, the schema in and out of each stage, sinks and routes.\n"
+    "Reads the source's header and compiles the script; writes nothing.\n"
+    "\n"
+    "Options:\n"
+    "  --format FORMAT       text (default) or dot (Graphviz)\n"
+    "  --set key.path=value  override a scalar of the pipeline file\n"
+    "  --log-level LEVEL     debug, info (default), warn or error\n"
+    "  --log-format FORMAT   text (default on a terminal) or json\n"
+    "  -h, --help            show this help\n";
 
 int Inspect(const std::vector<std::string>& args) {
   PipelineArgs pa;
@@ -143,10 +150,15 @@ int Version(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  flowengine::cli::ConfigureLoggingFromEnvironment();
+  // Silent first: commands with pipeline options configure the logger again from them and
+  // report invalid values once, in the format the user asked for.
+  flowengine::cli::ConfigureLoggingFromEnvironment(/*warn=*/false);
   if (args.empty()) return UsageError("Missing command", kMainHelp);
   const std::string command = args[0];
   args.erase(args.begin());
+  if (command != "run" && command != "validate" && command != "inspect") {
+    flowengine::cli::ConfigureLoggingFromEnvironment(/*warn=*/true);
+  }
   try {
     if (command == "run") return flowengine::cli::RunCommand(args);
     if (command == "validate") return Validate(args);

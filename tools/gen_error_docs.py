@@ -29,7 +29,10 @@ out = [
     "  hint: Fix the value, or declare the column with a type that fits (e.g. string).", "```", "",
     "Exit codes: `0` success; `1` the run failed (input, schema, script, output, resource and",
     "internal errors); `2` invalid configuration or usage (every `config`-class code below, and",
-    "`FE-SCRIPT-SYNTAX` / `FE-SCRIPT-NO-PROCESS`); `130`/`143` interrupted by SIGINT/SIGTERM.", ""]
+    "`FE-SCRIPT-SYNTAX` / `FE-SCRIPT-NO-PROCESS`); `130`/`143` interrupted by SIGINT/SIGTERM.", "",
+    "The \"How to fix\" below is each code's general advice, which an error carries unless it",
+    "knows better: many errors (most `config` ones) give a hint for the situation instead — a",
+    "\"did you mean\", the allowed values, the key to set.", ""]
 current = None
 for code, cls, retry, summary, hint in entries:
     if cls != current:

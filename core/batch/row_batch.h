@@ -111,7 +111,7 @@ struct Chunk {
   std::vector<Reject> rejects;           ///< skip-row: rows set aside, in input order
   ByteBuffer dead_output;                ///< formatted dead-letter rows
   std::optional<Error> error;
-  bool skipped = false;  ///< work skipped because the run is stopping
+  bool skipped = false;            ///< work skipped because the run is stopping
   MemoryBudget* budget = nullptr;  ///< where every buffer of the chunk is accounted (or null)
 
   /// Makes room for `n` routes (transform row lists and formatted outputs); new buffers are

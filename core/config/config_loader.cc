@@ -629,8 +629,13 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
           r.Size(lim["maxRecordSize"], "limits.maxRecordSize", 4096, 256ll << 20);
     }
     if (spec.limits.max_record_size < spec.limits.block_size) {
-      r.Fail(lim, "limits", "FE-CONFIG-VALUE",
-             "limits.maxRecordSize is smaller than limits.blockSize",
+      // Point at the key that was set (maxRecordSize, else blockSize), in the file or --set.
+      const bool record_set = static_cast<bool>(lim["maxRecordSize"]);
+      const std::string key = record_set ? "limits.maxRecordSize" : "limits.blockSize";
+      r.Fail(record_set ? lim["maxRecordSize"] : lim["blockSize"], key, "FE-CONFIG-VALUE",
+             "limits.maxRecordSize (" + std::to_string(spec.limits.max_record_size) +
+                 " bytes) is smaller than limits.blockSize (" +
+                 std::to_string(spec.limits.block_size) + " bytes)",
              "Set limits.maxRecordSize to at least limits.blockSize.");
     }
     const MemoryPlan plan = PlanMemory(spec.limits, !spec.transforms.empty());

@@ -51,7 +51,10 @@ void RowSampler::Take(const std::string& stage, std::string& csv, size_t& taken,
       std::vector<LogField> fields{LogField::Str("stage", stage),
                                    LogField::Num("line", input_line)};
       if (!destinations.empty()) fields.push_back(LogField::Str("to", destinations[i]));
-      Log(LogLevel::kInfo, LogCategory::kEngine, "sample " + stage + ": " + text, fields);
+      Log(LogLevel::kInfo, LogCategory::kEngine,
+          "sample " + stage + " (line " + std::to_string(input_line) +
+              (destinations.empty() ? std::string() : ", to " + destinations[i]) + "): " + text,
+          fields);
     }
   }
 }

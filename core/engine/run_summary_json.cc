@@ -43,6 +43,7 @@ std::string RunSummaryToJson(const PipelineSpec& spec, const RunSummary& s) {
          stage("write", s.write_rows, s.busy.write) + "}";
   out += ",\"reader_waits\":" + std::to_string(s.reader_waits);
   out += ",\"threads\":" + std::to_string(s.threads);
+  out += ",\"targets_replaced\":" + std::to_string(s.targets_replaced);
   out += ",\"memory\":{\"peak_bytes\":" + std::to_string(s.memory_peak) +
          ",\"budget_bytes\":" + std::to_string(s.memory_budget) + "}";
   if (s.error) {
@@ -51,8 +52,12 @@ std::string RunSummaryToJson(const PipelineSpec& spec, const RunSummary& s) {
            ",\"class\":" + JsonQuote(ErrorClassName(e.error_class)) +
            ",\"message\":" + JsonQuote(e.message) + ",\"file\":" + JsonQuote(e.location.file) +
            ",\"line\":" + std::to_string(e.location.line) +
-           ",\"column\":" + std::to_string(e.location.column) + ",\"stage\":" + JsonQuote(e.stage) +
-           ",\"hint\":" + JsonQuote(e.hint) + "}";
+           ",\"column\":" + std::to_string(e.location.column) +
+           ",\"byte_offset\":" + std::to_string(e.location.byte_offset) +
+           ",\"field\":" + JsonQuote(e.location.field) + ",\"stage\":" + JsonQuote(e.stage) +
+           ",\"script\":" + JsonQuote(e.script) +
+           ",\"retryable\":" + (e.retryable ? "true" : "false") + ",\"hint\":" + JsonQuote(e.hint) +
+           "}";
   }
   out += "}\n";
   return out;

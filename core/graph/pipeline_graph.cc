@@ -1,8 +1,10 @@
 #include "core/graph/pipeline_graph.h"
 
 #include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <optional>
 #include <type_traits>
 
 #include "core/batch/chunk_pool.h"
@@ -26,12 +28,12 @@ void Guarded(Chunk& chunk, const char* stage, Body&& body) noexcept {
     const auto mib = [](int64_t bytes) {
       return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
     };
-    chunk.error = MakeError(
-        "FE-RESOURCE-MEMORY",
-        std::string("limits.memory (") + mib(e.limit()) + ") is spent: the " + stage +
-            " stage of the block starting here needs " + mib(e.requested()) + " more, with " +
-            mib(e.reserved()) + " in use by the blocks in flight",
-        loc, stage);
+    chunk.error =
+        MakeError("FE-RESOURCE-MEMORY",
+                  std::string("limits.memory (") + mib(e.limit()) + ") is spent: the " + stage +
+                      " stage of the block starting here needs " + mib(e.requested()) +
+                      " more, with " + mib(e.reserved()) + " in use by the blocks in flight",
+                  loc, stage);
   } catch (const std::bad_alloc&) {
     chunk.error = MakeError("FE-INTERNAL", "Out of memory", {}, stage);
   } catch (const std::exception& e) {
@@ -135,6 +137,16 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
   if (metrics != nullptr) metrics->limiter_tokens.Set(static_cast<int64_t>(result.tokens));
   std::atomic<int64_t> read_ns{0}, parse_ns{0}, transform_ns{0}, format_ns{0}, write_ns{0};
 
+  // oneTBB caps its workers at the CPUs it sees: more threads than that (limits.threads above
+  // the affinity or quota) would be silently refused, with a plain-text warning on stderr.
+  // Raise the cap for this run so that the threads the run reports are the threads it has.
+  std::optional<oneapi::tbb::global_control> allow;
+  const size_t allowed = oneapi::tbb::global_control::active_value(
+      oneapi::tbb::global_control::max_allowed_parallelism);
+  if (static_cast<size_t>(result.threads) > allowed) {
+    allow.emplace(oneapi::tbb::global_control::max_allowed_parallelism,
+                  static_cast<size_t>(result.threads));
+  }
   oneapi::tbb::task_arena arena(result.threads);
   arena.execute([&] {
     flow::graph g;
@@ -219,6 +231,7 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
         // good rows are not written because nothing is committed anyway.
         if (chunk->error) {
           result.error = chunk->error;
+          result.rows += chunk->batch.num_rows;  // the rows parsed before the bad one
           failed.store(true);
         } else if (!chunk->skipped && !external_stop.load()) {
           Timed(write_ns, options, Stage::kWrite, *chunk,

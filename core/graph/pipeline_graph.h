@@ -57,7 +57,8 @@ struct GraphResult {
   std::optional<Error> error;  ///< earliest error in file order
   bool stopped = false;        ///< ended because `stop` was set
   uint64_t blocks = 0;
-  uint64_t rows = 0;           ///< rows read (parsed) in the blocks that were written
+  uint64_t rows = 0;           ///< rows read (parsed) in the blocks that were written, and after a
+                               ///< failure the rows parsed before the failing one
   uint64_t rows_written = 0;   ///< rows for the main sink
   uint64_t rows_routed = 0;    ///< rows moved to a route
   uint64_t rows_filtered = 0;  ///< rows a transform dropped

@@ -41,9 +41,9 @@ MemoryPlan PlanMemory(const LimitsSpec& limits, bool with_transform) {
   plan.tokens = std::clamp<size_t>(tokens, 2, wanted_tokens);
   plan.block_size = block;
   plan.chunk_bytes = (budget - block) / (plan.tokens + 1);
-  plan.input_chunk_bytes =
-      with_transform ? plan.chunk_bytes / kTransformChunkFactor * kNominalChunkFactor
-                     : plan.chunk_bytes;
+  plan.input_chunk_bytes = with_transform
+                               ? plan.chunk_bytes / kTransformChunkFactor * kNominalChunkFactor
+                               : plan.chunk_bytes;
   // A record must fit a chunk: its block, spans and output are about 3x its size.
   plan.max_record =
       std::min(static_cast<size_t>(limits.max_record_size), plan.input_chunk_bytes / 4);

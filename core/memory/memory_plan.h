@@ -29,8 +29,8 @@ struct MemoryPlan {
   /// The share of chunk_bytes for what the reader can foresee (block, spans, rows, the
   /// formatted output of the input): all of it without a transform, 5/9 with one.
   size_t input_chunk_bytes = 0;
-  size_t max_record = 0;   ///< largest record that fits (min of limit and budget)
-  int64_t budget = 0;      ///< limits.memory
+  size_t max_record = 0;  ///< largest record that fits (min of limit and budget)
+  int64_t budget = 0;     ///< limits.memory
 };
 
 /// Threads the graph uses for `requested` (0: the cores available to the process).

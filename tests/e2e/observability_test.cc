@@ -264,8 +264,10 @@ TEST(ObservabilityTest, SampleShowsRowsLeavingEachStage) {
   ProcessResult logged = Flowengine({"run", p, "--sample", "1", "--set", "sink.outputMode=replace",
                                      "--set", "routes.odd.outputMode=replace"});
   ASSERT_EQ(logged.exit_code, 0) << logged.err;
-  EXPECT_NE(logged.err.find("flowengine: sample source: 1,ann"), std::string::npos) << logged.err;
-  EXPECT_NE(logged.err.find("flowengine: sample transform: 1,ANN"), std::string::npos)
+  EXPECT_NE(logged.err.find("flowengine: sample source (line 2): 1,ann"), std::string::npos)
+      << logged.err;
+  EXPECT_NE(logged.err.find("flowengine: sample transform (line 2, to main): 1,ANN"),
+            std::string::npos)
       << logged.err;
 }
 
