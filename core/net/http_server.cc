@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -62,6 +63,7 @@ struct HttpServer::Impl {
   int wake_fd = -1;
   std::atomic<bool> stopping{false};
   std::map<int, Connection> connections;
+  std::vector<int> pipelined;  // connections with a request already buffered
 
   ~Impl() {
     for (auto& [fd, c] : connections) ::close(fd);
@@ -179,10 +181,12 @@ struct HttpServer::Impl {
     }
     Watch(c, false);
     c.deadline_ms = now + options.idle_timeout_ms;
-    if (!c.in.empty()) {  // a pipelined request waits
+    if (!c.in.empty()) {
+      // A pipelined request waits: it is served on the next turn of the loop, after every
+      // other connection's, so that no client can keep the server to itself.
       c.in_request = true;
       c.deadline_ms = now + options.request_timeout_ms;
-      Serve(c, now);
+      pipelined.push_back(c.fd);
     }
     return true;
   }
@@ -334,8 +338,19 @@ void HttpServer::Loop() {
   Impl& impl = *impl_;
   epoll_event events[64];
   while (!impl.stopping.load()) {
-    const int n = ::epoll_wait(impl.epoll_fd, events, 64, 50);
+    const int n = ::epoll_wait(impl.epoll_fd, events, 64, impl.pipelined.empty() ? 50 : 0);
     const int64_t now = NowMs();
+    // A few buffered requests per turn, oldest first, so that new connections are accepted
+    // and answered between them however many clients pipeline requests.
+    constexpr size_t kPipelinedPerTurn = 4;
+    const size_t count = std::min(impl.pipelined.size(), kPipelinedPerTurn);
+    std::vector<int> turn(impl.pipelined.begin(),
+                          impl.pipelined.begin() + static_cast<long>(count));
+    impl.pipelined.erase(impl.pipelined.begin(), impl.pipelined.begin() + static_cast<long>(count));
+    for (int fd : turn) {
+      auto it = impl.connections.find(fd);
+      if (it != impl.connections.end()) impl.Serve(it->second, now);
+    }
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == impl.wake_fd) continue;
