@@ -32,6 +32,7 @@ class DelimitedSource final : public SourceStage {
   /// How transient read failures are retried (call before Open()).
   void SetRetryPolicy(const RetryPolicy& policy) { file_.SetRetryPolicy(policy); }
   void SetStopFlag(const std::atomic<bool>* stop) override { file_.SetStopFlag(stop); }
+  void AttachMemoryBudget(MemoryBudget* budget) override { pending_.AttachBudget(budget); }
   void Open() override;
   const Schema& schema() const override { return schema_; }
   /// Input size in bytes (0 when unknown).

@@ -37,9 +37,11 @@ struct Stages {
 // null: the process's flag) ends waits for input and running scripts; `metrics` (may be
 // null) receives the transform's own measures.
 void Build(const PipelineSpec& spec, const NodeFactory& factory, Stages& st,
-           const std::atomic<bool>* stop = nullptr, Metrics* metrics = nullptr) {
+           const std::atomic<bool>* stop = nullptr, Metrics* metrics = nullptr,
+           MemoryBudget* budget = nullptr) {
   st.source = factory.make_source(spec);
   if (stop != nullptr) st.source->SetStopFlag(stop);
+  if (budget != nullptr) st.source->AttachMemoryBudget(budget);
   st.source->Open();
   if (factory.make_transform) st.transform = factory.make_transform(spec);
   if (st.transform) {
@@ -185,10 +187,13 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
     metrics->job_timeout_ms.Set(spec.limits.timeout_ms);
     metrics->script_heap_limit_bytes.Set(spec.transforms.empty() ? 0 : spec.limits.script_heap);
   }
+  // The budget exists before the source opens: the reader's buffer is charged to it too,
+  // so moving bytes between the reader and a block never changes the account.
+  MemoryBudget budget(plan.budget);
   try {
     CheckPathsAndRecover(spec, options.report_files);
     summary.paths_checked = true;
-    Build(spec, factory, st, &stop, metrics);
+    Build(spec, factory, st, &stop, metrics, &budget);
     if (metrics != nullptr) {
       metrics->input_size_bytes.Set(st.source->input_size());
     }
@@ -231,7 +236,6 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
     for (size_t k = 0; k < n_routes; ++k) st.sinks[1 + k]->Write(chunk.route_output[k]);
     if (st.dead_letter != nullptr) st.dead_letter->Write(chunk.dead_output);
   };
-  MemoryBudget budget(plan.budget);
   GraphOptions graph_options;
   graph_options.threads = plan.threads;
   graph_options.tokens = plan.tokens;

@@ -10,6 +10,7 @@
 #include "core/batch/row_batch.h"
 #include "core/config/pipeline_spec.h"
 #include "core/io/atomic_file.h"
+#include "core/memory/memory_budget.h"
 #include "core/metrics/metrics.h"
 #include "core/types/schema.h"
 
@@ -22,6 +23,9 @@ class SourceStage {
   /// Before Open(): the run's stop flag, which must end any wait for input (default: the
   /// process's stop flag).
   virtual void SetStopFlag(const std::atomic<bool>* /*stop*/) {}
+  /// Before Open(): the run's memory budget, to charge the reader's own buffers to (the
+  /// blocks it hands out are charged by the engine's chunks).
+  virtual void AttachMemoryBudget(MemoryBudget* /*budget*/) {}
   /// Startup, calling thread: open the input, resolve the schema. Throws ErrorException.
   virtual void Open() = 0;
   /// After Open(): the schema of the rows Parse() produces.

@@ -1,24 +1,91 @@
-// The JavaScript side of a transform: compiled once per isolate after the user's script. It
-// builds the `context` object once and returns runBatch(), which C++ calls once per batch;
-// runBatch loops over the rows and calls the user's process(context) for each. See
-// js_worker.cc for the C++ side of the protocol.
+// The JavaScript side of a transform. Three scripts, each compiled once per isolate:
+//
+//   kLockdownSource  runs first in the driver's own context and freezes every object reachable
+//                    from that context's global (its intrinsics), so that a user script that
+//                    reaches a driver object's prototype chain cannot change how the driver
+//                    works.
+//   kUserSetupSource runs in the user's context before the user's script: it keeps what the
+//                    engine needs from that realm (Date, for utils.now), removes what the
+//                    sandbox does not offer (SharedArrayBuffer, Atomics, WebAssembly) and
+//                    installs `console`.
+//   kDriverSource    runs in the driver's context: it builds the `context` object once and
+//                    returns the functions C++ calls per batch (beginBatch, runBatch,
+//                    endBatch, badResult). runBatch loops over the rows and calls the user's
+//                    process(context) for each.
+//
+// The driver runs in a context of its own: redefining a global or a prototype in the user's
+// script changes the user's realm only. Codes shared with C++ are placeholders filled in by
+// js::DriverSource() (core/js/js_protocol.h).
 #pragma once
 
-namespace flowengine {
+namespace flowengine::js {
+
+inline constexpr const char* kLockdownSource = R"JS(
+(function () {
+  'use strict';
+  const seen = new WeakSet();
+  const queue = [globalThis];
+  while (queue.length > 0) {
+    const o = queue.pop();
+    if (o === null || o === undefined || (typeof o !== 'object' && typeof o !== 'function')) continue;
+    if (seen.has(o)) continue;
+    seen.add(o);
+    for (const key of Reflect.ownKeys(o)) {
+      const d = Reflect.getOwnPropertyDescriptor(o, key);
+      if (d === undefined) continue;
+      if ('value' in d) {
+        queue.push(d.value);
+      } else {
+        queue.push(d.get);
+        queue.push(d.set);
+      }
+    }
+    queue.push(Reflect.getPrototypeOf(o));
+    Object.freeze(o);
+  }
+})
+)JS";
+
+inline constexpr const char* kUserSetupSource = R"JS(
+(function (nativeConsole) {
+  'use strict';
+  const UserDate = Date;
+  delete globalThis.SharedArrayBuffer;
+  delete globalThis.Atomics;
+  delete globalThis.WebAssembly;
+  const consoleObject = {};
+  for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
+    Object.defineProperty(consoleObject, level, {
+      value: function (...args) { nativeConsole(level, args); },
+      writable: true, enumerable: true, configurable: true,
+    });
+  }
+  Object.defineProperty(globalThis, 'console', {
+    value: consoleObject, writable: true, enumerable: false, configurable: true,
+  });
+  return function now() { return new UserDate(); };
+})
+)JS";
 
 inline constexpr const char* kDriverSource = R"JS(
-(function (userProcess, inNames, inTypes, outNames, routeNames, native, rowFactory) {
+(function (userProcess, inNames, inTypes, outNames, routeNames, native, userNow, progress) {
   'use strict';
+  const TO_MAIN = $TO_MAIN$, FILTERED = $FILTERED$, BATCH_DONE = $BATCH_DONE$;
+  const VIEW_TEXT = $VIEW_TEXT$, VIEW_NUMBERS = $VIEW_NUMBERS$, VIEW_BOOLS = $VIEW_BOOLS$;
   const nIn = inNames.length;
   const nOut = outNames.length;
-  const inIndex = new Map(inNames.map((n, i) => [n, i]));
-  const outIndex = new Map(outNames.map((n, i) => [n, i]));
-  const routeIndex = new Map(routeNames.map((n, i) => [n, i]));
-  const schema = Object.freeze(inNames.map((n, i) => Object.freeze({ name: n, type: inTypes[i] })));
+  const inIndex = new Map();
+  const outIndex = new Map();
+  const routeIndex = new Map();
+  for (let i = 0; i < nIn; ++i) inIndex.set(inNames[i], i);
+  for (let i = 0; i < nOut; ++i) outIndex.set(outNames[i], i);
+  for (let i = 0; i < routeNames.length; ++i) routeIndex.set(routeNames[i], i);
+  const schemaList = [];
+  for (let i = 0; i < nIn; ++i) schemaList.push(Object.freeze({ name: inNames[i], type: inTypes[i] }));
+  const schema = Object.freeze(schemaList);
+  const dateTime = Function.prototype.call.bind(Date.prototype.getTime);
 
-  // Column views, fetched from C++ on first use in a batch (native.column(c)):
-  // [0, text, offsets, nulls] strings (offsets in UTF-16 units), [1, float64s, nulls]
-  // numbers, [2, bytes] booleans (2 = null), [3, array] anything else (e.g. BigInts).
+  // Column views, fetched from C++ on first use in a batch (native.column(c)).
   const loaded = new Uint8Array(nIn);
   const kinds = new Array(nIn).fill(0);
   const texts = new Array(nIn).fill(''), offsets = new Array(nIn).fill(null);
@@ -27,18 +94,18 @@ inline constexpr const char* kDriverSource = R"JS(
   function load(c) {
     const v = native.column(c);
     kinds[c] = v[0];
-    if (v[0] === 0) { texts[c] = v[1]; offsets[c] = v[2]; nulls[c] = v[3]; }
-    else if (v[0] === 1) { numbers[c] = v[1]; nulls[c] = v[2]; }
-    else if (v[0] === 2) { nulls[c] = v[1]; }
+    if (v[0] === VIEW_TEXT) { texts[c] = v[1]; offsets[c] = v[2]; nulls[c] = v[3]; }
+    else if (v[0] === VIEW_NUMBERS) { numbers[c] = v[1]; nulls[c] = v[2]; }
+    else if (v[0] === VIEW_BOOLS) { nulls[c] = v[1]; }
     else { anys[c] = v[1]; }
     loaded[c] = 1;
   }
   function get(c, i) {
     if (loaded[c] === 0) load(c);
     switch (kinds[c]) {
-      case 0: return nulls[c][i] ? null : texts[c].substring(offsets[c][i], offsets[c][i + 1]);
-      case 1: return nulls[c][i] ? null : numbers[c][i];
-      case 2: { const b = nulls[c][i]; return b === 2 ? null : b === 1; }
+      case VIEW_TEXT: return nulls[c][i] ? null : texts[c].substring(offsets[c][i], offsets[c][i + 1]);
+      case VIEW_NUMBERS: return nulls[c][i] ? null : numbers[c][i];
+      case VIEW_BOOLS: { const b = nulls[c][i]; return b === 2 ? null : b === 1; }
       default: return anys[c][i];
     }
   }
@@ -46,27 +113,29 @@ inline constexpr const char* kDriverSource = R"JS(
     loaded.fill(0);
     texts.fill(''); offsets.fill(null); nulls.fill(null); numbers.fill(null); anys.fill(null);
   }
-  // makeRow(r) builds { column: value } with an object literal generated for the schema.
-  const makeRow = rowFactory(get);
-  let setVals = null;  // values set by setField, as strings (null for empty)
-  let setList = null;  // their flat indices r * nOut + c, in the order they were set
-  let moves = null;    // moves[r]: route index of context.route.send, or -1
-  let copies = null;   // [r, route, r, route, ...] from context.route.sendCopy
-  let progress = null; // progress[0] = rows started, read by the watchdog
+  // makeRow(r): { column: value } as an object literal of the schema's columns.
+  const makeRow = native.rowFactory(get);
+
+  let moves = null;    // Int32Array: where each row goes (TO_MAIN, FILTERED, a route index)
+  let setRows = null;  // setField calls: r * nOut + c, in call order
+  let setVals = null;  // ... and their values, unconverted (C++ converts each on its own)
+  let copies = null;   // sendCopy calls: r, route, r, route, ...
   let r = 0;
   let rowObject = null;
+  let lastResult;
 
+  function text(v) { return typeof v === 'string' ? v : String(v); }
   function value(name) {
     const c = inIndex.get(name);
     if (c === undefined) {
-      throw new Error(`Unknown input column '${name}'; input columns: ${inNames.join(', ')}`);
+      throw new Error(`Unknown input column '${text(name)}'; input columns: ${inNames.join(', ')}`);
     }
     return get(c, r);
   }
   function route(name) {
     const i = routeIndex.get(name);
     if (i === undefined) {
-      throw new Error(`Unknown route '${name}'; routes: ${routeNames.length ? routeNames.join(', ') : '(none configured)'}`);
+      throw new Error(`Unknown route '${text(name)}'; routes: ${routeNames.length ? routeNames.join(', ') : '(none configured)'}`);
     }
     return i;
   }
@@ -74,7 +143,7 @@ inline constexpr const char* kDriverSource = R"JS(
   function groupThousands(s) { return s.replace(/\B(?=(\d{3})+(?!\d))/g, ','); }
   function formatNumber(v, pattern) {
     const m = /^([NFPDnfpd])(\d*)$/.exec(pattern);
-    if (!m) throw new Error(`Unknown number format '${pattern}'; use N2, F2, P1 or D6`);
+    if (m === null) throw new Error(`Unknown number format '${pattern}'; use N2, F2, P1 or D6`);
     const kind = m[1].toUpperCase();
     const digits = m[2] === '' ? (kind === 'D' ? 0 : 2) : Number(m[2]);
     if (kind === 'F') return v.toFixed(digits);
@@ -83,8 +152,11 @@ inline constexpr const char* kDriverSource = R"JS(
       const s = String(Math.trunc(Math.abs(v))).padStart(digits, '0');
       return v < 0 ? '-' + s : s;
     }
-    const [whole, frac] = Math.abs(v).toFixed(digits).split('.');
-    return (v < 0 ? '-' : '') + groupThousands(whole) + (frac !== undefined ? '.' + frac : '');
+    const parts = Math.abs(v).toFixed(digits).split('.');
+    return (v < 0 ? '-' : '') + groupThousands(parts[0]) + (parts.length > 1 ? '.' + parts[1] : '');
+  }
+  function timeOf(v) {  // the time value of a Date of any realm, or undefined
+    try { return dateTime(v); } catch (e) { return undefined; }
   }
   function formatDate(d, pattern) {
     return pattern.replace(/yyyy|MM|dd|HH|mm|ss|fff/g, (t) => {
@@ -100,9 +172,10 @@ inline constexpr const char* kDriverSource = R"JS(
     });
   }
   const hex = '0123456789abcdef';
+  function frozen(members) { return Object.freeze(Object.assign(Object.create(null), members)); }
 
-  const context = Object.freeze({
-    input: Object.freeze({
+  const context = frozen({
+    input: frozen({
       current() {
         if (rowObject === null) rowObject = makeRow(r);
         return rowObject;
@@ -110,31 +183,32 @@ inline constexpr const char* kDriverSource = R"JS(
       getValue: value,
       schema() { return schema; },
     }),
-    output: Object.freeze({
+    output: frozen({
       setField(name, v) {
         const c = outIndex.get(name);
         if (c === undefined) {
-          throw new Error(`Unknown output column '${name}'; output columns: ${outNames.join(', ')}`);
+          throw new Error(`Unknown output column '${text(name)}'; output columns: ${outNames.join(', ')}`);
         }
-        setList.push(r * nOut + c);
-        setVals.push((v === null || v === undefined) ? null : String(v));
+        setRows.push(r * nOut + c);
+        setVals.push(v);
       },
     }),
-    validate: Object.freeze({
+    validate: frozen({
       required(names) {
-        for (const n of names) {
-          const v = value(n);
+        const n = names.length;
+        for (let i = 0; i < n; ++i) {
+          const v = value(names[i]);
           if (v === null || v === '') return false;
         }
         return true;
       },
     }),
-    route: Object.freeze({
+    route: frozen({
       send(name) { moves[r] = route(name); },
       sendCopy(name) { copies.push(r, route(name)); },
     }),
-    utils: Object.freeze({
-      now() { return new Date(); },
+    utils: frozen({
+      now: userNow,
       newGuid() {
         let s = '';
         for (let i = 0; i < 36; ++i) {
@@ -148,45 +222,48 @@ inline constexpr const char* kDriverSource = R"JS(
       },
       format(v, pattern) {
         if (v === null || v === undefined) return '';
-        if (v instanceof Date) return formatDate(v, String(pattern));
-        if (typeof v === 'number' || typeof v === 'bigint') return formatNumber(Number(v), String(pattern));
-        return String(v);
+        const time = timeOf(v);
+        if (time !== undefined) return formatDate(new Date(time), text(pattern));
+        if (typeof v === 'number' || typeof v === 'bigint') return formatNumber(Number(v), text(pattern));
+        return text(v);
       },
-      log(level, message) { native.log(String(level), String(message), r); },
+      log(level, message) { native.log(text(level), text(message), r); },
     }),
   });
 
-  // Returns [indices, lengths, text] (the values set) when every row ran, else
-  // { row, type, value } for a process() that returned something other than true or false.
-  // Exceptions propagate to C++; the next batch starts with release().
-  function runBatch(start, n, vals, set, mv, cp, prog) {
-    release();  // also after a batch that ended in an exception
-    setVals = vals; setList = set; moves = mv; copies = cp; progress = prog;
-    for (r = start; r < n; ++r) {
-      progress[0] = r + 1;
-      rowObject = null;
-      const result = userProcess(context);
-      if (result === true) continue;
-      if (result === false) {
-        if (moves[r] === -1) moves[r] = -2;  // a row already sent to a route stays routed
-        continue;
-      }
+  return Object.freeze({
+    beginBatch(mv, rows, vals, cp) {
       release();
-      return { row: r, type: result === null ? 'null' : typeof result, value: String(result) };
-    }
-    release();  // the views point into C++ buffers that the next batch reuses
-    // The values set, for C++ in one piece: [indices, UTF-16 lengths (-1: null), text].
-    const m = setList.length;
-    const indices = new Int32Array(m), lengths = new Int32Array(m);
-    for (let k = 0; k < m; ++k) {
-      indices[k] = setList[k];
-      const v = setVals[k];
-      lengths[k] = v === null ? -1 : v.length;
-    }
-    return [indices, lengths, setVals.join('')];
-  }
-  return runBatch;
+      moves = mv; setRows = rows; setVals = vals; copies = cp;
+      rowObject = null;
+      lastResult = undefined;
+    },
+    // Rows [start, n): BATCH_DONE, or the row whose process() returned neither true nor false.
+    // Exceptions and terminations propagate to C++, which carries on after the row.
+    runBatch(start, n) {
+      for (r = start; r < n; ++r) {
+        progress[0] = r + 1;
+        rowObject = null;
+        const result = userProcess(context);
+        if (result === true) continue;
+        if (result === false) {
+          if (moves[r] === TO_MAIN) moves[r] = FILTERED;  // a row sent to a route stays routed
+          continue;
+        }
+        lastResult = result;
+        return r;
+      }
+      return BATCH_DONE;
+    },
+    endBatch() {
+      release();  // the views point into C++ buffers that the next batch reuses
+      moves = null; setRows = null; setVals = null; copies = null;
+      rowObject = null;
+      lastResult = undefined;
+    },
+    badResult() { return lastResult; },
+  });
 })
 )JS";
 
-}  // namespace flowengine
+}  // namespace flowengine::js

@@ -1,11 +1,15 @@
-// JsWorker: one V8 isolate with the user's script compiled in a sandboxed context, and the
-// driver that runs a whole batch per call into JavaScript. Created on first use by each
-// thread that runs the transform stage (see nodes/javascript_transform.h) and reused for
-// every block; globals of the script therefore persist per worker thread.
+// JsWorker: one V8 isolate running a transform step for one thread (see
+// core/js/script_isolate.h for the isolate: the user's script and the engine's driver in
+// contexts of their own). Created on first use by each thread that runs the transform stage
+// (nodes/javascript_transform.h) and reused for every block; a script's globals therefore
+// persist per worker thread. Run() crosses into JavaScript once per batch (more only after a
+// failing row under skip-row), hands the values set back one by one (core/js/output_values.h)
+// and decides each row's destination in plain C++ (core/js/batch_outcome.h).
 //
 // Thread safety: a JsWorker is used by one thread at a time (it takes a v8::Locker).
 // Construction compiles and runs the script's top level; it throws ErrorException
-// (FE-SCRIPT-SYNTAX, FE-SCRIPT-ERROR, FE-SCRIPT-NO-PROCESS) on a bad script.
+// (FE-SCRIPT-SYNTAX, FE-SCRIPT-ERROR, FE-SCRIPT-TIMEOUT, FE-SCRIPT-HEAP,
+// FE-SCRIPT-NO-PROCESS) on a bad script.
 #pragma once
 
 #include <memory>
@@ -31,7 +35,7 @@ struct ScriptConfig {
   std::vector<std::string> routes;
   int64_t heap_bytes = 128ll << 20;
   bool skip_bad_rows = false;  ///< errorHandling: skip-row: failing rows become rejects
-  Metrics* metrics = nullptr;  ///< V8 heap in use is reported here after each batch
+  Metrics* metrics = nullptr;  ///< V8 heap + ArrayBuffers in use, reported after each batch
 };
 
 class JsWorker {

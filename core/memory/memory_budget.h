@@ -41,11 +41,13 @@ class MemoryBudget {
   /// Reserves `delta` more bytes; throws MemoryBudgetExceeded (and reserves nothing) when
   /// that would pass the limit.
   void Charge(int64_t delta) {
-    const int64_t before = reserved_.fetch_add(delta, std::memory_order_relaxed);
-    if (limit_ > 0 && delta > 0 && before + delta > limit_) {
-      reserved_.fetch_sub(delta, std::memory_order_relaxed);
-      throw MemoryBudgetExceeded(delta, before, limit_);
-    }
+    // Compare-and-swap, so that a refused charge never shows, even for an instant.
+    int64_t before = reserved_.load(std::memory_order_relaxed);
+    do {
+      if (limit_ > 0 && delta > 0 && before + delta > limit_) {
+        throw MemoryBudgetExceeded(delta, before, limit_);
+      }
+    } while (!reserved_.compare_exchange_weak(before, before + delta, std::memory_order_relaxed));
     int64_t peak = peak_.load(std::memory_order_relaxed);
     const int64_t now = before + delta;
     while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {

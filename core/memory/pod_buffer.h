@@ -46,8 +46,15 @@ class PodBuffer {
     std::swap(data_, o.data_);
     std::swap(size_, o.size_);
     std::swap(capacity_, o.capacity_);
-    Account(theirs - mine);
-    o.Account(mine - theirs);
+    if (budget_ == o.budget_) return;  // the same account: nothing moves
+    // The release first, so that the account never shows both buffers at once.
+    if (theirs < mine) {
+      Account(theirs - mine);
+      o.Account(mine - theirs);
+    } else {
+      o.Account(mine - theirs);
+      Account(theirs - mine);
+    }
   }
   /// Attaches the buffer to `budget` (nullptr: none); its reservation moves there.
   void AttachBudget(MemoryBudget* budget) noexcept {

@@ -1,0 +1,447 @@
+#include "core/js/script_isolate.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/js/driver_js.h"
+#include "core/js/js_protocol.h"
+#include "core/js/output_values.h"
+#include "core/js/v8_platform.h"
+#include "core/log/logger.h"
+
+namespace flowengine::js {
+namespace {
+
+std::string ToUtf8(v8::Isolate* iso, v8::Local<v8::Value> value) {
+  if (value.IsEmpty()) return "";
+  v8::String::Utf8Value utf8(iso, value);
+  return *utf8 != nullptr ? std::string(*utf8, static_cast<size_t>(utf8.length())) : "";
+}
+
+v8::Local<v8::String> Str(v8::Isolate* iso, std::string_view s) {
+  return v8::String::NewFromUtf8(iso, s.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(s.size()))
+      .ToLocalChecked();
+}
+
+v8::Local<v8::Array> StringArray(v8::Isolate* iso, const std::vector<std::string>& items) {
+  std::vector<v8::Local<v8::Value>> values;
+  for (const std::string& s : items) values.push_back(Str(iso, s));
+  return v8::Array::New(iso, values.data(), values.size());
+}
+
+// A JavaScript string literal for `s`.
+std::string JsString(std::string_view s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (u < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", u);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+// Compiles and runs engine code (no user code runs); its result.
+v8::Local<v8::Value> RunEngineScript(v8::Isolate* iso, v8::Local<v8::Context> ctx,
+                                     const std::string& source, const char* name) {
+  v8::ScriptOrigin origin(iso, Str(iso, name));
+  return v8::Script::Compile(ctx, Str(iso, source), &origin)
+      .ToLocalChecked()
+      ->Run(ctx)
+      .ToLocalChecked();
+}
+
+// The same token for the user's and the driver's context (compared by identity): each may
+// use the other's objects, e.g. the user's `new Function` is judged by the user's realm.
+v8::Local<v8::Value> SecurityToken(v8::Isolate* iso) {
+  return v8::String::NewFromUtf8Literal(iso, "flowengine-script", v8::NewStringType::kInternalized);
+}
+
+v8::Local<v8::Function> Method(v8::Isolate* iso, v8::Local<v8::Context> ctx,
+                               v8::Local<v8::Object> object, const char* name) {
+  return object->Get(ctx, Str(iso, name)).ToLocalChecked().As<v8::Function>();
+}
+
+}  // namespace
+
+// ArrayBuffers of the script: refused (the script sees a RangeError) once the buffers and
+// the heap measured after the last batch would pass limits.scriptHeap.
+class ScriptIsolate::CountingAllocator final : public v8::ArrayBuffer::Allocator {
+ public:
+  explicit CountingAllocator(int64_t limit)
+      : limit_(limit), base_(v8::ArrayBuffer::Allocator::NewDefaultAllocator()) {}
+  void* Allocate(size_t length) override {
+    if (!Charge(length)) return nullptr;
+    void* p = base_->Allocate(length);
+    if (p == nullptr) used_.fetch_sub(static_cast<int64_t>(length));
+    return p;
+  }
+  void* AllocateUninitialized(size_t length) override {
+    if (!Charge(length)) return nullptr;
+    void* p = base_->AllocateUninitialized(length);
+    if (p == nullptr) used_.fetch_sub(static_cast<int64_t>(length));
+    return p;
+  }
+  void Free(void* data, size_t length) override {
+    base_->Free(data, length);
+    used_.fetch_sub(static_cast<int64_t>(length));
+  }
+  int64_t used() const { return used_.load(); }
+  void set_heap_bytes(int64_t bytes) { heap_bytes_.store(bytes); }
+
+ private:
+  bool Charge(size_t length) {
+    const auto n = static_cast<int64_t>(length);
+    const int64_t before = used_.fetch_add(n);
+    if (before + n + heap_bytes_.load() > limit_) {
+      used_.fetch_sub(n);
+      return false;
+    }
+    return true;
+  }
+
+  int64_t limit_;
+  std::atomic<int64_t> used_{0};
+  std::atomic<int64_t> heap_bytes_{0};
+  std::unique_ptr<v8::ArrayBuffer::Allocator> base_;
+};
+
+ScriptIsolate::ScriptIsolate(const ScriptConfig& config, Watchdog* watchdog, ScriptHooks* hooks)
+    : config_(config), watchdog_(watchdog), hooks_(hooks) {
+  EnsureV8Initialized();
+  allocator_ = std::make_unique<CountingAllocator>(config.heap_bytes);
+  v8::Isolate::CreateParams params;
+  params.array_buffer_allocator = allocator_.get();
+  // V8's defaults for this heap size, with a young generation that lets a batch's
+  // short-lived strings die young (docs/benchmarks.md).
+  params.constraints.ConfigureDefaultsFromHeapSize(0, static_cast<size_t>(config.heap_bytes));
+  const size_t young = std::min<size_t>(static_cast<size_t>(config.heap_bytes) / 2, 96u << 20);
+  params.constraints.set_max_young_generation_size_in_bytes(young);
+  params.constraints.set_initial_young_generation_size_in_bytes(young / 3);
+  isolate_ = v8::Isolate::New(params);
+  isolate_->AddNearHeapLimitCallback(&ScriptIsolate::NearHeapLimit, this);
+  // Exceptions that reach C++ carry the stack where they were thrown, with script ids: the
+  // innermost frame of the user's script locates errors the driver raises for it.
+  isolate_->SetCaptureStackTraceForUncaughtExceptions(
+      true, 16,
+      static_cast<v8::StackTrace::StackTraceOptions>(v8::StackTrace::kOverview |
+                                                     v8::StackTrace::kScriptId));
+  watched_ = std::make_unique<WatchedRun>(isolate_, progress_);
+  if (watchdog_ != nullptr) watchdog_->Add(watched_.get());
+  try {
+    Init();
+  } catch (...) {
+    if (watchdog_ != nullptr) watchdog_->Remove(watched_.get());
+    {
+      v8::Locker locker(isolate_);
+      begin_batch_.Reset();
+      run_batch_.Reset();
+      end_batch_.Reset();
+      bad_result_.Reset();
+      user_.Reset();
+      driver_.Reset();
+    }
+    isolate_->Dispose();
+    isolate_ = nullptr;
+    throw;
+  }
+}
+
+ScriptIsolate::~ScriptIsolate() {
+  if (isolate_ == nullptr) return;
+  if (watchdog_ != nullptr) watchdog_->Remove(watched_.get());
+  {
+    v8::Locker locker(isolate_);
+    begin_batch_.Reset();
+    run_batch_.Reset();
+    end_batch_.Reset();
+    bad_result_.Reset();
+    user_.Reset();
+    driver_.Reset();
+  }
+  isolate_->Dispose();
+}
+
+int64_t ScriptIsolate::array_buffer_bytes() const { return allocator_->used(); }
+
+int64_t ScriptIsolate::memory_in_use() const {
+  v8::HeapStatistics stats;
+  isolate_->GetHeapStatistics(&stats);
+  const auto heap = static_cast<int64_t>(stats.used_heap_size());
+  allocator_->set_heap_bytes(heap);
+  return heap + allocator_->used();
+}
+
+void ScriptIsolate::Init() {
+  v8::Locker locker(isolate_);
+  v8::Isolate::Scope isolate_scope(isolate_);
+  v8::HandleScope handles(isolate_);
+  InitUserContext();
+}
+
+void ScriptIsolate::ThrowLoadError(const std::string& code, const std::string& what,
+                                   v8::Local<v8::Context> ctx, const v8::TryCatch& tc) const {
+  Location loc;
+  loc.file = config_.display_name;
+  std::string message = what;
+  v8::Local<v8::Message> m = tc.Message();
+  if (!m.IsEmpty()) {
+    loc.line = m->GetLineNumber(ctx).FromMaybe(0);
+    loc.column = m->GetStartColumn(ctx).FromMaybe(-1) + 1;
+    message += ": " + ToUtf8(isolate_, m->Get());
+  }
+  ThrowError(code, message, loc, "transform");
+}
+
+void ScriptIsolate::InitUserContext() {
+  v8::Isolate* iso = isolate_;
+  v8::Local<v8::Context> ctx = v8::Context::New(iso);
+  ctx->AllowCodeGenerationFromStrings(false);
+  ctx->SetErrorMessageForCodeGenerationFromStrings(
+      Str(iso,
+          "code generation from strings (eval, new Function) is disabled in FlowEngine "
+          "scripts"));
+  ctx->SetSecurityToken(SecurityToken(iso));
+  user_.Reset(iso, ctx);
+  v8::Context::Scope context_scope(ctx);
+  v8::TryCatch tc(iso);
+
+  // What the engine keeps from the user's realm, and what the sandbox leaves out.
+  v8::Local<v8::External> self = v8::External::New(iso, this);
+  v8::Local<v8::Function> console =
+      v8::Function::New(ctx, &ScriptIsolate::NativeConsole, self).ToLocalChecked();
+  v8::Local<v8::Value> console_arg[] = {console};
+  v8::Local<v8::Value> user_now = RunEngineScript(iso, ctx, kUserSetupSource, "flowengine:setup")
+                                      .As<v8::Function>()
+                                      ->Call(ctx, v8::Undefined(iso), 1, console_arg)
+                                      .ToLocalChecked();
+
+  v8::ScriptOrigin origin(iso, Str(iso, config_.display_name), config_.line_offset, 0);
+  v8::Local<v8::Script> script;
+  if (!v8::Script::Compile(ctx, Str(iso, config_.code), &origin).ToLocal(&script)) {
+    ThrowLoadError("FE-SCRIPT-SYNTAX", "Script does not compile", ctx, tc);
+  }
+  user_script_id_ = script->GetUnboundScript()->GetId();
+  // The top level (and the lookup of `process`, which may be a getter) runs under the
+  // watchdog: a script that loops while loading is stopped, not a hung startup.
+  progress_[0] = 0;
+  watched_->BeginCall();
+  const bool loaded = !script->Run(ctx).IsEmpty();
+  v8::Local<v8::Value> process;
+  const bool found = loaded && ctx->Global()->Get(ctx, Str(iso, "process")).ToLocal(&process);
+  const WatchedRun::Ended ended = watched_->EndCall();
+  if (ended != WatchedRun::Ended::kNormally || heap_exceeded()) {
+    Location loc;
+    loc.file = config_.display_name;
+    if (heap_exceeded()) {
+      ThrowError("FE-SCRIPT-HEAP",
+                 "Script's top level exceeded limits.scriptHeap (" +
+                     std::to_string(config_.heap_bytes) + " bytes) while loading",
+                 loc, "transform");
+    }
+    if (ended == WatchedRun::Ended::kStopped) {
+      ThrowError("FE-RESOURCE-INTERRUPTED", "The run was stopped while the script loaded", loc,
+                 "transform");
+    }
+    ThrowError("FE-SCRIPT-TIMEOUT",
+               "Script's top level ran longer than limits.scriptTimeout (" +
+                   std::to_string(watchdog_ ? watchdog_->timeout().count() : 0) +
+                   " ms) while loading and was stopped",
+               loc, "transform");
+  }
+  if (!loaded) ThrowLoadError("FE-SCRIPT-ERROR", "Script failed while loading", ctx, tc);
+  if (!found || !process->IsFunction()) {
+    Location loc;
+    loc.file = config_.display_name;
+    ThrowError("FE-SCRIPT-NO-PROCESS", "Script does not define a function process(context)", loc,
+               "transform");
+  }
+  InitDriverContext(process, user_now);
+}
+
+void ScriptIsolate::InitDriverContext(v8::Local<v8::Value> process, v8::Local<v8::Value> user_now) {
+  v8::Isolate* iso = isolate_;
+  v8::Local<v8::Context> ctx = v8::Context::New(iso);
+  ctx->AllowCodeGenerationFromStrings(false);
+  ctx->SetSecurityToken(SecurityToken(iso));
+  driver_.Reset(iso, ctx);
+  v8::Context::Scope context_scope(ctx);
+  // Freeze the driver's realm before any of its objects can reach the user's script.
+  RunEngineScript(iso, ctx, kLockdownSource, "flowengine:lockdown")
+      .As<v8::Function>()
+      ->Call(ctx, v8::Undefined(iso), 0, nullptr)
+      .ToLocalChecked();
+
+  // makeRow(r) as an object literal of the schema's columns: one allocation per row, own
+  // data properties (a column named __proto__ is a computed key, so it stays a property).
+  std::string row_source = "(function (get) { return function (r) { return {";
+  for (size_t c = 0; c < config_.input.size(); ++c) {
+    const std::string& name = config_.input[c].name;
+    const std::string key = name == "__proto__" ? "[" + JsString(name) + "]" : JsString(name);
+    row_source += (c > 0 ? ", " : "") + key + ": get(" + std::to_string(c) + ", r)";
+  }
+  row_source += "}; }; })";
+  v8::Local<v8::Value> row_factory = RunEngineScript(iso, ctx, row_source, "flowengine:row");
+
+  v8::Local<v8::External> self = v8::External::New(iso, this);
+  v8::Local<v8::Object> native = v8::Object::New(iso);
+  native
+      ->Set(ctx, Str(iso, "column"),
+            v8::Function::New(ctx, &ScriptIsolate::NativeColumn, self).ToLocalChecked())
+      .Check();
+  native
+      ->Set(ctx, Str(iso, "log"),
+            v8::Function::New(ctx, &ScriptIsolate::NativeLog, self).ToLocalChecked())
+      .Check();
+  native->Set(ctx, Str(iso, "rowFactory"), row_factory).Check();
+
+  std::vector<std::string> in_names, in_types, out_names;
+  for (const ColumnSpec& c : config_.input) {
+    in_names.push_back(c.name);
+    in_types.push_back(std::string(ColumnTypeName(c.type)));
+  }
+  for (const ColumnSpec& c : config_.output) out_names.push_back(c.name);
+  auto store = v8::ArrayBuffer::NewBackingStore(const_cast<int32_t*>(progress_), sizeof(progress_),
+                                                v8::BackingStore::EmptyDeleter, nullptr);
+  v8::Local<v8::Int32Array> progress =
+      v8::Int32Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, 1);
+  v8::Local<v8::Value> args[] = {process,
+                                 StringArray(iso, in_names),
+                                 StringArray(iso, in_types),
+                                 StringArray(iso, out_names),
+                                 StringArray(iso, config_.routes),
+                                 native,
+                                 user_now,
+                                 progress};
+  v8::Local<v8::Object> driver =
+      RunEngineScript(iso, ctx, DriverSource(), "flowengine:driver")
+          .As<v8::Function>()
+          ->Call(ctx, v8::Undefined(iso), static_cast<int>(std::size(args)), args)
+          .ToLocalChecked()
+          .As<v8::Object>();
+  begin_batch_.Reset(iso, Method(iso, ctx, driver, "beginBatch"));
+  run_batch_.Reset(iso, Method(iso, ctx, driver, "runBatch"));
+  end_batch_.Reset(iso, Method(iso, ctx, driver, "endBatch"));
+  bad_result_.Reset(iso, Method(iso, ctx, driver, "badResult"));
+}
+
+Error ScriptIsolate::ScriptError(const std::string& code, const std::string& what,
+                                 const v8::TryCatch& tc, Location row) const {
+  Error e = MakeError(code, what, std::move(row), "transform");
+  v8::Local<v8::Message> m = tc.Message();
+  if (m.IsEmpty()) return e;
+  v8::Local<v8::Context> ctx = isolate_->GetCurrentContext();
+  e.message += ": " + ToUtf8(isolate_, m->Get());
+  // Where: the throw itself when the user's script threw, else (the driver threw for a
+  // misused API) the innermost frame of the user's script.
+  int line = 0, column = 0;
+  if (m->GetScriptOrigin().ScriptId() == user_script_id_) {
+    line = m->GetLineNumber(ctx).FromMaybe(0);
+    column = m->GetStartColumn(ctx).FromMaybe(-1) + 1;
+  }
+  std::string frames;
+  v8::Local<v8::StackTrace> trace = m->GetStackTrace();
+  if (!trace.IsEmpty()) {
+    for (int i = 0; i < trace->GetFrameCount(); ++i) {
+      v8::Local<v8::StackFrame> f = trace->GetFrame(isolate_, static_cast<uint32_t>(i));
+      if (f->GetScriptId() != user_script_id_) continue;  // the engine's own frames
+      if (line == 0) {
+        line = f->GetLineNumber();
+        column = f->GetColumn();
+      }
+      const std::string fn = ToUtf8(isolate_, f->GetFunctionName());
+      frames += "\n    at " + (fn.empty() ? std::string("<anonymous>") : fn) + " (" +
+                config_.display_name + ":" + std::to_string(f->GetLineNumber()) + ":" +
+                std::to_string(f->GetColumn()) + ")";
+    }
+  }
+  if (line > 0) {
+    e.script = config_.display_name + ":" + std::to_string(line) + ":" + std::to_string(column);
+    e.message += " (at " + e.script + ")";
+  }
+  if (!frames.empty()) {
+    std::string thrown = ToUtf8(isolate_, m->Get());
+    if (thrown.rfind("Uncaught ", 0) == 0) thrown.erase(0, 9);
+    e.message += "\n  stack: " + thrown + frames;
+  }
+  return e;
+}
+
+void ScriptIsolate::NativeColumn(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  auto* self = static_cast<ScriptIsolate*>(args.Data().As<v8::External>()->Value());
+  const uint32_t c = args[0]->Uint32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
+  v8::Local<v8::Value> view = self->hooks_->ColumnView(c);
+  if (!view.IsEmpty()) args.GetReturnValue().Set(view);
+}
+
+namespace {
+
+void LogScriptLine(const ScriptConfig& config, const std::string& level, const std::string& message,
+                   int64_t line) {
+  const std::optional<LogLevel> parsed = ParseLogLevel(level == "warning" ? "warn" : level);
+  flowengine::Log(parsed.value_or(LogLevel::kInfo), LogCategory::kScript, message,
+                  {LogField::Str("file", config.input_file), LogField::Num("line", line),
+                   LogField::Str("script", config.display_name)});
+}
+
+}  // namespace
+
+void ScriptIsolate::NativeLog(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  auto* self = static_cast<ScriptIsolate*>(args.Data().As<v8::External>()->Value());
+  v8::Isolate* iso = args.GetIsolate();
+  LogScriptLine(self->config_, ToUtf8(iso, args[0]), ToUtf8(iso, args[1]),
+                self->hooks_->CurrentLine());
+}
+
+// console.log/info/warn/error/debug(...args): the arguments joined by spaces (strings as
+// they are, other values as they would be written to an output column).
+void ScriptIsolate::NativeConsole(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  auto* self = static_cast<ScriptIsolate*>(args.Data().As<v8::External>()->Value());
+  v8::Isolate* iso = args.GetIsolate();
+  v8::Local<v8::Context> ctx = iso->GetCurrentContext();
+  const std::string level = ToUtf8(iso, args[0]);
+  std::string message;
+  if (args[1]->IsArray()) {
+    v8::Local<v8::Array> items = args[1].As<v8::Array>();
+    ByteBuffer text;
+    for (uint32_t i = 0; i < items->Length(); ++i) {
+      v8::Local<v8::Value> item;
+      if (!items->Get(ctx, i).ToLocal(&item)) return;  // an exception: it propagates
+      text.Clear();
+      uint32_t length = 0;
+      std::string problem;
+      const OutputText kind =
+          AppendOutputText(iso, self->driver_.IsEmpty() ? ctx : self->driver_context(), item, text,
+                           &length, &problem);
+      if (iso->IsExecutionTerminating()) return;
+      if (i > 0) message += ' ';
+      if (kind == OutputText::kText) {
+        message.append(text.data(), text.size());
+      } else if (kind == OutputText::kEmpty) {
+        message += item->IsNull() ? "null" : "undefined";
+      } else {
+        message += ToUtf8(iso, item);
+      }
+    }
+  }
+  LogScriptLine(self->config_, level == "log" ? "info" : level, message,
+                self->hooks_->CurrentLine());
+}
+
+size_t ScriptIsolate::NearHeapLimit(void* data, size_t current_limit, size_t /*initial_limit*/) {
+  auto* self = static_cast<ScriptIsolate*>(data);
+  self->heap_exceeded_.store(true);
+  self->isolate_->TerminateExecution();
+  // V8 needs a higher limit to unwind; the worker is discarded afterwards.
+  return current_limit + (64u << 20);
+}
+
+}  // namespace flowengine::js

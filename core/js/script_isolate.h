@@ -1,0 +1,99 @@
+// ScriptIsolate: one V8 isolate holding a user's script and FlowEngine's driver, each in a
+// context of its own (core/js/driver_js.h):
+//   - the user's context: a bare V8 context without eval/new Function from strings, without
+//     SharedArrayBuffer, Atomics and WebAssembly, with `console` writing to the log;
+//   - the driver's context: the engine's JavaScript, its intrinsics frozen before any of its
+//     objects reach the user, so that nothing the user's script redefines changes how rows
+//     are read and written.
+// Memory: the V8 heap is limited to limits.scriptHeap, and ArrayBuffers are allocated by a
+// counting allocator that refuses to pass scriptHeap with the heap (a RangeError in the
+// script, not an abort); near the heap limit the running call is terminated (FE-SCRIPT-HEAP)
+// and the isolate is not used again.
+// Errors: exceptions are reported at the innermost frame of the user's script (also when the
+// driver threw, e.g. for an unknown column), with the user's stack frames.
+//
+// Thread safety: used by one thread at a time; every method that touches V8 expects the
+// caller to hold a v8::Locker and to be inside the isolate's scope (Run() does that).
+// Construction compiles and runs the script's top level under the watchdog, and throws
+// ErrorException (FE-SCRIPT-SYNTAX, FE-SCRIPT-ERROR, FE-SCRIPT-TIMEOUT, FE-SCRIPT-NO-PROCESS).
+#pragma once
+
+#include <v8.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/error/error.h"
+#include "core/js/js_worker.h"
+#include "core/js/watchdog.h"
+
+namespace flowengine::js {
+
+/// Calls from JavaScript back into the worker, on the isolate's thread.
+class ScriptHooks {
+ public:
+  virtual ~ScriptHooks() = default;
+  /// native.column(c): the view of input column c in the current batch (may be empty).
+  virtual v8::Local<v8::Value> ColumnView(uint32_t c) = 0;
+  /// Input line of the row the script is working on (0 when there is none).
+  virtual int64_t CurrentLine() const = 0;
+};
+
+class ScriptIsolate {
+ public:
+  ScriptIsolate(const ScriptConfig& config, Watchdog* watchdog, ScriptHooks* hooks);
+  ~ScriptIsolate();
+  ScriptIsolate(const ScriptIsolate&) = delete;
+  ScriptIsolate& operator=(const ScriptIsolate&) = delete;
+
+  v8::Isolate* isolate() const { return isolate_; }
+  v8::Local<v8::Context> driver_context() const { return driver_.Get(isolate_); }
+  v8::Local<v8::Function> begin_batch() const { return begin_batch_.Get(isolate_); }
+  v8::Local<v8::Function> run_batch() const { return run_batch_.Get(isolate_); }
+  v8::Local<v8::Function> end_batch() const { return end_batch_.Get(isolate_); }
+  v8::Local<v8::Function> bad_result() const { return bad_result_.Get(isolate_); }
+  WatchedRun& watched() { return *watched_; }
+  /// progress[0]: rows started in the current call (written by the driver, read by the
+  /// watchdog).
+  volatile int32_t* progress() { return progress_; }
+  /// True once the heap limit was hit: the isolate must not run anything again.
+  bool heap_exceeded() const { return heap_exceeded_.load(); }
+  /// Bytes of ArrayBuffers the script holds now.
+  int64_t array_buffer_bytes() const;
+  /// V8 heap in use plus ArrayBuffers (for metrics and the summary).
+  int64_t memory_in_use() const;
+
+  /// The error for the exception caught by `tc`, located in the user's script (innermost
+  /// user frame), its message and user stack frames appended; `row` locates the input row.
+  Error ScriptError(const std::string& code, const std::string& what, const v8::TryCatch& tc,
+                    Location row) const;
+
+ private:
+  class CountingAllocator;
+  void Init();
+  void InitUserContext();
+  void InitDriverContext(v8::Local<v8::Value> process, v8::Local<v8::Value> user_now);
+  [[noreturn]] void ThrowLoadError(const std::string& code, const std::string& what,
+                                   v8::Local<v8::Context> ctx, const v8::TryCatch& tc) const;
+  static void NativeColumn(const v8::FunctionCallbackInfo<v8::Value>& args);
+  static void NativeLog(const v8::FunctionCallbackInfo<v8::Value>& args);
+  static void NativeConsole(const v8::FunctionCallbackInfo<v8::Value>& args);
+  static size_t NearHeapLimit(void* data, size_t current_limit, size_t initial_limit);
+
+  ScriptConfig config_;
+  Watchdog* watchdog_;
+  ScriptHooks* hooks_;
+  std::unique_ptr<CountingAllocator> allocator_;
+  v8::Isolate* isolate_ = nullptr;
+  v8::Global<v8::Context> user_;
+  v8::Global<v8::Context> driver_;
+  v8::Global<v8::Function> begin_batch_, run_batch_, end_batch_, bad_result_;
+  int user_script_id_ = -1;
+  std::atomic<bool> heap_exceeded_{false};
+  alignas(64) volatile int32_t progress_[16] = {};
+  std::unique_ptr<WatchedRun> watched_;
+};
+
+}  // namespace flowengine::js
