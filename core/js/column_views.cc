@@ -26,16 +26,6 @@ bool IsAscii(std::string_view text) {
   return (bits & 0x8080808080808080ull) == 0;
 }
 
-// UTF-16 code units of valid UTF-8 text: one per sequence, two for 4-byte sequences.
-int64_t Utf16Length(std::string_view text) {
-  int64_t units = 0;
-  for (unsigned char b : text) {
-    if ((b & 0xC0) != 0x80) ++units;
-    if (b >= 0xF0) ++units;
-  }
-  return units;
-}
-
 // Values were validated by the parse stage; a leading '+' is allowed there.
 int64_t ParseInt(std::string_view text) {
   const char* first = text.data() + (text[0] == '+' ? 1 : 0);
@@ -68,7 +58,120 @@ v8::Local<v8::Value> View(v8::Isolate* isolate, std::initializer_list<v8::Local<
   return v8::Array::New(isolate, items.data(), items.size());
 }
 
+// UTF-8 to UTF-16, eight ASCII bytes at a time; a byte that starts no valid sequence is one
+// U+FFFD (only rejected records hold such bytes, and no script reads them). Every sequence
+// of more than one byte is noted in `marks` as (the byte after it, bytes - units so far), so
+// that byte offsets can be turned into unit offsets afterwards. Returns the units written.
+size_t Utf8ToUtf16(const unsigned char* in, size_t n, uint16_t* out,
+                   std::vector<std::pair<size_t, size_t>>* marks) {
+  uint16_t* const start = out;
+  size_t i = 0;
+  size_t delta = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t word;
+      std::memcpy(&word, in + i, 8);
+      if ((word & 0x8080808080808080ull) == 0) {
+        for (int k = 0; k < 8; ++k) out[k] = in[i + static_cast<size_t>(k)];
+        out += 8;
+        i += 8;
+        continue;
+      }
+    }
+    const unsigned char b = in[i];
+    if (b < 0x80) {
+      *out++ = b;
+      ++i;
+      continue;
+    }
+    const size_t len = b >= 0xF0 && b <= 0xF4 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 && b <= 0xDF ? 2 : 0;
+    bool ok = len > 0 && i + len <= n;
+    for (size_t k = 1; ok && k < len; ++k) ok = (in[i + k] & 0xC0) == 0x80;
+    if (!ok) {
+      *out++ = 0xFFFD;
+      ++i;
+      continue;
+    }
+    uint32_t c = len == 2 ? (b & 0x1Fu) : len == 3 ? (b & 0x0Fu) : (b & 0x07u);
+    for (size_t k = 1; k < len; ++k) c = (c << 6) | (in[i + k] & 0x3Fu);
+    size_t units = 1;
+    if (c >= 0x10000) {
+      c -= 0x10000;
+      *out++ = static_cast<uint16_t>(0xD800 + (c >> 10));
+      *out++ = static_cast<uint16_t>(0xDC00 + (c & 0x3FF));
+      units = 2;
+    } else {
+      *out++ = static_cast<uint16_t>(c);
+    }
+    i += len;
+    delta += len - units;
+    marks->emplace_back(i, delta);
+  }
+  return static_cast<size_t>(out - start);
+}
+
 }  // namespace
+
+v8::Local<v8::Value> ColumnViews::BlockView(v8::Isolate* isolate, const Chunk& chunk) {
+  if (block_text_.IsEmpty()) {
+    const ByteBuffer& bytes = chunk.block.bytes;
+    const RowBatch& in = chunk.batch;
+    const size_t words = in.num_rows * in.num_columns * 2;
+    v8::Local<v8::String> text;
+    uint32_t* spans = nullptr;
+    if (IsAscii(std::string_view(bytes.data(), bytes.size()))) {
+      // The block as it is; the batch's spans are already in characters.
+      text = v8::String::NewFromOneByte(isolate, reinterpret_cast<const uint8_t*>(bytes.data()),
+                                        v8::NewStringType::kNormal, static_cast<int>(bytes.size()))
+                 .ToLocalChecked();
+      spans = reinterpret_cast<uint32_t*>(const_cast<FieldSpan*>(in.fields.data()));
+    } else {
+      // Transcoded in one pass; the spans are then moved left by the bytes that multi-byte
+      // sequences before them took beyond their units (fields are in increasing order).
+      units_.ResizeDiscard(bytes.size() + 1);
+      marks_.clear();
+      const size_t units = Utf8ToUtf16(reinterpret_cast<const unsigned char*>(bytes.data()),
+                                       bytes.size(), units_.data(), &marks_);
+      spans16_.ResizeDiscard(words);
+      size_t mark = 0, delta = 0;
+      const auto delta_at = [&](size_t byte) {
+        while (mark < marks_.size() && marks_[mark].first <= byte) delta = marks_[mark++].second;
+        return delta;
+      };
+      const size_t fields = in.num_rows * in.num_columns;
+      for (size_t f = 0; f < fields; ++f) {
+        const FieldSpan& span = in.fields[f];
+        const size_t start = span.offset - delta_at(span.offset);
+        const size_t end = span.offset + span.length() - delta_at(span.offset + span.length());
+        spans16_[2 * f] = static_cast<uint32_t>(start);
+        spans16_[2 * f + 1] =
+            static_cast<uint32_t>(end - start) | (span.length_and_flags & ~FieldSpan::kLengthMask);
+      }
+      text = v8::String::NewFromTwoByte(isolate, units_.data(), v8::NewStringType::kNormal,
+                                        static_cast<int>(units))
+                 .ToLocalChecked();
+      spans = spans16_.data();
+    }
+    auto store = v8::ArrayBuffer::NewBackingStore(spans, words * sizeof(uint32_t),
+                                                  v8::BackingStore::EmptyDeleter, nullptr);
+    block_text_.Reset(isolate, text);
+    block_fields_.Reset(
+        isolate, v8::Uint32Array::New(v8::ArrayBuffer::New(isolate, std::move(store)), 0, words));
+  }
+  return View(isolate, {v8::Integer::New(isolate, kViewBlock), block_text_.Get(isolate),
+                        block_fields_.Get(isolate)});
+}
+
+v8::Local<v8::Value> ColumnViews::Unescaped(v8::Isolate* isolate, const Chunk& chunk,
+                                            uint32_t field) {
+  const RowBatch& in = chunk.batch;
+  if (field >= in.num_rows * in.num_columns) return {};
+  const std::string_view text =
+      FieldText(chunk.block.bytes.data(), in.fields[field], dialect_, text_scratch_);
+  return v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(text.size()))
+      .ToLocalChecked();
+}
 
 v8::Local<v8::Value> ColumnViews::Build(v8::Isolate* isolate, const Chunk& chunk, uint32_t c) {
   if (c >= columns_.size()) return {};
@@ -77,40 +180,8 @@ v8::Local<v8::Value> ColumnViews::Build(v8::Isolate* isolate, const Chunk& chunk
   const char* data = chunk.block.bytes.data();
   const ColumnType type = columns_[c].type;
   Scratch& col = scratch_[c];
+  if (type == ColumnType::kString) return BlockView(isolate, chunk);
   col.nulls.ResizeDiscard(n);
-  if (type == ColumnType::kString) {
-    col.text.Clear();
-    col.offsets.ResizeDiscard(n + 1);
-    int64_t units = 0;
-    bool ascii = true;
-    for (size_t r = 0; r < n; ++r) {
-      const std::string_view text = FieldText(data, in.Field(r, c), dialect_, text_scratch_);
-      col.offsets[r] = static_cast<int32_t>(units);
-      col.nulls[r] = text.empty();
-      col.text.Append(text.data(), text.size());
-      if (IsAscii(text)) {
-        units += static_cast<int64_t>(text.size());
-      } else {
-        ascii = false;
-        units += Utf16Length(text);
-      }
-    }
-    col.offsets[n] = static_cast<int32_t>(units);
-    const auto* bytes = reinterpret_cast<const uint8_t*>(col.text.data());
-    const int size = static_cast<int>(col.text.size());
-    v8::Local<v8::String> str =
-        ascii ? v8::String::NewFromOneByte(isolate, bytes, v8::NewStringType::kNormal, size)
-                    .ToLocalChecked()
-              : v8::String::NewFromUtf8(isolate, col.text.data(), v8::NewStringType::kNormal, size)
-                    .ToLocalChecked();
-    if (str->Length() == units) {
-      return View(isolate, {v8::Integer::New(isolate, kViewText), str,
-                            v8::Int32Array::New(Wrap(isolate, col.offsets, n + 1), 0, n + 1),
-                            v8::Uint8Array::New(Wrap(isolate, col.nulls, n), 0, n)});
-    }
-    // Text V8 decodes to another length (not UTF-8): one string per value.
-    return Values(isolate, chunk, c);
-  }
   if (type == ColumnType::kBool) {
     for (size_t r = 0; r < n; ++r) {
       const std::string_view text = FieldText(data, in.Field(r, c), dialect_, text_scratch_);

@@ -1,7 +1,10 @@
 // ColumnViews: the C++ side of native.column(c) — the values of one input column for a whole
 // batch as one JavaScript value, so that per-value work happens in JIT code instead of one
 // V8 API call per field:
-//   string columns  one string of every value, plus UTF-16 offsets (Int32Array) and nulls;
+//   string columns  the text of the whole block and the batch's field spans, shared by every
+//                   string column: an ASCII block is copied once and its spans are the
+//                   batch's own; any other block is transcoded once to UTF-16 (V8 keeps it as
+//                   one byte a character when it can), with spans in UTF-16 units;
 //   numbers         a Float64Array plus nulls; an int64 beyond 2^53 makes the column a plain
 //                   array (that value a BigInt);
 //   booleans        a Uint8Array (0 false, 1 true, 2 null).
@@ -12,6 +15,7 @@
 #include <v8.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/batch/row_batch.h"
@@ -28,13 +32,21 @@ class ColumnViews {
 
   /// The view of column `c` of `chunk`'s rows, in the current context.
   v8::Local<v8::Value> Build(v8::Isolate* isolate, const Chunk& chunk, uint32_t c);
+  /// native.unescaped(i): the value of field i (row-major) of a block view, unescaped.
+  v8::Local<v8::Value> Unescaped(v8::Isolate* isolate, const Chunk& chunk, uint32_t field);
+  /// Forgets the block view of the last batch (call between batches).
+  void EndBatch() {
+    block_text_.Reset();
+    block_fields_.Reset();
+  }
 
  private:
+  // The view of every string column: the block's text and its field spans (made once per
+  // batch).
+  v8::Local<v8::Value> BlockView(v8::Isolate* isolate, const Chunk& chunk);
   struct Scratch {
-    ByteBuffer text;             // UTF-8 of every value, concatenated
-    PodBuffer<int32_t> offsets;  // start of each value in UTF-16 units, plus the end
-    PodBuffer<uint8_t> nulls;    // 1 where the field is empty (booleans: 0, 1, 2)
-    PodBuffer<double> numbers;   // numeric columns
+    PodBuffer<uint8_t> nulls;   // 1 where the field is empty (booleans: 0, 1, 2)
+    PodBuffer<double> numbers;  // numeric columns
   };
   v8::Local<v8::Value> Values(v8::Isolate* isolate, const Chunk& chunk, uint32_t c);
 
@@ -43,6 +55,11 @@ class ColumnViews {
   std::vector<Scratch> scratch_;
   std::string text_scratch_;
   std::vector<v8::Local<v8::Value>> values_;
+  v8::Global<v8::String> block_text_;
+  v8::Global<v8::Uint32Array> block_fields_;
+  PodBuffer<uint16_t> units_;    // a non-ASCII block in UTF-16
+  PodBuffer<uint32_t> spans16_;  // its field spans in UTF-16 units (offset, length | flags)
+  std::vector<std::pair<size_t, size_t>> marks_;  // where byte and unit offsets drift apart
 };
 
 }  // namespace flowengine::js

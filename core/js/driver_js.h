@@ -1,77 +1,32 @@
-// The JavaScript side of a transform. Three scripts, each compiled once per isolate:
+// The engine's JavaScript, in two realms of one isolate (core/js/script_isolate.h):
 //
-//   kLockdownSource  runs first in the driver's own context and freezes every object reachable
-//                    from that context's global (its intrinsics), so that a user script that
-//                    reaches a driver object's prototype chain cannot change how the driver
-//                    works.
-//   kUserSetupSource runs in the user's context before the user's script: it keeps what the
-//                    engine needs from that realm (Date, for utils.now), removes what the
-//                    sandbox does not offer (SharedArrayBuffer, Atomics, WebAssembly) and
-//                    installs `console`.
-//   kDriverSource    runs in the driver's context: it builds the `context` object once and
-//                    returns the functions C++ calls per batch (beginBatch, runBatch,
-//                    endBatch, badResult). runBatch loops over the rows and calls the user's
-//                    process(context) for each.
+//   kDriverSource  runs in the driver's context, which the user's script never sees: the
+//                  column views, the values of a row, the values set, routes and copies.
+//                  Nothing from this realm is handed to the user's script (only primitives
+//                  cross), so no redefinition in the user's realm can reach it.
+//   kApiSource     runs in the user's context before the user's script: the `context`
+//                  object, the per-row loop and `console`. Written so that nothing the script
+//                  may redefine later changes it: the builtins it needs are captured before
+//                  the script runs and called directly; it stores only into typed arrays;
+//                  it calls no method of a user-reachable prototype. It also removes what the
+//                  sandbox does not offer (SharedArrayBuffer, Atomics, WebAssembly).
 //
-// The driver runs in a context of its own: redefining a global or a prototype in the user's
-// script changes the user's realm only. Codes shared with C++ are placeholders filled in by
-// js::DriverSource() (core/js/js_protocol.h).
+// The API calls the driver's functions directly (closures); an exception inside one (say a
+// stack overflow) is replaced by an error of the user's realm, so that no object of the
+// driver's realm reaches the script. Codes shared with C++ are placeholders filled in by
+// js::DriverSource() / js::ApiSource() (core/js/js_protocol.h).
 #pragma once
 
 namespace flowengine::js {
 
-inline constexpr const char* kLockdownSource = R"JS(
-(function () {
-  'use strict';
-  const seen = new WeakSet();
-  const queue = [globalThis];
-  while (queue.length > 0) {
-    const o = queue.pop();
-    if (o === null || o === undefined || (typeof o !== 'object' && typeof o !== 'function')) continue;
-    if (seen.has(o)) continue;
-    seen.add(o);
-    for (const key of Reflect.ownKeys(o)) {
-      const d = Reflect.getOwnPropertyDescriptor(o, key);
-      if (d === undefined) continue;
-      if ('value' in d) {
-        queue.push(d.value);
-      } else {
-        queue.push(d.get);
-        queue.push(d.set);
-      }
-    }
-    queue.push(Reflect.getPrototypeOf(o));
-    Object.freeze(o);
-  }
-})
-)JS";
-
-inline constexpr const char* kUserSetupSource = R"JS(
-(function (nativeConsole) {
-  'use strict';
-  const UserDate = Date;
-  delete globalThis.SharedArrayBuffer;
-  delete globalThis.Atomics;
-  delete globalThis.WebAssembly;
-  const consoleObject = {};
-  for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
-    Object.defineProperty(consoleObject, level, {
-      value: function (...args) { nativeConsole(level, args); },
-      writable: true, enumerable: true, configurable: true,
-    });
-  }
-  Object.defineProperty(globalThis, 'console', {
-    value: consoleObject, writable: true, enumerable: false, configurable: true,
-  });
-  return function now() { return new UserDate(); };
-})
-)JS";
-
 inline constexpr const char* kDriverSource = R"JS(
-(function (userProcess, inNames, inTypes, outNames, routeNames, native, userNow, progress) {
+(function (inNames, outNames, routeNames, native) {
   'use strict';
-  const TO_MAIN = $TO_MAIN$, FILTERED = $FILTERED$, BATCH_DONE = $BATCH_DONE$;
-  const VIEW_TEXT = $VIEW_TEXT$, VIEW_NUMBERS = $VIEW_NUMBERS$, VIEW_BOOLS = $VIEW_BOOLS$;
+  const VIEW_NUMBERS = $VIEW_NUMBERS$, VIEW_BOOLS = $VIEW_BOOLS$;
+  const SET_EMPTY = $SET_EMPTY$, SET_TRUE = $SET_TRUE$, SET_FALSE = $SET_FALSE$;
+  const SET_OTHER = $SET_OTHER$;
+  const VIEW_BLOCK = $VIEW_BLOCK$, SPAN_LENGTH_MASK = $SPAN_LENGTH_MASK$;
+  const SPAN_ESCAPED = $SPAN_ESCAPED$;
   const nIn = inNames.length;
   const nOut = outNames.length;
   const inIndex = new Map();
@@ -80,9 +35,6 @@ inline constexpr const char* kDriverSource = R"JS(
   for (let i = 0; i < nIn; ++i) inIndex.set(inNames[i], i);
   for (let i = 0; i < nOut; ++i) outIndex.set(outNames[i], i);
   for (let i = 0; i < routeNames.length; ++i) routeIndex.set(routeNames[i], i);
-  const schemaList = [];
-  for (let i = 0; i < nIn; ++i) schemaList.push(Object.freeze({ name: inNames[i], type: inTypes[i] }));
-  const schema = Object.freeze(schemaList);
   const dateTime = Function.prototype.call.bind(Date.prototype.getTime);
 
   // Column views, fetched from C++ on first use in a batch (native.column(c)).
@@ -94,7 +46,7 @@ inline constexpr const char* kDriverSource = R"JS(
   function load(c) {
     const v = native.column(c);
     kinds[c] = v[0];
-    if (v[0] === VIEW_TEXT) { texts[c] = v[1]; offsets[c] = v[2]; nulls[c] = v[3]; }
+    if (v[0] === VIEW_BLOCK) { texts[c] = v[1]; offsets[c] = v[2]; }
     else if (v[0] === VIEW_NUMBERS) { numbers[c] = v[1]; nulls[c] = v[2]; }
     else if (v[0] === VIEW_BOOLS) { nulls[c] = v[1]; }
     else { anys[c] = v[1]; }
@@ -103,7 +55,16 @@ inline constexpr const char* kDriverSource = R"JS(
   function get(c, i) {
     if (loaded[c] === 0) load(c);
     switch (kinds[c]) {
-      case VIEW_TEXT: return nulls[c][i] ? null : texts[c].substring(offsets[c][i], offsets[c][i + 1]);
+      case VIEW_BLOCK: {
+        const k = (i * nIn + c) * 2;
+        const spans = offsets[c];
+        const flags = spans[k + 1];
+        const length = flags & SPAN_LENGTH_MASK;
+        if (length === 0) return null;
+        if ((flags & SPAN_ESCAPED) !== 0) return native.unescaped(k >> 1);
+        const at = spans[k];
+        return texts[c].substring(at, at + length);
+      }
       case VIEW_NUMBERS: return nulls[c][i] ? null : numbers[c][i];
       case VIEW_BOOLS: { const b = nulls[c][i]; return b === 2 ? null : b === 1; }
       default: return anys[c][i];
@@ -113,39 +74,25 @@ inline constexpr const char* kDriverSource = R"JS(
     loaded.fill(0);
     texts.fill(''); offsets.fill(null); nulls.fill(null); numbers.fill(null); anys.fill(null);
   }
-  // makeRow(r): { column: value } as an object literal of the schema's columns.
-  const makeRow = native.rowFactory(get);
 
-  let moves = null;    // Int32Array: where each row goes (TO_MAIN, FILTERED, a route index)
-  let setRows = null;  // setField calls: r * nOut + c, in call order
-  let setVals = null;  // ... and their values, unconverted (C++ converts each on its own)
-  let copies = null;   // sendCopy calls: r, route, r, route, ...
-  let r = 0;
-  let rowObject = null;
-  let lastResult;
+  const rowValues = new Array(nIn).fill(null);  // reused: read at once by the API's makeRow
+  let moves = null;   // Int32Array: where each row goes (C++ and the API share it)
+  // setField calls, in call order: setIdx[k] = r * nOut + c, setLen[k] its kind or length
+  // (SET_* or UTF-16 units of its piece of the concatenated text). Int32Arrays over C++
+  // memory; native.grow() gives larger ones when they are full.
+  let setIdx = null, setLen = null, setCount = 0;
+  let pieces = [];    // the text of string and number values, joined at the end of the batch
+  let others = [];    // values that are neither strings, numbers, booleans nor empty
+  let copies = null;  // sendCopy calls: r, route, r, route, ...
 
-  function text(v) { return typeof v === 'string' ? v : String(v); }
-  function value(name) {
-    const c = inIndex.get(name);
-    if (c === undefined) {
-      throw new Error(`Unknown input column '${text(name)}'; input columns: ${inNames.join(', ')}`);
-    }
-    return get(c, r);
-  }
-  function route(name) {
-    const i = routeIndex.get(name);
-    if (i === undefined) {
-      throw new Error(`Unknown route '${text(name)}'; routes: ${routeNames.length ? routeNames.join(', ') : '(none configured)'}`);
-    }
-    return i;
-  }
   function pad(n, width) { return String(n).padStart(width, '0'); }
   function groupThousands(s) { return s.replace(/\B(?=(\d{3})+(?!\d))/g, ','); }
   function formatNumber(v, pattern) {
     const m = /^([NFPDnfpd])(\d*)$/.exec(pattern);
-    if (m === null) throw new Error(`Unknown number format '${pattern}'; use N2, F2, P1 or D6`);
+    if (m === null) return undefined;
     const kind = m[1].toUpperCase();
     const digits = m[2] === '' ? (kind === 'D' ? 0 : 2) : Number(m[2]);
+    if (digits > 100) return undefined;
     if (kind === 'F') return v.toFixed(digits);
     if (kind === 'P') return (v * 100).toFixed(digits) + ' %';
     if (kind === 'D') {
@@ -155,10 +102,8 @@ inline constexpr const char* kDriverSource = R"JS(
     const parts = Math.abs(v).toFixed(digits).split('.');
     return (v < 0 ? '-' : '') + groupThousands(parts[0]) + (parts.length > 1 ? '.' + parts[1] : '');
   }
-  function timeOf(v) {  // the time value of a Date of any realm, or undefined
-    try { return dateTime(v); } catch (e) { return undefined; }
-  }
-  function formatDate(d, pattern) {
+  function formatDate(time, pattern) {
+    const d = new Date(time);
     return pattern.replace(/yyyy|MM|dd|HH|mm|ss|fff/g, (t) => {
       switch (t) {
         case 'yyyy': return pad(d.getUTCFullYear(), 4);
@@ -172,72 +117,224 @@ inline constexpr const char* kDriverSource = R"JS(
     });
   }
   const hex = '0123456789abcdef';
-  function frozen(members) { return Object.freeze(Object.assign(Object.create(null), members)); }
 
-  const context = frozen({
-    input: frozen({
+  return {
+    beginBatch(mv, idx, len, cp) {
+      release();
+      moves = mv; setIdx = idx; setLen = len; setCount = 0; copies = cp;
+      pieces = []; others = [];
+    },
+    // What the batch set: [count, text of every string and number value, others].
+    collect() { return [setCount, pieces.join(''), others]; },
+    endBatch() {
+      release();  // the views point into C++ buffers that the next batch reuses
+      moves = null; setIdx = null; setLen = null; setCount = 0; copies = null;
+      pieces = []; others = [];
+      rowValues.fill(null);
+    },
+    // The values of row r, in schema order, in a reused array.
+    rowValues(r) {
+      for (let c = 0; c < nIn; ++c) rowValues[c] = get(c, r);
+      return rowValues;
+    },
+    // One value, or undefined for a name that is not an input column.
+    value(name, r) {
+      const c = inIndex.get(name);
+      return c === undefined ? undefined : get(c, r);
+    },
+    setField(name, v, r) {
+      const c = outIndex.get(name);
+      if (c === undefined) return false;
+      if (setCount === setIdx.length) {
+        const grown = native.grow(setCount);
+        setIdx = grown[0]; setLen = grown[1];
+      }
+      setIdx[setCount] = r * nOut + c;
+      const t = typeof v;
+      if (t === 'string') {
+        pieces.push(v);
+        setLen[setCount] = v.length;
+      } else if (t === 'number' || t === 'bigint') {
+        const s = String(v);  // a primitive: no code of the user's realm runs
+        pieces.push(s);
+        setLen[setCount] = s.length;
+      } else if (v === null || v === undefined) {
+        setLen[setCount] = SET_EMPTY;
+      } else if (t === 'boolean') {
+        setLen[setCount] = v ? SET_TRUE : SET_FALSE;
+      } else {
+        others.push(v);  // converted by C++ on its own (Date, object, function, symbol, ...)
+        setLen[setCount] = SET_OTHER;
+      }
+      ++setCount;
+      return true;
+    },
+    send(name, r) {
+      const i = routeIndex.get(name);
+      if (i === undefined) return false;
+      moves[r] = i;
+      return true;
+    },
+    sendCopy(name, r) {
+      const i = routeIndex.get(name);
+      if (i === undefined) return false;
+      copies.push(r, i);
+      return true;
+    },
+    // The formatted text; undefined for a pattern it does not know; null when `v` is neither
+    // a number nor a Date (the API then writes its text). `pattern` is a string. No code of
+    // the user's realm runs here.
+    format(v, pattern) {
+      if (v === null || v === undefined) return '';
+      let time;
+      try { time = dateTime(v); } catch (e) { time = undefined; }  // a Date of any realm
+      if (time !== undefined) return formatDate(time, pattern);
+      if (typeof v === 'number') return formatNumber(v, pattern);
+      if (typeof v === 'bigint') return formatNumber(Number(v), pattern);
+      return null;
+    },
+    newGuid() {
+      let s = '';
+      for (let i = 0; i < 36; ++i) {
+        if (i === 8 || i === 13 || i === 18 || i === 23) { s += '-'; continue; }
+        let d = (Math.random() * 16) | 0;
+        if (i === 14) d = 4;
+        if (i === 19) d = (d & 3) | 8;
+        s += hex[d];
+      }
+      return s;
+    },
+    log(level, message) { native.log(level, message); },  // strings, from the API
+    inNames: inNames.join(', '),
+    outNames: outNames.join(', '),
+    routeNames: routeNames.length ? routeNames.join(', ') : '(none configured)',
+  };
+})
+)JS";
+
+inline constexpr const char* kApiSource = R"JS(
+(function (d, inNames, inTypes, makeRow, progress, nativeConsole) {
+  'use strict';
+  const TO_MAIN = $TO_MAIN$, FILTERED = $FILTERED$, BATCH_DONE = $BATCH_DONE$;
+  // Captured before the user's script runs, and only ever called directly.
+  const UserDate = Date, UserError = Error, freeze = Object.freeze;
+  const defineProperty = Object.defineProperty;
+  const dRowValues = d.rowValues, dValue = d.value, dSetField = d.setField, dSend = d.send;
+  const dSendCopy = d.sendCopy, dFormat = d.format, dNewGuid = d.newGuid, dLog = d.log;
+  const IN_NAMES = d.inNames, OUT_NAMES = d.outNames, ROUTE_NAMES = d.routeNames;
+
+  delete globalThis.SharedArrayBuffer;
+  delete globalThis.Atomics;
+  delete globalThis.WebAssembly;
+  const consoleObject = {};
+  const levels = ['log', 'info', 'warn', 'error', 'debug'];
+  for (let i = 0; i < levels.length; ++i) {
+    const level = levels[i];
+    defineProperty(consoleObject, level, {
+      value: function (...args) { nativeConsole(level, args); },
+      writable: true, enumerable: true, configurable: true,
+    });
+  }
+  defineProperty(globalThis, 'console', {
+    value: consoleObject, writable: true, enumerable: false, configurable: true,
+  });
+
+  const schemaList = [];
+  for (let i = 0; i < inNames.length; ++i) {
+    schemaList[i] = freeze({ name: inNames[i], type: inTypes[i] });
+  }
+  const schema = freeze(schemaList);
+
+  // An error of this realm for a failure inside the driver (e.g. a stack overflow): the
+  // driver's own error object never reaches the script.
+  function internal(what) { return new UserError('FlowEngine could not ' + what); }
+
+  let r = 0;
+  let rowObject = null;
+  let moves = null;
+  let userProcess = null;
+  let lastResult;
+
+  const context = freeze({
+    input: freeze({
       current() {
-        if (rowObject === null) rowObject = makeRow(r);
+        if (rowObject === null) {
+          let values;
+          try { values = dRowValues(r); } catch (e) { throw internal('read the row'); }
+          rowObject = makeRow(values);
+        }
         return rowObject;
       },
-      getValue: value,
+      getValue(name) {
+        let v;
+        try { v = dValue(name, r); } catch (e) { throw internal('read a value'); }
+        if (v === undefined) {
+          throw new UserError(`Unknown input column '${name}'; input columns: ${IN_NAMES}`);
+        }
+        return v;
+      },
       schema() { return schema; },
     }),
-    output: frozen({
-      setField(name, v) {
-        const c = outIndex.get(name);
-        if (c === undefined) {
-          throw new Error(`Unknown output column '${text(name)}'; output columns: ${outNames.join(', ')}`);
+    output: freeze({
+      setField(name, value) {
+        let ok;
+        try { ok = dSetField(name, value, r); } catch (e) { throw internal('set a value'); }
+        if (!ok) {
+          throw new UserError(`Unknown output column '${name}'; output columns: ${OUT_NAMES}`);
         }
-        setRows.push(r * nOut + c);
-        setVals.push(v);
       },
     }),
-    validate: frozen({
+    validate: freeze({
       required(names) {
         const n = names.length;
         for (let i = 0; i < n; ++i) {
-          const v = value(names[i]);
+          const name = names[i];
+          let v;
+          try { v = dValue(name, r); } catch (e) { throw internal('read a value'); }
+          if (v === undefined) {
+            throw new UserError(`Unknown input column '${name}'; input columns: ${IN_NAMES}`);
+          }
           if (v === null || v === '') return false;
         }
         return true;
       },
     }),
-    route: frozen({
-      send(name) { moves[r] = route(name); },
-      sendCopy(name) { copies.push(r, route(name)); },
+    route: freeze({
+      send(name) {
+        let ok;
+        try { ok = dSend(name, r); } catch (e) { throw internal('route the row'); }
+        if (!ok) throw new UserError(`Unknown route '${name}'; routes: ${ROUTE_NAMES}`);
+      },
+      sendCopy(name) {
+        let ok;
+        try { ok = dSendCopy(name, r); } catch (e) { throw internal('copy the row'); }
+        if (!ok) throw new UserError(`Unknown route '${name}'; routes: ${ROUTE_NAMES}`);
+      },
     }),
-    utils: frozen({
-      now: userNow,
+    utils: freeze({
+      now() { return new UserDate(); },
       newGuid() {
-        let s = '';
-        for (let i = 0; i < 36; ++i) {
-          if (i === 8 || i === 13 || i === 18 || i === 23) { s += '-'; continue; }
-          let d = (Math.random() * 16) | 0;
-          if (i === 14) d = 4;
-          if (i === 19) d = (d & 3) | 8;
-          s += hex[d];
+        try { return dNewGuid(); } catch (e) { throw internal('make a GUID'); }
+      },
+      format(value, pattern) {
+        const p = `${pattern}`;  // the script's own conversion, in its realm
+        let text;
+        try { text = dFormat(value, p); } catch (e) { throw internal('format a value'); }
+        if (text === undefined) {
+          throw new UserError(`Unknown format '${p}'; use N2, F2, P1 or D6 for numbers, yyyy-MM-dd HH:mm:ss.fff for dates`);
         }
-        return s;
+        return text === null ? `${value}` : text;
       },
-      format(v, pattern) {
-        if (v === null || v === undefined) return '';
-        const time = timeOf(v);
-        if (time !== undefined) return formatDate(new Date(time), text(pattern));
-        if (typeof v === 'number' || typeof v === 'bigint') return formatNumber(Number(v), text(pattern));
-        return text(v);
+      log(level, message) {
+        const l = `${level}`, m = `${message}`;
+        try { dLog(l, m); } catch (e) { throw internal('log'); }
       },
-      log(level, message) { native.log(text(level), text(message), r); },
     }),
   });
 
-  return Object.freeze({
-    beginBatch(mv, rows, vals, cp) {
-      release();
-      moves = mv; setRows = rows; setVals = vals; copies = cp;
-      rowObject = null;
-      lastResult = undefined;
-    },
+  return freeze({
+    setProcess(p) { userProcess = p; },
+    beginBatch(mv) { moves = mv; rowObject = null; lastResult = undefined; },
     // Rows [start, n): BATCH_DONE, or the row whose process() returned neither true nor false.
     // Exceptions and terminations propagate to C++, which carries on after the row.
     runBatch(start, n) {
@@ -255,13 +352,8 @@ inline constexpr const char* kDriverSource = R"JS(
       }
       return BATCH_DONE;
     },
-    endBatch() {
-      release();  // the views point into C++ buffers that the next batch reuses
-      moves = null; setRows = null; setVals = null; copies = null;
-      rowObject = null;
-      lastResult = undefined;
-    },
     badResult() { return lastResult; },
+    endBatch() { moves = null; rowObject = null; lastResult = undefined; },
   });
 })
 )JS";

@@ -7,13 +7,24 @@
 
 namespace flowengine::js {
 
-std::string DriverSource() {
-  std::string source = kDriverSource;
+namespace {
+
+std::string Fill(std::string source) {
   const std::pair<std::string_view, int> values[] = {
-      {"$TO_MAIN$", kToMain},       {"$FILTERED$", kFiltered},
-      {"$REJECTED$", kRejected},    {"$BATCH_DONE$", kBatchDone},
-      {"$VIEW_TEXT$", kViewText},   {"$VIEW_NUMBERS$", kViewNumbers},
-      {"$VIEW_BOOLS$", kViewBools}, {"$VIEW_VALUES$", kViewValues},
+      {"$TO_MAIN$", kToMain},
+      {"$FILTERED$", kFiltered},
+      {"$REJECTED$", kRejected},
+      {"$BATCH_DONE$", kBatchDone},
+      {"$VIEW_NUMBERS$", kViewNumbers},
+      {"$VIEW_BOOLS$", kViewBools},
+      {"$VIEW_VALUES$", kViewValues},
+      {"$SET_EMPTY$", kSetEmpty},
+      {"$SET_TRUE$", kSetTrue},
+      {"$SET_FALSE$", kSetFalse},
+      {"$SET_OTHER$", kSetOther},
+      {"$VIEW_BLOCK$", kViewBlock},
+      {"$SPAN_LENGTH_MASK$", static_cast<int>(kSpanLengthMask)},
+      {"$SPAN_ESCAPED$", static_cast<int>(kSpanEscaped)},
   };
   for (const auto& [token, value] : values) {
     for (size_t at = source.find(token); at != std::string::npos; at = source.find(token, at)) {
@@ -22,5 +33,10 @@ std::string DriverSource() {
   }
   return source;
 }
+
+}  // namespace
+
+std::string DriverSource() { return Fill(kDriverSource); }
+std::string ApiSource() { return Fill(kApiSource); }
 
 }  // namespace flowengine::js

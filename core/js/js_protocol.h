@@ -10,10 +10,16 @@
 namespace flowengine::js {
 
 /// What native.column(c) returns, by its first element.
-inline constexpr int kViewText = 0;     ///< [kind, text, offsets (Int32Array, UTF-16), nulls]
 inline constexpr int kViewNumbers = 1;  ///< [kind, Float64Array, nulls (Uint8Array, 1 = null)]
 inline constexpr int kViewBools = 2;    ///< [kind, Uint8Array: 0 false, 1 true, 2 null]
 inline constexpr int kViewValues = 3;   ///< [kind, Array of values] (e.g. int64 beyond 2^53)
+/// [kind, text of the whole block, Uint32Array of field spans in characters (offset,
+/// length | flags per field, row-major)]: every string column reads the block's text; an
+/// escaped field is native.unescaped(i).
+inline constexpr int kViewBlock = 4;
+/// Bits of a field span's second word (FieldSpan::length_and_flags).
+inline constexpr uint32_t kSpanLengthMask = (1u << 29) - 1;
+inline constexpr uint32_t kSpanEscaped = 1u << 30;
 
 /// Where a row goes, in the Int32Array `moves` both sides share (>= 0: a route index,
 /// written by context.route.send).
@@ -21,13 +27,23 @@ inline constexpr int32_t kToMain = -1;
 inline constexpr int32_t kFiltered = -2;  ///< process() returned false
 inline constexpr int32_t kRejected = -3;  ///< set aside under skip-row (C++ writes it)
 
+/// How a value set with setField is handed back, in the Int32Array of kinds/lengths the
+/// driver fills (the row and column are in the matching index array): >= 0, a string of that
+/// many UTF-16 units, the next piece of the batch's concatenated text; or one of these.
+inline constexpr int32_t kSetEmpty = -1;  ///< null or undefined: an empty field
+inline constexpr int32_t kSetTrue = -2;
+inline constexpr int32_t kSetFalse = -3;
+inline constexpr int32_t kSetOther = -4;  ///< anything else: the next of the `others` values
+
 /// runBatch(start, n) returns kBatchDone when rows [start, n) all ran, or the index of a row
 /// whose process() returned something other than true or false (its value is then in the
 /// driver's `lastResult`, read with badResult()).
 inline constexpr int32_t kBatchDone = -1;
 
-/// The driver's source with the constants above written in (the placeholders $TO_MAIN$,
-/// $FILTERED$, $REJECTED$, $BATCH_DONE$, $VIEW_TEXT$, $VIEW_NUMBERS$, $VIEW_BOOLS$).
+/// The driver's and the API's sources (core/js/driver_js.h) with the constants above written
+/// in (the placeholders $TO_MAIN$, $FILTERED$, $REJECTED$, $BATCH_DONE$,
+/// $VIEW_NUMBERS$, $VIEW_BOOLS$, $VIEW_VALUES$).
 std::string DriverSource();
+std::string ApiSource();
 
 }  // namespace flowengine::js

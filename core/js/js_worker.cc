@@ -3,6 +3,7 @@
 #include <v8.h>
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 
 #include "core/js/batch_outcome.h"
@@ -42,7 +43,12 @@ struct JsWorker::Impl final : public js::ScriptHooks {
   int metrics_index = -1;  // this isolate's slot in Metrics::v8_heap_bytes
   const Chunk* current = nullptr;
   std::vector<int> out_from_in;  // output column -> input column of the same name, or -1
+  bool checked_outputs = false;  // some output column is typed or required
   PodBuffer<int32_t> moves;
+  PodBuffer<int32_t> set_idx, set_len;      // setField calls of the batch (driver writes them)
+  std::vector<PodBuffer<int32_t>> retired;  // buffers replaced by GrowSetBuffers this batch
+  ByteBuffer text8;                         // the batch's concatenated text, one-byte
+  PodBuffer<uint16_t> text16;               // ... or two-byte
   std::vector<js::SetValue> set_values;
   std::vector<std::pair<uint32_t, uint32_t>> copies;
 
@@ -54,11 +60,34 @@ struct JsWorker::Impl final : public js::ScriptHooks {
     return views.Build(script->isolate(), *current, c);
   }
 
+  v8::Local<v8::Value> UnescapedField(uint32_t field) override {
+    if (current == nullptr) return {};
+    return views.Unescaped(script->isolate(), *current, field);
+  }
+
   int64_t CurrentLine() const override {
     if (current == nullptr) return 0;
     const int32_t started = script->progress()[0];
     if (started <= 0 || static_cast<size_t>(started) > current->batch.num_rows) return 0;
     return RowLine(*current, static_cast<size_t>(started - 1));
+  }
+
+  v8::Local<v8::Value> GrowSetBuffers(uint32_t count) override {
+    const size_t capacity = std::max<size_t>(set_idx.capacity() * 2, 1024);
+    PodBuffer<int32_t> idx, len;
+    idx.Reserve(capacity);
+    len.Reserve(capacity);
+    std::memcpy(idx.data(), set_idx.data(), count * sizeof(int32_t));
+    std::memcpy(len.data(), set_len.data(), count * sizeof(int32_t));
+    // The old buffers stay alive until the batch ends: the driver's old arrays point there.
+    retired.push_back(std::move(set_idx));
+    retired.push_back(std::move(set_len));
+    set_idx = std::move(idx);
+    set_len = std::move(len);
+    v8::Isolate* iso = script->isolate();
+    v8::Local<v8::Value> parts[] = {script->DriverInts(set_idx.data(), capacity),
+                                    script->DriverInts(set_len.data(), capacity)};
+    return v8::Array::New(iso, parts, 2);
   }
 
   static int64_t RowLine(const Chunk& chunk, size_t row) {
@@ -101,8 +130,8 @@ struct JsWorker::Impl final : public js::ScriptHooks {
 
   void Run(Chunk& chunk, bool* broken);
   bool RunRows(Chunk& chunk, v8::Local<v8::Context> ctx, bool* broken);
-  bool HandBack(Chunk& chunk, v8::Local<v8::Context> ctx, v8::Local<v8::Array> set_rows,
-                v8::Local<v8::Array> set_vals, v8::Local<v8::Array> copy_list, bool* broken);
+  bool HandBack(Chunk& chunk, v8::Local<v8::Context> ctx, v8::Local<v8::Array> copy_list,
+                bool* broken);
   void ReportMemory();
 };
 
@@ -120,7 +149,9 @@ bool JsWorker::Impl::RunRows(Chunk& chunk, v8::Local<v8::Context> ctx, bool* bro
                                    v8::Integer::New(iso, static_cast<int32_t>(n))};
     script->progress()[0] = static_cast<int32_t>(start);
     script->watched().BeginCall();
-    v8::MaybeLocal<v8::Value> result = script->run_batch()->Call(ctx, v8::Undefined(iso), 2, args);
+    v8::Local<v8::Context> user = script->user_context();
+    v8::Context::Scope user_scope(user);
+    v8::MaybeLocal<v8::Value> result = script->run_batch()->Call(user, v8::Undefined(iso), 2, args);
     const WatchedRun::Ended ended = script->watched().EndCall();
     size_t row = static_cast<size_t>(std::max(1, static_cast<int>(script->progress()[0])) - 1);
     if (row >= n) row = n - 1;
@@ -152,8 +183,10 @@ bool JsWorker::Impl::RunRows(Chunk& chunk, v8::Local<v8::Context> ctx, bool* bro
       const int32_t bad = result.ToLocalChecked()->Int32Value(ctx).FromMaybe(js::kBatchDone);
       if (bad == js::kBatchDone) return true;
       row = static_cast<size_t>(bad);
-      v8::Local<v8::Value> value =
-          script->bad_result()->Call(ctx, v8::Undefined(iso), 0, nullptr).ToLocalChecked();
+      v8::Local<v8::Value> value;
+      if (!script->bad_result()->Call(user, v8::Undefined(iso), 0, nullptr).ToLocal(&value)) {
+        value = v8::Undefined(iso);
+      }
       std::string shown;
       if (!value->IsSymbol()) {
         // String(value) may run the value's own toString: under the watchdog.
@@ -176,33 +209,65 @@ bool JsWorker::Impl::RunRows(Chunk& chunk, v8::Local<v8::Context> ctx, bool* bro
 }
 
 // The values set, each converted on its own, and the copies, into the chunk's transform
-// output. User code may run (toJSON, toString): under the watchdog. False when the chunk
-// failed.
+// output. Strings and numbers arrive as one concatenated text cut by UTF-16 lengths, each
+// piece transcoded on its own (a lone surrogate becomes U+FFFD inside its own value);
+// other values are converted one by one (user code may run there: toJSON, toString, under
+// the watchdog). False when the chunk failed.
 bool JsWorker::Impl::HandBack(Chunk& chunk, v8::Local<v8::Context> ctx,
-                              v8::Local<v8::Array> set_rows, v8::Local<v8::Array> set_vals,
                               v8::Local<v8::Array> copy_list, bool* broken) {
   v8::Isolate* iso = script->isolate();
   TransformOutput& out = chunk.transform;
   const auto n_out = static_cast<uint32_t>(config.output.size());
-  const uint32_t m = set_rows->Length();
+  uint32_t count = 0;
+  v8::Local<v8::String> text;
+  v8::Local<v8::Array> others;
+  if (!script->Collect(&count, &text, &others)) {
+    chunk.error =
+        RowError("FE-INTERNAL", "The values set by the script could not be read", chunk, 0);
+    return false;
+  }
+  const int length = text->Length();
+  const bool one_byte = text->IsOneByte();
+  if (one_byte) {
+    text8.Resize(static_cast<size_t>(length));
+    text->WriteOneByte(iso, reinterpret_cast<uint8_t*>(text8.data()), 0, length,
+                       v8::String::NO_NULL_TERMINATION);
+  } else {
+    text16.Resize(static_cast<size_t>(length));
+    text->Write(iso, text16.data(), 0, length, v8::String::NO_NULL_TERMINATION);
+  }
   set_values.clear();
-  set_values.reserve(m);
-  for (uint32_t k = 0; k < m; ++k) {
-    v8::HandleScope scope(iso);
-    const auto index =
-        static_cast<uint32_t>(set_rows->Get(ctx, k).ToLocalChecked()->Int32Value(ctx).FromJust());
+  set_values.reserve(count);
+  size_t at = 0;       // units of the text consumed
+  uint32_t other = 0;  // others consumed
+  for (uint32_t k = 0; k < count; ++k) {
+    const auto index = static_cast<uint32_t>(set_idx[k]);
+    const int32_t kind = set_len[k];
     const size_t row = index / n_out;
-    if (moves[row] == js::kRejected) continue;
-    v8::Local<v8::Value> value = set_vals->Get(ctx, k).ToLocalChecked();
     FieldSpan span{static_cast<uint32_t>(out.values.size()), FieldSpan::kArena};
-    uint32_t length = 0;
-    std::string problem;
-    js::OutputText kind = js::OutputText::kText;
-    if (value->IsString()) {
-      length = js::AppendUtf8(iso, value.As<v8::String>(), out.values);
-    } else {
+    uint32_t bytes = 0;
+    if (kind >= 0) {
+      const auto units = static_cast<size_t>(kind);
+      if (moves[row] != js::kRejected) {
+        bytes = one_byte
+                    ? js::AppendLatin1AsUtf8(reinterpret_cast<const uint8_t*>(text8.data()) + at,
+                                             units, out.values)
+                    : js::AppendUtf16AsUtf8(text16.data() + at, units, out.values);
+      }
+      at += units;
+    } else if (kind == js::kSetTrue || kind == js::kSetFalse) {
+      const char* word = kind == js::kSetTrue ? "true" : "false";
+      bytes = kind == js::kSetTrue ? 4 : 5;
+      out.values.Append(word, bytes);
+    } else if (kind == js::kSetOther) {
+      v8::HandleScope scope(iso);
+      v8::Local<v8::Value> value;
+      if (!others->Get(ctx, other++).ToLocal(&value)) value = v8::Undefined(iso);
+      if (moves[row] == js::kRejected) continue;
+      std::string problem;
       script->watched().BeginCall();
-      kind = js::AppendOutputText(iso, ctx, value, out.values, &length, &problem);
+      const js::OutputText converted =
+          js::AppendOutputText(iso, ctx, value, out.values, &bytes, &problem);
       const WatchedRun::Ended ended = script->watched().EndCall();
       if (script->heap_exceeded()) {
         *broken = true;
@@ -217,22 +282,25 @@ bool JsWorker::Impl::HandBack(Chunk& chunk, v8::Local<v8::Context> ctx,
                                "The run was stopped while the script ran", chunk, row);
         return false;
       }
+      std::optional<std::string> failed;
       if (ended == WatchedRun::Ended::kTimedOut) {
-        kind = js::OutputText::kError;
-        problem = "converting it ran longer than limits.scriptTimeout";
+        failed = "converting it ran longer than limits.scriptTimeout";
+      } else if (converted == js::OutputText::kError) {
+        failed = problem;
+      }
+      if (failed) {
+        const std::string column = config.output[index % n_out].name;
+        if (!Fail(chunk, row,
+                  RowError("FE-SCRIPT-OUTPUT",
+                           "Value of output column '" + column + "' cannot be written: " + *failed,
+                           chunk, row))) {
+          return false;
+        }
+        continue;
       }
     }
-    if (kind == js::OutputText::kError) {
-      const std::string column = config.output[index % n_out].name;
-      if (!Fail(chunk, row,
-                RowError("FE-SCRIPT-OUTPUT",
-                         "Value of output column '" + column + "' cannot be written: " + problem,
-                         chunk, row))) {
-        return false;
-      }
-      continue;
-    }
-    span.length_and_flags |= length;  // kEmpty: length 0, an empty field
+    if (moves[row] == js::kRejected) continue;
+    span.length_and_flags |= bytes;  // kSetEmpty: length 0, an empty field
     set_values.push_back(js::SetValue{index, span});
   }
   copies.clear();
@@ -274,42 +342,40 @@ void JsWorker::Impl::Run(Chunk& chunk, bool* broken) {
   current = &chunk;
   struct Done {  // whatever happens: the views are dropped and the memory reported
     Impl& s;
-    v8::Local<v8::Context> ctx;
     ~Done() {
       if (!s.script->heap_exceeded()) {
-        v8::TryCatch tc(s.script->isolate());
-        v8::MaybeLocal<v8::Value> ignored =
-            s.script->end_batch()->Call(ctx, v8::Undefined(s.script->isolate()), 0, nullptr);
-        (void)ignored;
+        s.script->EndBatch();
         s.ReportMemory();
       }
+      s.views.EndBatch();
       s.current = nullptr;
     }
-  } done{*this, ctx};
+  } done{*this};
 
   moves.ResizeDiscard(n);
   std::fill(moves.data(), moves.data() + n, js::kToMain);
-  auto store = v8::ArrayBuffer::NewBackingStore(moves.data(), n * sizeof(int32_t),
-                                                v8::BackingStore::EmptyDeleter, nullptr);
-  v8::Local<v8::Array> set_rows = v8::Array::New(iso, 0);
-  v8::Local<v8::Array> set_vals = v8::Array::New(iso, 0);
-  v8::Local<v8::Array> copy_list = v8::Array::New(iso, 0);
-  {
-    v8::Local<v8::Value> args[] = {
-        v8::Int32Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, n), set_rows, set_vals,
-        copy_list};
-    v8::MaybeLocal<v8::Value> ignored =
-        script->begin_batch()->Call(ctx, v8::Undefined(iso), 4, args);
-    (void)ignored;
+  const size_t capacity = std::max<size_t>(2 * n, 1024);
+  set_idx.ResizeDiscard(capacity);
+  set_len.ResizeDiscard(capacity);
+  retired.clear();
+  v8::Local<v8::Array> copy_list;
+  if (!script->BeginBatch(moves.data(), n, set_idx.data(), set_len.data(), set_idx.capacity(),
+                          &copy_list)) {
+    *broken = true;
+    chunk.error = RowError("FE-SCRIPT-HEAP",
+                           "Script exceeded limits.scriptHeap (" +
+                               std::to_string(config.heap_bytes) + " bytes) and was stopped",
+                           chunk, 0);
+    return;
   }
 
   const size_t parse_rejects = chunk.rejects.size();
   if (!RunRows(chunk, ctx, broken)) return;
-  if (!HandBack(chunk, ctx, set_rows, set_vals, copy_list, broken)) return;
+  if (!HandBack(chunk, ctx, copy_list, broken)) return;
 
   js::BuildOutputSpans(chunk.batch, out_from_in, set_values, out);
   // Declared output types and required outputs hold for every row that goes anywhere.
-  for (size_t r = 0; r < n; ++r) {
+  for (size_t r = 0; checked_outputs && r < n; ++r) {
     if (moves[r] == js::kFiltered || moves[r] == js::kRejected) continue;
     std::optional<std::string> problem =
         js::CheckOutputRow(out, r, config.output, chunk.block.bytes.data(), config.input_dialect);
@@ -336,6 +402,7 @@ JsWorker::JsWorker(const ScriptConfig& config, Watchdog* watchdog)
       if (config.input[i].name == out.name) index = static_cast<int>(i);
     }
     s.out_from_in.push_back(index);
+    s.checked_outputs = s.checked_outputs || out.type != ColumnType::kString || out.required;
   }
   s.script = std::make_unique<js::ScriptIsolate>(config, watchdog, &s);
   if (config.metrics != nullptr) s.metrics_index = config.metrics->v8_workers.fetch_add(1);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "core/js/driver_js.h"
 #include "core/js/js_protocol.h"
 #include "core/js/output_values.h"
 #include "core/js/v8_platform.h"
@@ -140,15 +139,7 @@ ScriptIsolate::ScriptIsolate(const ScriptConfig& config, Watchdog* watchdog, Scr
     Init();
   } catch (...) {
     if (watchdog_ != nullptr) watchdog_->Remove(watched_.get());
-    {
-      v8::Locker locker(isolate_);
-      begin_batch_.Reset();
-      run_batch_.Reset();
-      end_batch_.Reset();
-      bad_result_.Reset();
-      user_.Reset();
-      driver_.Reset();
-    }
+    ResetHandles();
     isolate_->Dispose();
     isolate_ = nullptr;
     throw;
@@ -158,16 +149,21 @@ ScriptIsolate::ScriptIsolate(const ScriptConfig& config, Watchdog* watchdog, Scr
 ScriptIsolate::~ScriptIsolate() {
   if (isolate_ == nullptr) return;
   if (watchdog_ != nullptr) watchdog_->Remove(watched_.get());
-  {
-    v8::Locker locker(isolate_);
-    begin_batch_.Reset();
-    run_batch_.Reset();
-    end_batch_.Reset();
-    bad_result_.Reset();
-    user_.Reset();
-    driver_.Reset();
-  }
+  ResetHandles();
   isolate_->Dispose();
+}
+
+void ScriptIsolate::ResetHandles() {
+  v8::Locker locker(isolate_);
+  run_batch_.Reset();
+  bad_result_.Reset();
+  api_begin_batch_.Reset();
+  api_end_batch_.Reset();
+  driver_begin_batch_.Reset();
+  driver_end_batch_.Reset();
+  driver_collect_.Reset();
+  user_.Reset();
+  driver_.Reset();
 }
 
 int64_t ScriptIsolate::array_buffer_bytes() const { return allocator_->used(); }
@@ -184,7 +180,7 @@ void ScriptIsolate::Init() {
   v8::Locker locker(isolate_);
   v8::Isolate::Scope isolate_scope(isolate_);
   v8::HandleScope handles(isolate_);
-  InitUserContext();
+  InitUserContext(InitDriverContext());
 }
 
 void ScriptIsolate::ThrowLoadError(const std::string& code, const std::string& what,
@@ -201,7 +197,50 @@ void ScriptIsolate::ThrowLoadError(const std::string& code, const std::string& w
   ThrowError(code, message, loc, "transform");
 }
 
-void ScriptIsolate::InitUserContext() {
+v8::Local<v8::Object> ScriptIsolate::InitDriverContext() {
+  v8::Isolate* iso = isolate_;
+  v8::EscapableHandleScope scope(iso);
+  v8::Local<v8::Context> ctx = v8::Context::New(iso);
+  ctx->AllowCodeGenerationFromStrings(false);
+  ctx->SetSecurityToken(SecurityToken(iso));
+  driver_.Reset(iso, ctx);
+  v8::Context::Scope context_scope(ctx);
+  v8::Local<v8::External> self = v8::External::New(iso, this);
+  v8::Local<v8::Object> native = v8::Object::New(iso);
+  native
+      ->Set(ctx, Str(iso, "column"),
+            v8::Function::New(ctx, &ScriptIsolate::NativeColumn, self).ToLocalChecked())
+      .Check();
+  native
+      ->Set(ctx, Str(iso, "log"),
+            v8::Function::New(ctx, &ScriptIsolate::NativeLog, self).ToLocalChecked())
+      .Check();
+  native
+      ->Set(ctx, Str(iso, "grow"),
+            v8::Function::New(ctx, &ScriptIsolate::NativeGrow, self).ToLocalChecked())
+      .Check();
+  native
+      ->Set(ctx, Str(iso, "unescaped"),
+            v8::Function::New(ctx, &ScriptIsolate::NativeUnescaped, self).ToLocalChecked())
+      .Check();
+  std::vector<std::string> in_names, out_names;
+  for (const ColumnSpec& c : config_.input) in_names.push_back(c.name);
+  for (const ColumnSpec& c : config_.output) out_names.push_back(c.name);
+  v8::Local<v8::Value> args[] = {StringArray(iso, in_names), StringArray(iso, out_names),
+                                 StringArray(iso, config_.routes), native};
+  v8::Local<v8::Object> driver =
+      RunEngineScript(iso, ctx, DriverSource(), "flowengine:driver")
+          .As<v8::Function>()
+          ->Call(ctx, v8::Undefined(iso), static_cast<int>(std::size(args)), args)
+          .ToLocalChecked()
+          .As<v8::Object>();
+  driver_begin_batch_.Reset(iso, Method(iso, ctx, driver, "beginBatch"));
+  driver_end_batch_.Reset(iso, Method(iso, ctx, driver, "endBatch"));
+  driver_collect_.Reset(iso, Method(iso, ctx, driver, "collect"));
+  return scope.Escape(driver);
+}
+
+void ScriptIsolate::InitUserContext(v8::Local<v8::Object> driver) {
   v8::Isolate* iso = isolate_;
   v8::Local<v8::Context> ctx = v8::Context::New(iso);
   ctx->AllowCodeGenerationFromStrings(false);
@@ -214,15 +253,46 @@ void ScriptIsolate::InitUserContext() {
   v8::Context::Scope context_scope(ctx);
   v8::TryCatch tc(iso);
 
-  // What the engine keeps from the user's realm, and what the sandbox leaves out.
+  // makeRow(values): { column: value } as an object literal of the schema's columns, one
+  // allocation per row, own data properties (a column named __proto__ is a computed key,
+  // so it stays a property). Compiled in the user's realm, before the user's script.
+  std::string row_source = "(function (v) { return {";
+  for (size_t c = 0; c < config_.input.size(); ++c) {
+    const std::string& name = config_.input[c].name;
+    const std::string key = name == "__proto__" ? "[" + JsString(name) + "]" : JsString(name);
+    row_source += (c > 0 ? ", " : "") + key + ": v[" + std::to_string(c) + "]";
+  }
+  row_source += "}; })";
+  v8::Local<v8::Value> make_row = RunEngineScript(iso, ctx, row_source, "flowengine:row");
+
+  std::vector<std::string> in_names, in_types;
+  for (const ColumnSpec& c : config_.input) {
+    in_names.push_back(c.name);
+    in_types.push_back(std::string(ColumnTypeName(c.type)));
+  }
+  auto store = v8::ArrayBuffer::NewBackingStore(const_cast<int32_t*>(progress_), sizeof(progress_),
+                                                v8::BackingStore::EmptyDeleter, nullptr);
+  v8::Local<v8::Int32Array> progress =
+      v8::Int32Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, 1);
   v8::Local<v8::External> self = v8::External::New(iso, this);
-  v8::Local<v8::Function> console =
-      v8::Function::New(ctx, &ScriptIsolate::NativeConsole, self).ToLocalChecked();
-  v8::Local<v8::Value> console_arg[] = {console};
-  v8::Local<v8::Value> user_now = RunEngineScript(iso, ctx, kUserSetupSource, "flowengine:setup")
-                                      .As<v8::Function>()
-                                      ->Call(ctx, v8::Undefined(iso), 1, console_arg)
-                                      .ToLocalChecked();
+  v8::Local<v8::Value> args[] = {
+      driver,
+      StringArray(iso, in_names),
+      StringArray(iso, in_types),
+      make_row,
+      progress,
+      v8::Function::New(ctx, &ScriptIsolate::NativeConsole, self).ToLocalChecked()};
+  v8::Local<v8::Object> api =
+      RunEngineScript(iso, ctx, ApiSource(), "flowengine:api")
+          .As<v8::Function>()
+          ->Call(ctx, v8::Undefined(iso), static_cast<int>(std::size(args)), args)
+          .ToLocalChecked()
+          .As<v8::Object>();
+  run_batch_.Reset(iso, Method(iso, ctx, api, "runBatch"));
+  bad_result_.Reset(iso, Method(iso, ctx, api, "badResult"));
+  api_begin_batch_.Reset(iso, Method(iso, ctx, api, "beginBatch"));
+  api_end_batch_.Reset(iso, Method(iso, ctx, api, "endBatch"));
+  v8::Local<v8::Function> set_process = Method(iso, ctx, api, "setProcess");
 
   v8::ScriptOrigin origin(iso, Str(iso, config_.display_name), config_.line_offset, 0);
   v8::Local<v8::Script> script;
@@ -264,73 +334,70 @@ void ScriptIsolate::InitUserContext() {
     ThrowError("FE-SCRIPT-NO-PROCESS", "Script does not define a function process(context)", loc,
                "transform");
   }
-  InitDriverContext(process, user_now);
+  v8::Local<v8::Value> process_arg[] = {process};
+  if (set_process->Call(ctx, v8::Undefined(iso), 1, process_arg).IsEmpty()) {
+    ThrowLoadError("FE-INTERNAL", "The script's API could not be set up", ctx, tc);
+  }
 }
 
-void ScriptIsolate::InitDriverContext(v8::Local<v8::Value> process, v8::Local<v8::Value> user_now) {
-  v8::Isolate* iso = isolate_;
-  v8::Local<v8::Context> ctx = v8::Context::New(iso);
-  ctx->AllowCodeGenerationFromStrings(false);
-  ctx->SetSecurityToken(SecurityToken(iso));
-  driver_.Reset(iso, ctx);
-  v8::Context::Scope context_scope(ctx);
-  // Freeze the driver's realm before any of its objects can reach the user's script.
-  RunEngineScript(iso, ctx, kLockdownSource, "flowengine:lockdown")
-      .As<v8::Function>()
-      ->Call(ctx, v8::Undefined(iso), 0, nullptr)
-      .ToLocalChecked();
-
-  // makeRow(r) as an object literal of the schema's columns: one allocation per row, own
-  // data properties (a column named __proto__ is a computed key, so it stays a property).
-  std::string row_source = "(function (get) { return function (r) { return {";
-  for (size_t c = 0; c < config_.input.size(); ++c) {
-    const std::string& name = config_.input[c].name;
-    const std::string key = name == "__proto__" ? "[" + JsString(name) + "]" : JsString(name);
-    row_source += (c > 0 ? ", " : "") + key + ": get(" + std::to_string(c) + ", r)";
-  }
-  row_source += "}; }; })";
-  v8::Local<v8::Value> row_factory = RunEngineScript(iso, ctx, row_source, "flowengine:row");
-
-  v8::Local<v8::External> self = v8::External::New(iso, this);
-  v8::Local<v8::Object> native = v8::Object::New(iso);
-  native
-      ->Set(ctx, Str(iso, "column"),
-            v8::Function::New(ctx, &ScriptIsolate::NativeColumn, self).ToLocalChecked())
-      .Check();
-  native
-      ->Set(ctx, Str(iso, "log"),
-            v8::Function::New(ctx, &ScriptIsolate::NativeLog, self).ToLocalChecked())
-      .Check();
-  native->Set(ctx, Str(iso, "rowFactory"), row_factory).Check();
-
-  std::vector<std::string> in_names, in_types, out_names;
-  for (const ColumnSpec& c : config_.input) {
-    in_names.push_back(c.name);
-    in_types.push_back(std::string(ColumnTypeName(c.type)));
-  }
-  for (const ColumnSpec& c : config_.output) out_names.push_back(c.name);
-  auto store = v8::ArrayBuffer::NewBackingStore(const_cast<int32_t*>(progress_), sizeof(progress_),
+v8::Local<v8::Int32Array> ScriptIsolate::DriverInts(int32_t* data, size_t n) {
+  auto store = v8::ArrayBuffer::NewBackingStore(data, n * sizeof(int32_t),
                                                 v8::BackingStore::EmptyDeleter, nullptr);
-  v8::Local<v8::Int32Array> progress =
-      v8::Int32Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, 1);
-  v8::Local<v8::Value> args[] = {process,
-                                 StringArray(iso, in_names),
-                                 StringArray(iso, in_types),
-                                 StringArray(iso, out_names),
-                                 StringArray(iso, config_.routes),
-                                 native,
-                                 user_now,
-                                 progress};
-  v8::Local<v8::Object> driver =
-      RunEngineScript(iso, ctx, DriverSource(), "flowengine:driver")
-          .As<v8::Function>()
-          ->Call(ctx, v8::Undefined(iso), static_cast<int>(std::size(args)), args)
-          .ToLocalChecked()
-          .As<v8::Object>();
-  begin_batch_.Reset(iso, Method(iso, ctx, driver, "beginBatch"));
-  run_batch_.Reset(iso, Method(iso, ctx, driver, "runBatch"));
-  end_batch_.Reset(iso, Method(iso, ctx, driver, "endBatch"));
-  bad_result_.Reset(iso, Method(iso, ctx, driver, "badResult"));
+  return v8::Int32Array::New(v8::ArrayBuffer::New(isolate_, std::move(store)), 0, n);
+}
+
+bool ScriptIsolate::BeginBatch(int32_t* moves, size_t n, int32_t* set_idx, int32_t* set_len,
+                               size_t capacity, v8::Local<v8::Array>* copies) {
+  v8::Isolate* iso = isolate_;
+  v8::TryCatch tc(iso);
+  v8::Local<v8::Context> user = user_context();
+  v8::Local<v8::Int32Array> shared_moves;
+  {
+    v8::Context::Scope scope(user);
+    auto store = v8::ArrayBuffer::NewBackingStore(moves, n * sizeof(int32_t),
+                                                  v8::BackingStore::EmptyDeleter, nullptr);
+    shared_moves = v8::Int32Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, n);
+    v8::Local<v8::Value> args[] = {shared_moves};
+    if (api_begin_batch_.Get(iso)->Call(user, v8::Undefined(iso), 1, args).IsEmpty()) return false;
+  }
+  v8::Local<v8::Context> driver = driver_context();
+  v8::Context::Scope scope(driver);
+  *copies = v8::Array::New(iso, 0);
+  v8::Local<v8::Value> args[] = {shared_moves, DriverInts(set_idx, capacity),
+                                 DriverInts(set_len, capacity), *copies};
+  return !driver_begin_batch_.Get(iso)->Call(driver, v8::Undefined(iso), 4, args).IsEmpty();
+}
+
+bool ScriptIsolate::Collect(uint32_t* count, v8::Local<v8::String>* text,
+                            v8::Local<v8::Array>* others) {
+  v8::Isolate* iso = isolate_;
+  v8::Local<v8::Context> driver = driver_context();
+  v8::TryCatch tc(iso);
+  v8::Local<v8::Value> result;
+  if (!driver_collect_.Get(iso)->Call(driver, v8::Undefined(iso), 0, nullptr).ToLocal(&result)) {
+    return false;
+  }
+  v8::Local<v8::Array> parts = result.As<v8::Array>();
+  v8::Local<v8::Value> c, t, o;
+  if (!parts->Get(driver, 0).ToLocal(&c) || !parts->Get(driver, 1).ToLocal(&t) ||
+      !parts->Get(driver, 2).ToLocal(&o)) {
+    return false;
+  }
+  *count = c->Uint32Value(driver).FromMaybe(0);
+  *text = t.As<v8::String>();
+  *others = o.As<v8::Array>();
+  return true;
+}
+
+void ScriptIsolate::EndBatch() {
+  v8::Isolate* iso = isolate_;
+  v8::TryCatch tc(iso);
+  v8::MaybeLocal<v8::Value> a =
+      api_end_batch_.Get(iso)->Call(user_context(), v8::Undefined(iso), 0, nullptr);
+  v8::MaybeLocal<v8::Value> b =
+      driver_end_batch_.Get(iso)->Call(driver_context(), v8::Undefined(iso), 0, nullptr);
+  (void)a;
+  (void)b;
 }
 
 Error ScriptIsolate::ScriptError(const std::string& code, const std::string& what,
@@ -373,6 +440,19 @@ Error ScriptIsolate::ScriptError(const std::string& code, const std::string& wha
     e.message += "\n  stack: " + thrown + frames;
   }
   return e;
+}
+
+void ScriptIsolate::NativeGrow(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  auto* self = static_cast<ScriptIsolate*>(args.Data().As<v8::External>()->Value());
+  const uint32_t count = args[0]->Uint32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
+  args.GetReturnValue().Set(self->hooks_->GrowSetBuffers(count));
+}
+
+void ScriptIsolate::NativeUnescaped(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  auto* self = static_cast<ScriptIsolate*>(args.Data().As<v8::External>()->Value());
+  const uint32_t field = args[0]->Uint32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
+  v8::Local<v8::Value> value = self->hooks_->UnescapedField(field);
+  if (!value.IsEmpty()) args.GetReturnValue().Set(value);
 }
 
 void ScriptIsolate::NativeColumn(const v8::FunctionCallbackInfo<v8::Value>& args) {

@@ -1,21 +1,23 @@
 // ScriptIsolate: one V8 isolate holding a user's script and FlowEngine's driver, each in a
-// context of its own (core/js/driver_js.h):
+// context (a realm) of its own (core/js/driver_js.h):
 //   - the user's context: a bare V8 context without eval/new Function from strings, without
-//     SharedArrayBuffer, Atomics and WebAssembly, with `console` writing to the log;
-//   - the driver's context: the engine's JavaScript, its intrinsics frozen before any of its
-//     objects reach the user, so that nothing the user's script redefines changes how rows
-//     are read and written.
+//     SharedArrayBuffer, Atomics and WebAssembly, with `console` writing to the log, and the
+//     engine's API (`context`, the per-row loop) installed before the user's script runs;
+//   - the driver's context: column views, row values, the values set and the routes. No
+//     object of this realm is ever handed to the user's script, so nothing the script
+//     redefines can change how rows are read and written.
 // Memory: the V8 heap is limited to limits.scriptHeap, and ArrayBuffers are allocated by a
 // counting allocator that refuses to pass scriptHeap with the heap (a RangeError in the
 // script, not an abort); near the heap limit the running call is terminated (FE-SCRIPT-HEAP)
 // and the isolate is not used again.
-// Errors: exceptions are reported at the innermost frame of the user's script (also when the
-// driver threw, e.g. for an unknown column), with the user's stack frames.
+// Errors: exceptions are reported at the user's throw, or at the innermost frame of the
+// user's script when the engine's API threw (e.g. an unknown column), with the user's frames.
 //
 // Thread safety: used by one thread at a time; every method that touches V8 expects the
-// caller to hold a v8::Locker and to be inside the isolate's scope (Run() does that).
+// caller to hold a v8::Locker and to be inside the isolate's scope (JsWorker::Run does).
 // Construction compiles and runs the script's top level under the watchdog, and throws
-// ErrorException (FE-SCRIPT-SYNTAX, FE-SCRIPT-ERROR, FE-SCRIPT-TIMEOUT, FE-SCRIPT-NO-PROCESS).
+// ErrorException (FE-SCRIPT-SYNTAX, FE-SCRIPT-ERROR, FE-SCRIPT-TIMEOUT, FE-SCRIPT-HEAP,
+// FE-SCRIPT-NO-PROCESS).
 #pragma once
 
 #include <v8.h>
@@ -39,6 +41,11 @@ class ScriptHooks {
   virtual v8::Local<v8::Value> ColumnView(uint32_t c) = 0;
   /// Input line of the row the script is working on (0 when there is none).
   virtual int64_t CurrentLine() const = 0;
+  /// native.grow(count): the setField buffers are full after `count` entries: larger ones,
+  /// holding those entries, as [Int32Array index, Int32Array kind/length] (driver realm).
+  virtual v8::Local<v8::Value> GrowSetBuffers(uint32_t count) = 0;
+  /// native.unescaped(i): field i (row-major) of the batch, unescaped (block views).
+  virtual v8::Local<v8::Value> UnescapedField(uint32_t field) = 0;
 };
 
 class ScriptIsolate {
@@ -50,10 +57,25 @@ class ScriptIsolate {
 
   v8::Isolate* isolate() const { return isolate_; }
   v8::Local<v8::Context> driver_context() const { return driver_.Get(isolate_); }
-  v8::Local<v8::Function> begin_batch() const { return begin_batch_.Get(isolate_); }
+  v8::Local<v8::Context> user_context() const { return user_.Get(isolate_); }
+  /// runBatch(start, n) of the API (user's realm): kBatchDone or a row with a bad result.
   v8::Local<v8::Function> run_batch() const { return run_batch_.Get(isolate_); }
-  v8::Local<v8::Function> end_batch() const { return end_batch_.Get(isolate_); }
+  /// badResult() of the API: the value that row returned.
   v8::Local<v8::Function> bad_result() const { return bad_result_.Get(isolate_); }
+  /// Starts a batch of `n` rows on both sides: `moves` (n ints, kToMain each) is shared by
+  /// the API and the driver; the driver records setField calls into `set_idx`/`set_len`
+  /// (`capacity` entries each; it asks for more with native.grow) and sendCopy calls into
+  /// `copies`, an array of the driver's realm made here. False when the isolate cannot run
+  /// anything any more (its heap limit was hit).
+  bool BeginBatch(int32_t* moves, size_t n, int32_t* set_idx, int32_t* set_len, size_t capacity,
+                  v8::Local<v8::Array>* copies);
+  /// What the batch set: the number of setField calls, the concatenated text of the string
+  /// and number values, and the other values in order. False when that fails.
+  bool Collect(uint32_t* count, v8::Local<v8::String>* text, v8::Local<v8::Array>* others);
+  /// Int32Array of `n` ints over `data` (C++ memory), in the driver's realm.
+  v8::Local<v8::Int32Array> DriverInts(int32_t* data, size_t n);
+  /// Ends a batch on both sides (the column views are dropped). No user code runs.
+  void EndBatch();
   WatchedRun& watched() { return *watched_; }
   /// progress[0]: rows started in the current call (written by the driver, read by the
   /// watchdog).
@@ -73,11 +95,14 @@ class ScriptIsolate {
  private:
   class CountingAllocator;
   void Init();
-  void InitUserContext();
-  void InitDriverContext(v8::Local<v8::Value> process, v8::Local<v8::Value> user_now);
+  void ResetHandles();
+  v8::Local<v8::Object> InitDriverContext();
+  void InitUserContext(v8::Local<v8::Object> driver);
   [[noreturn]] void ThrowLoadError(const std::string& code, const std::string& what,
                                    v8::Local<v8::Context> ctx, const v8::TryCatch& tc) const;
   static void NativeColumn(const v8::FunctionCallbackInfo<v8::Value>& args);
+  static void NativeGrow(const v8::FunctionCallbackInfo<v8::Value>& args);
+  static void NativeUnescaped(const v8::FunctionCallbackInfo<v8::Value>& args);
   static void NativeLog(const v8::FunctionCallbackInfo<v8::Value>& args);
   static void NativeConsole(const v8::FunctionCallbackInfo<v8::Value>& args);
   static size_t NearHeapLimit(void* data, size_t current_limit, size_t initial_limit);
@@ -89,7 +114,9 @@ class ScriptIsolate {
   v8::Isolate* isolate_ = nullptr;
   v8::Global<v8::Context> user_;
   v8::Global<v8::Context> driver_;
-  v8::Global<v8::Function> begin_batch_, run_batch_, end_batch_, bad_result_;
+  v8::Global<v8::Function> run_batch_, bad_result_;
+  v8::Global<v8::Function> api_begin_batch_, api_end_batch_;
+  v8::Global<v8::Function> driver_begin_batch_, driver_end_batch_, driver_collect_;
   int user_script_id_ = -1;
   std::atomic<bool> heap_exceeded_{false};
   alignas(64) volatile int32_t progress_[16] = {};

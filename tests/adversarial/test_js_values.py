@@ -1,0 +1,172 @@
+"""Values a script writes, each converted on its own, against a reference encoder: random
+JavaScript strings (lone surrogates, U+2028, NUL, emoji, quotes, line breaks, long strings)
+set into several columns of many rows, over many blocks and two threads — a lone surrogate
+becomes U+FFFD and never disturbs the next value. Dates are ISO 8601 UTC whatever TZ says,
+plain objects and arrays JSON, boxed primitives unboxed, functions and symbols an output
+error; columns named like Object.prototype members read as their values."""
+import csv
+import io
+import json
+import os
+import random
+import unittest
+
+from harness import TempDirTest, dead_letters, read, run, write
+
+
+def random_js_string(rnd):
+    """A JavaScript string as Python str (lone surrogates allowed)."""
+    pieces = ["a", "Z", ",", '"', "\n", "\r\n", "\u2028", "\u2029", "\x00", "é", "日本",
+              "\U0001F600", "\ud800", "\udfff", "\ud83d", "\ude00", " ", "\t", "\\", "'"]
+    n = rnd.choice([0, 1, 2, 5, 20, 300])
+    s = "".join(rnd.choice(pieces) for _ in range(n))
+    if rnd.random() < 0.02:
+        s = s * 200  # long
+    return s
+
+
+def reference(s):
+    """What the output must hold: UTF-8 of s with every lone surrogate as U+FFFD."""
+    return s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def parse_output(data):
+    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+class StringValuesTest(TempDirTest):
+    def test_random_strings_against_the_reference_encoder(self):
+        rnd = random.Random(20261201)
+        rows = 3000
+        values = [random_js_string(rnd) for _ in range(rows * 3)]
+        write(self.path("in.csv"), "i\n" + "".join(f"{i}\n" for i in range(rows)))
+        script = ("const V = " + json.dumps(values, ensure_ascii=True) + ";\n"
+                  "function process(context) {\n"
+                  "  const i = context.input.getValue('i');\n"
+                  "  context.output.setField('a', V[3 * i]);\n"
+                  "  context.output.setField('b', V[3 * i + 1]);\n"
+                  "  context.output.setField('c', V[3 * i + 2]);\n"
+                  "  return true;\n}\n")
+        write(self.path("t.js"), script)
+        p = self.pipeline("""
+source: { path: in.csv, columns: [{ name: i, type: int32 }] }
+transform:
+  - javascript: { file: t.js, output: [i, a, b, c] }
+sink: { path: out.csv, outputMode: replace }
+limits: { threads: 2, blockSize: 4096 }
+""")
+        r = run(["run", p])
+        self.assertEqual(r.code, 0, repr(r))
+        out = parse_output(read(self.path("out.csv")))[1:]
+        self.assertEqual(len(out), rows)
+        for row in out:
+            i = int(row[0])
+            for k in range(3):
+                self.assertEqual(row[1 + k], reference(values[3 * i + k]), f"row {i} column {k}")
+
+    def test_a_split_surrogate_pair_does_not_shift_later_values(self):
+        write(self.path("in.csv"), "i\n1\n2\n3\n")
+        write(self.path("t.js"), """
+function process(context) {
+  const s = 'ab\\u{1F600}cd';
+  context.output.setField('left', s.slice(0, 3));
+  context.output.setField('right', s.slice(3));
+  context.output.setField('after', 'x' + context.input.getValue('i'));
+  return true;
+}
+""")
+        p = self.pipeline("""
+source: { path: in.csv }
+transform:
+  - javascript: { file: t.js, output: [i, left, right, after] }
+sink: { path: out.csv }
+""")
+        r = run(["run", p])
+        self.assertEqual(r.code, 0, repr(r))
+        self.assertEqual(parse_output(read(self.path("out.csv")))[1:],
+                         [[str(i), "ab\ufffd", "\ufffdcd", f"x{i}"] for i in (1, 2, 3)])
+
+
+class OtherValuesTest(TempDirTest):
+    def run_values(self, expressions, env=None, skip=False):
+        write(self.path("in.csv"), "i\n" + "".join(f"{i}\n" for i in range(len(expressions))))
+        cases = ",\n".join(f"  () => ({e})" for e in expressions)
+        write(self.path("t.js"), "class Money { constructor(v) { this.v = v; } "
+              "toString() { return this.v.toFixed(2) + ' EUR'; } }\n"
+              f"const CASES = [\n{cases}\n];\n"
+              "function process(context) {\n"
+              "  context.output.setField('v', CASES[context.input.getValue('i')]());\n"
+              "  return true;\n}\n")
+        extra = "errorHandling: skip-row\ndeadLetter: { path: dead.csv, outputMode: replace }\n" if skip else ""
+        p = self.pipeline("source: { path: in.csv, columns: [{ name: i, type: int32 }] }\n"
+                          "transform:\n  - javascript: { file: t.js, output: [i, v] }\n"
+                          "sink: { path: out.csv, outputMode: replace }\n" + extra)
+        return run(["run", p], env=env)
+
+    def test_dates_objects_and_boxed_values(self):
+        cases = {
+            "new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678))": "2024-01-02T03:04:05.678Z",
+            "new Date(Date.UTC(10000, 0, 1))": "+010000-01-01T00:00:00.000Z",
+            "new Date(Date.UTC(-1, 11, 31, 23, 59, 59))": "-000001-12-31T23:59:59.000Z",
+            "{ a: 1, b: 'x', c: [true, null] }": '{"a":1,"b":"x","c":[true,null]}',
+            "[1, 'a', null, { z: 2 }]": '[1,"a",null,{"z":2}]',
+            "Object.create(null)": "{}",
+            "new String('boxed')": "boxed",
+            "new Number(12.5)": "12.5",
+            "new Boolean(false)": "false",
+            "new Money(3)": "3.00 EUR",
+            "2n ** 64n": "18446744073709551616",
+            "1e21": "1e+21",
+            "0.1 + 0.2": "0.30000000000000004",
+            "-0": "0",
+            "null": "",
+            "undefined": "",
+            "({ toJSON() { return undefined; } })": "",
+        }
+        for tz in ["UTC", "Asia/Tokyo", "America/Los_Angeles"]:
+            r = self.run_values(list(cases), env={"TZ": tz})
+            self.assertEqual(r.code, 0, repr(r))
+            out = parse_output(read(self.path("out.csv")))[1:]
+            self.assertEqual([row[1] for row in out], list(cases.values()), tz)
+
+    def test_functions_symbols_and_circular_objects_are_output_errors(self):
+        cases = ["() => 1", "Symbol('s')", "(() => { const o = {}; o.self = o; return o; })()",
+                 "new Date(NaN)", "'fine'"]
+        r = self.run_values(cases)
+        self.assertEqual(r.code, 1, repr(r))
+        self.assertIn("FE-SCRIPT-OUTPUT", r.err)
+        self.assertIn("a function cannot be written", r.err)
+        s = self.run_values(cases, skip=True)
+        self.assertEqual(s.code, 0, repr(s))
+        dead = dead_letters(self.path("dead.csv"))
+        self.assertEqual([d["error_code"] for d in dead], ["FE-SCRIPT-OUTPUT"] * 4)
+        self.assertIn("symbol", dead[1]["message"])
+        self.assertIn("circular", dead[2]["message"])
+        self.assertIn("invalid Date", dead[3]["message"])
+        self.assertEqual(parse_output(read(self.path("out.csv")))[1:], [["4", "fine"]])
+
+
+class SpecialColumnNamesTest(TempDirTest):
+    def test_object_prototype_names_are_plain_columns(self):
+        write(self.path("in.csv"), "__proto__,constructor,toString,hasOwnProperty,valueOf\n"
+                                   "p,c,t,h,v\n")
+        write(self.path("t.js"), """
+function process(context) {
+  const row = context.input.current();
+  context.output.setField('seen', [row.__proto__, row.constructor, row.toString,
+      row.hasOwnProperty, row.valueOf, Object.keys(row).join('|'),
+      typeof Object.getPrototypeOf(row)].join(','));
+  return true;
+}
+""")
+        p = self.pipeline("source: { path: in.csv }\n"
+                          "transform:\n  - javascript: { file: t.js, output: [seen] }\n"
+                          "sink: { path: out.csv }\n")
+        r = run(["run", p])
+        self.assertEqual(r.code, 0, repr(r))
+        self.assertEqual(parse_output(read(self.path("out.csv")))[1],
+                         ["p,c,t,h,v,__proto__|constructor|toString|hasOwnProperty|valueOf,object"])
+
+
+if __name__ == "__main__":
+    unittest.main()
