@@ -126,6 +126,13 @@ void LogSummary(const PipelineSpec& spec, const RunSummary& s, const Metrics& m)
         "rejected rows by code: " + codes + " (in " + spec.dead_letter.path + ")",
         {LogField::Str("dead_letter", spec.dead_letter.path)});
   }
+  if (!spec.transforms.empty()) {
+    Log(LogLevel::kInfo, LogCategory::kTransform,
+        "script memory peak " + Fixed(static_cast<double>(s.script_memory_peak) / (1 << 20), 1) +
+            " MiB in one isolate (V8 heap + ArrayBuffers) of limits.scriptHeap " +
+            Fixed(static_cast<double>(spec.limits.script_heap) / (1 << 20), 0) + " MiB",
+        {LogField::Num("script_memory_peak_bytes", s.script_memory_peak)});
+  }
   if (s.reader_waits > 0) {
     Log(LogLevel::kInfo, LogCategory::kSource,
         "the reader waited for memory " + std::to_string(s.reader_waits) + " times (" +

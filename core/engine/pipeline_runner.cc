@@ -264,6 +264,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
     summary.reader_waits = metrics->reader_waits.Value();
     summary.reader_wait_seconds = static_cast<double>(metrics->reader_wait_ns.Value()) / 1e9;
     metrics->memory_peak_bytes.Set(budget.peak());
+    summary.script_memory_peak = metrics->v8_heap_peak_bytes.Value();
   }
   summary.memory_peak = budget.peak();
   summary.memory_budget = budget.limit();

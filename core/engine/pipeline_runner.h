@@ -55,6 +55,9 @@ struct RunSummary {
   size_t tokens = 0;          ///< blocks in flight allowed by the memory plan
   int64_t memory_peak = 0;    ///< peak bytes reserved by block, batch and output buffers
   int64_t memory_budget = 0;  ///< limits.memory
+  /// Largest V8 heap plus ArrayBuffers of one isolate (0 without a transform or metrics);
+  /// bounded by limits.scriptHeap, outside limits.memory.
+  int64_t script_memory_peak = 0;
   /// Rows into and out of each stage (from the metrics; all zero without them).
   struct StageRows {
     uint64_t in = 0;

@@ -45,7 +45,8 @@ std::string RunSummaryToJson(const PipelineSpec& spec, const RunSummary& s) {
   out += ",\"threads\":" + std::to_string(s.threads);
   out += ",\"targets_replaced\":" + std::to_string(s.targets_replaced);
   out += ",\"memory\":{\"peak_bytes\":" + std::to_string(s.memory_peak) +
-         ",\"budget_bytes\":" + std::to_string(s.memory_budget) + "}";
+         ",\"budget_bytes\":" + std::to_string(s.memory_budget) +
+         ",\"script_peak_bytes\":" + std::to_string(s.script_memory_peak) + "}";
   if (s.error) {
     const Error& e = *s.error;
     out += ",\"error\":{\"code\":" + JsonQuote(e.code) +

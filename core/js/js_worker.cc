@@ -320,7 +320,9 @@ void JsWorker::Impl::ReportMemory() {
     script->memory_in_use();  // keeps the ArrayBuffer allocator's view of the heap current
     return;
   }
-  config.metrics->v8_heap_bytes[static_cast<size_t>(metrics_index)].Set(script->memory_in_use());
+  const int64_t in_use = script->memory_in_use();
+  config.metrics->v8_heap_bytes[static_cast<size_t>(metrics_index)].Set(in_use);
+  config.metrics->v8_heap_peak_bytes.Max(in_use);
 }
 
 void JsWorker::Impl::Run(Chunk& chunk, bool* broken) {

@@ -201,7 +201,8 @@ std::string Metrics::RenderPrometheus() const {
   w.Head("flowengine_v8_heap_limit_bytes", "gauge", "limits.scriptHeap, per isolate.");
   w.Sample("flowengine_v8_heap_limit_bytes", "",
            static_cast<double>(script_heap_limit_bytes.Value()));
-  w.Head("flowengine_v8_heap_bytes", "gauge", "V8 heap in use per isolate (worker thread).");
+  w.Head("flowengine_v8_heap_bytes", "gauge",
+         "V8 heap plus ArrayBuffers in use per isolate (worker thread).");
   for (int i = 0; i < workers && i < static_cast<int>(kMaxWorkers); ++i) {
     w.Sample("flowengine_v8_heap_bytes", "worker=\"" + std::to_string(i) + "\"",
              static_cast<double>(v8_heap_bytes[static_cast<size_t>(i)].Value()));

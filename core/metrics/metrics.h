@@ -37,6 +37,12 @@ class Gauge {
  public:
   void Set(int64_t v) noexcept { value_.store(v, std::memory_order_relaxed); }
   void Add(int64_t d) noexcept { value_.fetch_add(d, std::memory_order_relaxed); }
+  /// Raises the value to `v` when it is larger (a peak).
+  void Max(int64_t v) noexcept {
+    int64_t now = value_.load(std::memory_order_relaxed);
+    while (v > now && !value_.compare_exchange_weak(now, v, std::memory_order_relaxed)) {
+    }
+  }
   int64_t Value() const noexcept { return value_.load(std::memory_order_relaxed); }
 
  private:
@@ -102,9 +108,11 @@ struct Metrics {
   Gauge job_timeout_ms;  ///< limits.timeout, 0 when unset (rendered in seconds)
   Gauge script_heap_limit_bytes;
   Gauge input_size_bytes;
-  // V8 heap used per isolate (worker index < kMaxWorkers).
+  // V8 heap plus ArrayBuffers in use per isolate (worker index < kMaxWorkers), and the
+  // largest of them seen.
   static constexpr size_t kMaxWorkers = 256;
   std::array<Gauge, kMaxWorkers> v8_heap_bytes;
+  Gauge v8_heap_peak_bytes;
   std::atomic<int> v8_workers{0};
   // State.
   std::atomic<bool> ready{false};  ///< startup checks passed and the graph is running

@@ -3,6 +3,7 @@ and Atomics.wait, WebAssembly memory, huge ArrayBuffers (refused within scriptHe
 process staying small); API misuse reported at the user's line; console.* in the log with the
 row's input line; 100,000 rows that each throw an error built from their input complete under
 skip-row with a 64 MiB scriptHeap."""
+import json
 import os
 import re
 import resource
@@ -56,6 +57,20 @@ class ScriptLimitsTest(TempDirTest):
         self.assertEqual(code, 1, err)
         self.assertIn("RangeError", err)
         self.assertLess(rss, 400, "peak RSS in MiB")
+
+    def test_script_memory_peak_is_reported(self):
+        """ArrayBuffers the script keeps show in the summary's script peak, under scriptHeap."""
+        write(self.path("in.csv"), "id\n" + "".join(f"{i}\n" for i in range(1, 6)))
+        p = self.pipeline_for(
+            "const keep = [];\n"
+            "function process(context) { keep.push(new ArrayBuffer(4 * 1024 * 1024)); return true; }\n",
+            "limits: { scriptHeap: 64MiB, threads: 1 }\n")
+        r = run(["run", p, "--summary", self.path("s.json")])
+        self.assertEqual(r.code, 0, r)
+        memory = json.loads(read(self.path("s.json")))["memory"]
+        self.assertGreaterEqual(memory["script_peak_bytes"], 5 * 4 * 1024 * 1024)
+        self.assertLess(memory["script_peak_bytes"], 64 * 1024 * 1024)
+        self.assertIn("script memory peak", r.err)
 
     def test_api_misuse_is_reported_at_the_users_line(self):
         write(self.path("in.csv"), "id\n1\n")
