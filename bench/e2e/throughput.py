@@ -47,6 +47,58 @@ SCENARIOS = {
       output: [id, first_name, last_name, email, city, age, amount, created_at, active, notes,
                full_name, amount_with_tax]
 """),
+    # Reads every column through current() and writes one value built from all of them.
+    "js-all-columns": ("csv", "csv", True, """transform:
+  - javascript:
+      code: |
+        function process(context) {
+          const r = context.input.current();
+          context.output.setField('summary', r.id + '|' + r.first_name + '|' + r.last_name + '|' +
+              r.email + '|' + r.city + '|' + r.age + '|' + r.amount + '|' + r.created_at + '|' +
+              r.active + '|' + r.notes.length);
+          return true;
+        }
+      output: [id, summary]
+"""),
+    # String work: case changes, splitting, replacing, a template, several values set.
+    "js-strings": ("csv", "csv", True, """transform:
+  - javascript:
+      code: |
+        function process(context) {
+          const r = context.input.current();
+          const at = r.email.indexOf('@');
+          context.output.setField('user', r.email.slice(0, at).toUpperCase());
+          context.output.setField('domain', r.email.slice(at + 1).split('.').reverse().join('.'));
+          context.output.setField('city', r.city.normalize('NFD').replace(/[\\u0300-\\u036f]/g, ''));
+          context.output.setField('words', r.notes.split(' ').filter((w) => w.length > 5).join(';'));
+          context.output.setField('label', `${r.last_name.toLowerCase()}, ${r.first_name} (${r.age})`);
+          return true;
+        }
+      output: [id, user, domain, city, words, label]
+"""),
+    # Filter only: one typed column read, nothing set.
+    "js-filter": ("csv", "csv", True, """transform:
+  - javascript:
+      code: |
+        function process(context) { return context.input.getValue('active') === true; }
+"""),
+    # js-enrich where 1% of the rows throw an error built from their input (skip-row).
+    "js-throw-1pct": ("csv", "csv", True, """transform:
+  - javascript:
+      code: |
+        function process(context) {
+          const row = context.input.current();
+          if (row.id % 100 === 0) throw new Error('bad row ' + row.notes);
+          if (!row.active) return false;
+          context.output.setField('full_name', row.first_name + ' ' + row.last_name);
+          context.output.setField('amount_with_tax', (row.amount * 1.2).toFixed(2));
+          return true;
+        }
+      output: [id, first_name, last_name, email, city, age, amount, created_at, active, notes,
+               full_name, amount_with_tax]
+errorHandling: skip-row
+deadLetter: { path: {workdir}/dead-letters.csv, outputMode: replace }
+"""),
 }
 
 TYPED = """  columns:
@@ -71,11 +123,15 @@ def run_once(binary, pipeline, out_path, extra):
     os.sync()  # the previous run's writeback must not land in this run's time
     start = time.perf_counter()
     env = dict(os.environ, FLOWENGINE_LOG_FORMAT="text")  # the summary lines parsed below
-    proc = subprocess.Popen([binary, "run", pipeline] + extra, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
+    # stderr goes to a file, not a pipe: a run that logs more than a pipe holds must not
+    # block on it while this process waits for it to end.
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen([binary, "run", pipeline] + extra, stderr=log, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait
+        log.seek(0)
+        err = log.read().decode()
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise SystemExit(f"flowengine failed ({code}):\n{err}")
@@ -99,7 +155,7 @@ def write_pipeline(workdir, name, source, out_path, threads):
     pipeline = os.path.join(workdir, f"{name}.yaml")
     with open(pipeline, "w") as f:
         f.write(f"pipeline: bench-{name}\nsource:\n  path: {source}\n  format: {src_fmt}\n"
-                + (TYPED if typed else "") + transform
+                + (TYPED if typed else "") + transform.replace("{workdir}", workdir)
                 + f"sink:\n  path: {out_path}\n  format: {sink_fmt}\n  outputMode: create\n"
                 + f"limits: {{ threads: {threads} }}\n")
     return pipeline

@@ -1,10 +1,14 @@
 // ColumnViews: the C++ side of native.column(c) — the values of one input column for a whole
 // batch as one JavaScript value, so that per-value work happens in JIT code instead of one
 // V8 API call per field:
-//   string columns  the text of the whole block and the batch's field spans, shared by every
-//                   string column: an ASCII block is copied once and its spans are the
-//                   batch's own; any other block is transcoded once to UTF-16 (V8 keeps it as
-//                   one byte a character when it can), with spans in UTF-16 units;
+//   string columns  the batch's field spans, shared by every string column, in characters of
+//                   the block's text: an ASCII block's spans are the batch's own; any other
+//                   block is transcoded once to UTF-16 (into a buffer reused by every batch)
+//                   and its spans moved to UTF-16 units. The text itself reaches JavaScript in
+//                   windows of consecutive rows (native.window(row)) small enough to be
+//                   ordinary young-generation strings: a whole-block string would be a large
+//                   object, mapped and faulted in afresh by V8 for every batch and kept until
+//                   a full GC (docs/benchmarks.md, "JavaScript");
 //   numbers         a Float64Array plus nulls; an int64 beyond 2^53 makes the column a plain
 //                   array (that value a BigInt);
 //   booleans        a Uint8Array (0 false, 1 true, 2 null).
@@ -27,23 +31,31 @@ namespace flowengine::js {
 
 class ColumnViews {
  public:
+  /// Largest text of a window in bytes (a row larger than this is a window of its own).
+  static constexpr size_t kWindowBytes = 120 * 1024;
+
   ColumnViews(std::vector<ColumnSpec> columns, Dialect dialect)
       : columns_(std::move(columns)), dialect_(dialect), scratch_(columns_.size()) {}
 
   /// The view of column `c` of `chunk`'s rows, in the current context.
   v8::Local<v8::Value> Build(v8::Isolate* isolate, const Chunk& chunk, uint32_t c);
+  /// native.window(row): [text, base, end] — the text of rows [row, end) of the block view,
+  /// starting at character `base` of the block's text (spans minus base index into it).
+  /// At least one row; more while the text stays under a young-generation object's size.
+  v8::Local<v8::Value> Window(v8::Isolate* isolate, const Chunk& chunk, uint32_t row);
   /// native.unescaped(i): the value of field i (row-major) of a block view, unescaped.
   v8::Local<v8::Value> Unescaped(v8::Isolate* isolate, const Chunk& chunk, uint32_t field);
   /// Forgets the block view of the last batch (call between batches).
   void EndBatch() {
-    block_text_.Reset();
+    block_ready_ = false;
     block_fields_.Reset();
   }
 
  private:
-  // The view of every string column: the block's text and its field spans (made once per
-  // batch).
+  // The view of every string column: the field spans (made once per batch).
   v8::Local<v8::Value> BlockView(v8::Isolate* isolate, const Chunk& chunk);
+  // Transcodes the block when needed and sets spans_ (once per batch).
+  void PrepareBlock(const Chunk& chunk);
   struct Scratch {
     PodBuffer<uint8_t> nulls;   // 1 where the field is empty (booleans: 0, 1, 2)
     PodBuffer<double> numbers;  // numeric columns
@@ -55,7 +67,9 @@ class ColumnViews {
   std::vector<Scratch> scratch_;
   std::string text_scratch_;
   std::vector<v8::Local<v8::Value>> values_;
-  v8::Global<v8::String> block_text_;
+  bool block_ready_ = false;
+  bool block_ascii_ = false;        // the text is the block's bytes; else units_
+  const uint32_t* spans_ = nullptr;  // (start, length | flags) per field, in characters
   v8::Global<v8::Uint32Array> block_fields_;
   PodBuffer<uint16_t> units_;    // a non-ASCII block in UTF-16
   PodBuffer<uint32_t> spans16_;  // its field spans in UTF-16 units (offset, length | flags)

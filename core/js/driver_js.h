@@ -40,13 +40,20 @@ inline constexpr const char* kDriverSource = R"JS(
   // Column views, fetched from C++ on first use in a batch (native.column(c)).
   const loaded = new Uint8Array(nIn);
   const kinds = new Array(nIn).fill(0);
-  const texts = new Array(nIn).fill(''), offsets = new Array(nIn).fill(null);
+  const offsets = new Array(nIn).fill(null);
+  // The block's text, a window of rows [winStart, winEnd) at a time (native.window(row)),
+  // starting at character `base` of the block.
+  let text = '', base = 0, winStart = 0, winEnd = 0;
+  function window(i) {
+    const w = native.window(i);
+    text = w[0]; base = w[1]; winStart = i; winEnd = w[2];
+  }
   const nulls = new Array(nIn).fill(null), numbers = new Array(nIn).fill(null);
   const anys = new Array(nIn).fill(null);
   function load(c) {
     const v = native.column(c);
     kinds[c] = v[0];
-    if (v[0] === VIEW_BLOCK) { texts[c] = v[1]; offsets[c] = v[2]; }
+    if (v[0] === VIEW_BLOCK) { offsets[c] = v[1]; }
     else if (v[0] === VIEW_NUMBERS) { numbers[c] = v[1]; nulls[c] = v[2]; }
     else if (v[0] === VIEW_BOOLS) { nulls[c] = v[1]; }
     else { anys[c] = v[1]; }
@@ -62,8 +69,9 @@ inline constexpr const char* kDriverSource = R"JS(
         const length = flags & SPAN_LENGTH_MASK;
         if (length === 0) return null;
         if ((flags & SPAN_ESCAPED) !== 0) return native.unescaped(k >> 1);
-        const at = spans[k];
-        return texts[c].substring(at, at + length);
+        if (i >= winEnd || i < winStart) window(i);
+        const at = spans[k] - base;
+        return text.substring(at, at + length);
       }
       case VIEW_NUMBERS: return nulls[c][i] ? null : numbers[c][i];
       case VIEW_BOOLS: { const b = nulls[c][i]; return b === 2 ? null : b === 1; }
@@ -72,7 +80,8 @@ inline constexpr const char* kDriverSource = R"JS(
   }
   function release() {
     loaded.fill(0);
-    texts.fill(''); offsets.fill(null); nulls.fill(null); numbers.fill(null); anys.fill(null);
+    text = ''; base = 0; winStart = 0; winEnd = 0;
+    offsets.fill(null); nulls.fill(null); numbers.fill(null); anys.fill(null);
   }
 
   const rowValues = new Array(nIn).fill(null);  // reused: read at once by the API's makeRow

@@ -65,6 +65,11 @@ struct JsWorker::Impl final : public js::ScriptHooks {
     return views.Unescaped(script->isolate(), *current, field);
   }
 
+  v8::Local<v8::Value> TextWindow(uint32_t row) override {
+    if (current == nullptr) return {};
+    return views.Window(script->isolate(), *current, row);
+  }
+
   int64_t CurrentLine() const override {
     if (current == nullptr) return 0;
     const int32_t started = script->progress()[0];

@@ -220,6 +220,10 @@ v8::Local<v8::Object> ScriptIsolate::InitDriverContext() {
             v8::Function::New(ctx, &ScriptIsolate::NativeGrow, self).ToLocalChecked())
       .Check();
   native
+      ->Set(ctx, Str(iso, "window"),
+            v8::Function::New(ctx, &ScriptIsolate::NativeWindow, self).ToLocalChecked())
+      .Check();
+  native
       ->Set(ctx, Str(iso, "unescaped"),
             v8::Function::New(ctx, &ScriptIsolate::NativeUnescaped, self).ToLocalChecked())
       .Check();
@@ -453,6 +457,13 @@ void ScriptIsolate::NativeUnescaped(const v8::FunctionCallbackInfo<v8::Value>& a
   const uint32_t field = args[0]->Uint32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
   v8::Local<v8::Value> value = self->hooks_->UnescapedField(field);
   if (!value.IsEmpty()) args.GetReturnValue().Set(value);
+}
+
+void ScriptIsolate::NativeWindow(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  auto* self = static_cast<ScriptIsolate*>(args.Data().As<v8::External>()->Value());
+  const uint32_t row = args[0]->Uint32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
+  v8::Local<v8::Value> window = self->hooks_->TextWindow(row);
+  if (!window.IsEmpty()) args.GetReturnValue().Set(window);
 }
 
 void ScriptIsolate::NativeColumn(const v8::FunctionCallbackInfo<v8::Value>& args) {

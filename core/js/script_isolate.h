@@ -46,6 +46,8 @@ class ScriptHooks {
   virtual v8::Local<v8::Value> GrowSetBuffers(uint32_t count) = 0;
   /// native.unescaped(i): field i (row-major) of the batch, unescaped (block views).
   virtual v8::Local<v8::Value> UnescapedField(uint32_t field) = 0;
+  /// native.window(row): the text of the block view from `row` on, as [text, base, end row].
+  virtual v8::Local<v8::Value> TextWindow(uint32_t row) = 0;
 };
 
 class ScriptIsolate {
@@ -101,6 +103,7 @@ class ScriptIsolate {
   [[noreturn]] void ThrowLoadError(const std::string& code, const std::string& what,
                                    v8::Local<v8::Context> ctx, const v8::TryCatch& tc) const;
   static void NativeColumn(const v8::FunctionCallbackInfo<v8::Value>& args);
+  static void NativeWindow(const v8::FunctionCallbackInfo<v8::Value>& args);
   static void NativeGrow(const v8::FunctionCallbackInfo<v8::Value>& args);
   static void NativeUnescaped(const v8::FunctionCallbackInfo<v8::Value>& args);
   static void NativeLog(const v8::FunctionCallbackInfo<v8::Value>& args);

@@ -11,6 +11,8 @@ import os
 import random
 import unittest
 
+csv.field_size_limit(1 << 24)
+
 from harness import TempDirTest, dead_letters, read, run, write
 
 
@@ -144,6 +146,54 @@ class OtherValuesTest(TempDirTest):
         self.assertIn("circular", dead[2]["message"])
         self.assertIn("invalid Date", dead[3]["message"])
         self.assertEqual(parse_output(read(self.path("out.csv")))[1:], [["4", "fine"]])
+
+
+class InputValuesTest(TempDirTest):
+    """Values a script reads equal Python's csv reading of the input: ASCII and non-ASCII
+    blocks, quotes, line breaks, emoji, empty fields and fields far larger than one text
+    window (native.window), with large and small blocks and two threads."""
+
+    def test_values_read_match_pythons_csv(self):
+        rnd = random.Random(1201)
+        pieces = ["a", "Z", "1", " ", ",", '"', "\n", "\r\n", "é", "日本", "\U0001F600", "\u2028",
+                  "ł", "x" * 40]
+        rows = []
+        for i in range(12000):
+            row = [str(i)]
+            for c in range(3):
+                n = rnd.choice([0, 1, 3, 12, 60])
+                row.append("".join(rnd.choice(pieces) for _ in range(n)))
+            rows.append(row)
+        rows[5000][2] = "é" * 150000 + "end"   # one row larger than a window, non-ASCII
+        rows[9000][3] = "q" * 300000           # and an ASCII one
+        for ascii_only in (False, True):
+            data = rows if not ascii_only else [
+                [v.encode("ascii", "replace").decode() for v in row] for row in rows]
+            buf = io.StringIO(newline="")
+            csv.writer(buf, lineterminator="\n").writerows([["i", "a", "b", "c"]] + data)
+            write(self.path("in.csv"), buf.getvalue())
+            write(self.path("t.js"), """
+function process(context) {
+  const r = context.input.current();
+  context.output.setField('got', JSON.stringify([r.a, r.b, r.c, context.input.getValue('b')]));
+  return true;
+}
+""")
+            expected = {row[0]: [v or None for v in row[1:]] + [row[2] or None] for row in data}
+            for block in ("1MiB", "4096"):
+                p = self.pipeline(f"""
+source: {{ path: in.csv, columns: [{{ name: i, type: int32 }}] }}
+transform:
+  - javascript: {{ file: t.js, output: [i, got] }}
+sink: {{ path: out.csv, outputMode: replace }}
+limits: {{ threads: 2, blockSize: {block}, maxRecordSize: 2MiB }}
+""")
+                r = run(["run", p])
+                self.assertEqual(r.code, 0, repr(r))
+                out = parse_output(read(self.path("out.csv")))[1:]
+                self.assertEqual(len(out), len(data))
+                for i, got in out:
+                    self.assertEqual(json.loads(got), expected[i], f"row {i}, block {block}")
 
 
 class SpecialColumnNamesTest(TempDirTest):
