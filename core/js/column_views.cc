@@ -61,10 +61,10 @@ v8::Local<v8::Value> View(v8::Isolate* isolate, std::initializer_list<v8::Local<
   return v8::Array::New(isolate, items.data(), items.size());
 }
 
-// UTF-8 to UTF-16, sixteen ASCII bytes at a time (eight without SSE2); a byte that starts no valid sequence is one
-// U+FFFD (only rejected records hold such bytes, and no script reads them). Every sequence
-// of more than one byte is noted in `marks` as (the byte after it, bytes - units so far), so
-// that byte offsets can be turned into unit offsets afterwards. Returns the units written.
+// UTF-8 to UTF-16, sixteen ASCII bytes at a time (eight without SSE2); a byte that starts no valid
+// sequence is one U+FFFD (only rejected records hold such bytes, and no script reads them). Every
+// sequence of more than one byte is noted in `marks` as (the byte after it, bytes - units so far),
+// so that byte offsets can be turned into unit offsets afterwards. Returns the units written.
 size_t Utf8ToUtf16(const unsigned char* in, size_t n, uint16_t* out,
                    std::vector<std::pair<size_t, size_t>>* marks) {
   uint16_t* const start = out;
@@ -145,8 +145,8 @@ void ColumnViews::PrepareBlock(const Chunk& chunk) {
     // sequences before them took beyond their units (fields are in increasing order).
     units_.ResizeDiscard(bytes.size() + 1);
     marks_.clear();
-    Utf8ToUtf16(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-                units_.data(), &marks_);
+    Utf8ToUtf16(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), units_.data(),
+                &marks_);
     const size_t fields = in.num_rows * in.num_columns;
     spans16_.ResizeDiscard(fields * 2);
     size_t mark = 0, delta = 0;
@@ -172,17 +172,16 @@ v8::Local<v8::Value> ColumnViews::BlockView(v8::Isolate* isolate, const Chunk& c
     PrepareBlock(chunk);
     const RowBatch& in = chunk.batch;
     const size_t words = in.num_rows * in.num_columns * 2;
-    auto store = v8::ArrayBuffer::NewBackingStore(const_cast<uint32_t*>(spans_),
-                                                  words * sizeof(uint32_t),
-                                                  v8::BackingStore::EmptyDeleter, nullptr);
+    auto store =
+        v8::ArrayBuffer::NewBackingStore(const_cast<uint32_t*>(spans_), words * sizeof(uint32_t),
+                                         v8::BackingStore::EmptyDeleter, nullptr);
     block_fields_.Reset(
         isolate, v8::Uint32Array::New(v8::ArrayBuffer::New(isolate, std::move(store)), 0, words));
   }
   return View(isolate, {v8::Integer::New(isolate, kViewBlock), block_fields_.Get(isolate)});
 }
 
-v8::Local<v8::Value> ColumnViews::Window(v8::Isolate* isolate, const Chunk& chunk,
-                                         uint32_t row) {
+v8::Local<v8::Value> ColumnViews::Window(v8::Isolate* isolate, const Chunk& chunk, uint32_t row) {
   const RowBatch& in = chunk.batch;
   if (row >= in.num_rows || in.num_columns == 0) return {};
   PrepareBlock(chunk);

@@ -68,7 +68,7 @@ class ColumnViews {
   std::string text_scratch_;
   std::vector<v8::Local<v8::Value>> values_;
   bool block_ready_ = false;
-  bool block_ascii_ = false;        // the text is the block's bytes; else units_
+  bool block_ascii_ = false;         // the text is the block's bytes; else units_
   const uint32_t* spans_ = nullptr;  // (start, length | flags) per field, in characters
   v8::Global<v8::Uint32Array> block_fields_;
   PodBuffer<uint16_t> units_;    // a non-ASCII block in UTF-16
