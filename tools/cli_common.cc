@@ -126,6 +126,38 @@ std::string ParsePipelineArgs(const std::vector<std::string>& args, PipelineArgs
           problem = "--sample needs a positive number of rows, got '" + n + "'";
         }
       }
+    } else if ((name == "--runs" || name == "--warmup") && accept == Accept::kBench) {
+      std::string n;
+      take(n, name == "--runs" ? "--runs 9" : "--warmup 1");
+      if (problem.empty()) {
+        char* end = nullptr;
+        const long long v = std::strtoll(n.c_str(), &end, 10);
+        const long long least = name == "--runs" ? 1 : 0;
+        if (n.empty() || *end != '\0' || v < least || v > 1000) {
+          problem = name + " needs a whole number from " + std::to_string(least) +
+                    " to 1000, got '" + n + "'";
+        } else {
+          (name == "--runs" ? out.runs : out.warmup) = static_cast<int>(v);
+        }
+      }
+    } else if ((name == "--budget" || name == "--threshold") && accept == Accept::kBench) {
+      std::string n;
+      take(n, name == "--budget" ? "--budget 10%" : "--threshold 5%");
+      if (problem.empty()) {
+        std::string digits = n;
+        if (!digits.empty() && digits.back() == '%') digits.pop_back();
+        char* end = nullptr;
+        const double v = std::strtod(digits.c_str(), &end);
+        if (digits.empty() || *end != '\0' || !(v > 0) || v > 10000) {
+          problem = name + " needs a percentage above 0 such as 10% (or 10), got '" + n + "'";
+        } else {
+          (name == "--budget" ? out.budget : out.threshold) = v;
+        }
+      }
+    } else if (name == "--json" && accept == Accept::kBench) {
+      take(out.json_file, "--json bench.json");
+    } else if (name == "--compare" && accept == Accept::kBench) {
+      take(out.compare_file, "--compare baseline.json");
     } else if (!a.empty() && a[0] == '-') {
       problem = "Unknown option '" + a + "'";
     } else if (out.path.empty()) {

@@ -32,11 +32,18 @@ struct PipelineArgs {
   std::string trace_file;    // run --trace FILE
   long long sample = 0;      // run --sample N
   std::string sample_dir;    // run --sample-dir DIR
+  // bench
+  int runs = 9;              // --runs N
+  int warmup = 1;            // --warmup N
+  double budget = 10.0;      // --budget PCT: the largest robust spread of wall times
+  std::string json_file;     // --json FILE
+  std::string compare_file;  // --compare BASELINE.json
+  double threshold = 5.0;    // --threshold PCT: the largest drop of median rows/s
   bool help = false;
 };
 
 /// Which options a command accepts besides --set, --log-level, --log-format and --help.
-enum class Accept { kBasic, kInspect, kRun };
+enum class Accept { kBasic, kInspect, kRun, kBench };
 
 /// Parses `args`; returns an error message or "". Configures the logger from --log-level /
 /// --log-format, else FLOWENGINE_LOG_LEVEL / FLOWENGINE_LOG_FORMAT, else info and (text on

@@ -13,6 +13,7 @@
 #include "core/error/error_codes.h"
 #include "core/log/logger.h"
 #include "nodes/node_factory.h"
+#include "tools/bench_command.h"
 #include "tools/cli_common.h"
 #include "tools/run_command.h"
 
@@ -36,6 +37,8 @@ constexpr const char* kMainHelp =
     "  run PIPELINE.yaml [--set key.path=value]...       run a pipeline\n"
     "  validate PIPELINE.yaml [--set key.path=value]...  check a pipeline without running it\n"
     "  inspect PIPELINE.yaml [--format text|dot]         show the compiled pipeline\n"
+    "  bench PIPELINE.yaml [--runs N] [--compare F]...   benchmark the pipeline (outputs in a\n"
+    "                                                    scratch directory)\n"
     "  explain CODE                                      describe an error code (FE-...)\n"
     "  version                                           print the version\n"
     "\n"
@@ -156,7 +159,7 @@ int main(int argc, char** argv) {
   if (args.empty()) return UsageError("Missing command", kMainHelp);
   const std::string command = args[0];
   args.erase(args.begin());
-  if (command != "run" && command != "validate" && command != "inspect") {
+  if (command != "run" && command != "validate" && command != "inspect" && command != "bench") {
     flowengine::cli::ConfigureLoggingFromEnvironment(/*warn=*/true);
   }
   try {
@@ -164,6 +167,7 @@ int main(int argc, char** argv) {
     if (command == "validate") return Validate(args);
     if (command == "explain") return Explain(args);
     if (command == "inspect") return Inspect(args);
+    if (command == "bench") return flowengine::cli::BenchCommand(args);
     if (command == "version" || command == "--version") return Version(args);
     if (command == "-h" || command == "--help" || command == "help") {
       std::cout << kMainHelp;

@@ -20,6 +20,8 @@ const char* ErrorClassName(ErrorClass c) {
       return "output";
     case ErrorClass::kResource:
       return "resource";
+    case ErrorClass::kBench:
+      return "bench";
     case ErrorClass::kInternal:
       return "internal";
   }

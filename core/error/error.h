@@ -19,6 +19,7 @@ enum class ErrorClass {
   kScript,
   kOutput,
   kResource,
+  kBench,  ///< flowengine bench: figures too noisy or a regression (never in dead letters)
   kInternal
 };
 

@@ -181,6 +181,21 @@ constexpr std::array kCodes{
     ErrorCodeInfo{"FE-RESOURCE-INTERRUPTED", C::kResource, false,
                   "The run was stopped by SIGINT or SIGTERM.",
                   "Re-run the pipeline; targets were left untouched."},
+    // bench
+    ErrorCodeInfo{"FE-BENCH-NOISY", C::kBench, false,
+                  "flowengine bench: the wall times of the runs spread more than --budget "
+                  "allows, so the figures cannot tell a change from noise.",
+                  "Quiet the machine (other jobs, CPU frequency scaling), use more --runs or a "
+                  "larger input, or raise --budget knowingly."},
+    ErrorCodeInfo{"FE-BENCH-REGRESSION", C::kBench, false,
+                  "flowengine bench: the median rows/s is more than --threshold below the "
+                  "baseline's.",
+                  "Look at the stage named in the message (its busy time per row grew most); "
+                  "if the slowdown is expected, record a new baseline with --json."},
+    ErrorCodeInfo{"FE-BENCH-BASELINE", C::kConfig, false,
+                  "flowengine bench: the --compare file cannot be read or is not a "
+                  "flowengine bench result.",
+                  "Pass a file written by flowengine bench --json."},
     // internal
     ErrorCodeInfo{"FE-INTERNAL", C::kInternal, false, "An internal invariant was violated.",
                   "Please report this with the pipeline file and the input that caused it."},

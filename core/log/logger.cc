@@ -1,6 +1,7 @@
 #include "core/log/logger.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -240,6 +241,12 @@ std::string JsonQuote(std::string_view text) {
     }
   }
   return out + "\"";
+}
+
+LogField LogField::Real(std::string key, double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", digits, std::isfinite(v) ? v : 0.0);
+  return LogField{std::move(key), buf, true};
 }
 
 }  // namespace flowengine

@@ -38,6 +38,8 @@ struct LogField {
   static LogField Num(std::string key, int64_t v) {
     return LogField{std::move(key), std::to_string(v), true};
   }
+  /// A number with `digits` decimals.
+  static LogField Real(std::string key, double v, int digits = 3);
   static LogField Str(std::string key, std::string v) {
     return LogField{std::move(key), std::move(v), false};
   }
