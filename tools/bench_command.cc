@@ -22,10 +22,12 @@
 
 #include "core/config/config_loader.h"
 #include "core/csv/scan_kernel.h"
+#include "core/engine/pipeline_paths.h"
 #include "core/engine/pipeline_runner.h"
 #include "core/error/error.h"
 #include "core/graph/cpu_count.h"
 #include "core/io/atomic_file.h"
+#include "core/io/file_identity.h"
 #include "core/log/logger.h"
 #include "core/metrics/bench_stats.h"
 #include "nodes/node_factory.h"
@@ -434,6 +436,18 @@ int BenchCommand(const std::vector<std::string>& args) {
   PipelineSpec spec;
   try {
     spec = LoadPipelineSpec(pa.path, pa.overrides);
+    // The files of the bench itself: --json may be none of the pipeline's files (inputs or
+    // real targets) nor the baseline it compares with.
+    std::vector<PathUse> uses = PipelinePaths(spec);
+    const auto option = [&](const std::string& key, const std::string& path, bool output) {
+      if (path.empty()) return;
+      Location where;
+      where.file = key + " " + path;
+      uses.push_back(PathUse{key, std::filesystem::absolute(path).string(), output, where, false});
+    };
+    option("--json", pa.json_file, true);
+    option("--compare", pa.compare_file, false);
+    CheckFileIdentity(uses);
   } catch (const ErrorException& e) {
     LogError(e.error());
     return ExitCodeFor(e.error());

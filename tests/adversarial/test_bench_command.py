@@ -156,6 +156,21 @@ class BenchCommandTest(TempDirTest):
             self.assertEqual(r.code, 2, f"{bad}: {r!r}")
         self.assertEqual(os.listdir(self.path("tmp")), [])
 
+    def test_the_json_result_may_not_overwrite_a_pipeline_file(self):
+        os.symlink(self.path("in.csv"), self.path("link.json"))
+        before = snapshot(self.dir)
+        for target in [self.path("in.csv"), self.path("link.json"), self.p,
+                       self.path("out", "customers.csv"), self.path("out", "../in.csv")]:
+            r = self.bench("--json", target)
+            self.assertEqual(r.code, 2, f"{target}: {r!r}")
+            self.assertIn("FE-CONFIG-ALIAS", r.err)
+        write(self.path("base.json"), "{}")
+        r = self.bench("--json", self.path("base.json"), "--compare", self.path("base.json"))
+        self.assertEqual(r.code, 2, repr(r))
+        self.assertIn("FE-CONFIG-ALIAS", r.err)
+        os.unlink(self.path("base.json"))
+        self.assertEqual(snapshot(self.dir), before)
+
     def test_a_failing_pipeline_reports_its_own_error(self):
         p = self.pipeline(PIPELINE.replace("return true;", "throw new Error('boom');")
                           .replace("errorHandling: skip-row\n", "")
