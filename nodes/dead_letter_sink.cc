@@ -20,7 +20,7 @@ SinkSpec DeadLetterFile(const DeadLetterSpec& spec) {
 DeadLetterSink::DeadLetterSink(const DeadLetterSpec& spec)
     : file_(DeadLetterFile(spec), Dialect::Csv(),
             {"line", "byte_offset", "stage", "error_code", "error_class", "message", "column",
-             "field", "script", "raw"}) {}
+             "field", "script", "file", "raw"}) {}
 
 void DeadLetterSink::Format(const Chunk& chunk, int /*route*/, ByteBuffer& out) const {
   out.Clear();
@@ -46,6 +46,8 @@ void DeadLetterSink::Format(const Chunk& chunk, int /*route*/, ByteBuffer& out) 
     AppendField(e.location.field, csv, text);
     text += ',';
     AppendField(e.script, csv, text);
+    text += ',';
+    AppendField(chunk.block.file != nullptr ? *chunk.block.file : e.location.file, csv, text);
     text += ',';
     AppendField(std::string_view(chunk.block.bytes.data() + r.raw_begin, r.raw_end - r.raw_begin),
                 csv, text);

@@ -5,11 +5,14 @@
 #include <cstring>
 #include <set>
 
+#include <sys/stat.h>
+
 #include "core/csv/grammar.h"
 #include "core/csv/record_splitter.h"
 #include "core/csv/scan_kernel.h"
 #include "core/csv/utf8_check.h"
 #include "core/io/binary_formats.h"
+#include "core/io/compression.h"
 
 namespace flowengine {
 
@@ -20,31 +23,114 @@ DelimitedSource::DelimitedSource(SourceSpec spec, LimitsSpec limits, bool skip_b
       skip_bad_rows_(skip_bad_rows) {}
 
 void DelimitedSource::Open() {
-  file_.Open(spec_.path);
-  parser_options_.file = spec_.path;
+  paths_ = spec_.paths.empty() ? std::vector<std::string>{spec_.path} : spec_.paths;
+  names_.clear();
+  input_size_ = 0;
+  for (const std::string& p : paths_) {
+    names_.push_back(p == "-" ? "<stdin>" : p);
+    struct stat st {};
+    if (p != "-" && ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode)) input_size_ += st.st_size;
+  }
   parser_options_.dialect = spec_.dialect;
   parser_options_.kernel = &BestKernel();
   parser_options_.keep_blank_lines = !spec_.skip_blank_lines;
   rows_left_ = spec_.max_rows;
   pending_.Reserve(plan_.block_size);
-  StartDecoding();
-  SkipPreamble();
+  OpenFile(0);
   if (spec_.header) {
     ReadHeader();
   } else {
     schema_.columns = spec_.columns;
   }
   parser_options_.schema = &schema_;
+  CheckOtherFiles();
 }
 
-void DelimitedSource::StartDecoding() {
-  // Up to 16 bytes decide the encoding and recognise binary formats. A pipe may deliver
-  // less at first: a line ending among them is enough (no binary format starts with text
-  // and a line break), so a slow producer's header is not held back.
-  char head[16];
+void DelimitedSource::OpenFile(size_t index) {
+  unzip_.reset();  // its thread reads file_: gone first
+  decoder_.reset();
+  file_ = std::make_unique<InputFile>();
+  file_->SetRetryPolicy(retry_);
+  file_->SetStopFlag(stop_);
+  file_index_ = index;
+  file_->Open(paths_[index]);
+  parser_options_.file = names_[index];
+  eof_ = false;
+  next_line_ = 1;
+  next_offset_ = 0;
+  pending_.Clear();
+  StartDecoding();
+  SkipPreamble();
+}
+
+void DelimitedSource::CheckOtherFiles() const {
+  for (size_t i = 1; i < paths_.size(); ++i) {
+    struct stat st {};
+    // A pipe or FIFO is not read twice: its header is checked when the run reaches it.
+    if (::stat(paths_[i].c_str(), &st) == 0 && !S_ISREG(st.st_mode)) continue;
+    SourceSpec one = spec_;
+    one.paths = {paths_[i]};
+    one.path = paths_[i];
+    one.max_rows = -1;
+    DelimitedSource other(std::move(one), LimitsSpec{}, false, false);
+    other.SetRetryPolicy(retry_);
+    other.SetStopFlag(stop_);
+    other.Open();
+    if (!spec_.header) continue;
+    std::vector<std::string> mine, theirs;
+    for (const ColumnSpec& c : schema_.columns) mine.push_back(c.name);
+    for (const ColumnSpec& c : other.schema_.columns) theirs.push_back(c.name);
+    if (mine != theirs) {
+      const auto join = [](const std::vector<std::string>& v) {
+        std::string out;
+        for (const std::string& n : v) out += (out.empty() ? "" : ",") + n;
+        return out;
+      };
+      Location loc;
+      loc.file = names_[i];
+      loc.line = 1;
+      Error e = MakeError("FE-CONFIG-HEADER",
+                          "The header of this input file differs from the first file's (" +
+                              names_[0] + "): found '" + join(theirs) + "', expected '" +
+                              join(mine) + "'",
+                          loc, "read");
+      e.hint = "Every file of source.path is read as one input with one header: give them the "
+               "same columns in the same order, or read them in separate runs.";
+      throw ErrorException(std::move(e));
+    }
+  }
+}
+
+bool DelimitedSource::NextFile() {
+  if (file_index_ + 1 >= paths_.size()) return false;
+  OpenFile(file_index_ + 1);
+  if (!spec_.header) return true;
+  const std::vector<std::string> names = ReadHeaderNames();
+  std::vector<std::string> mine;
+  for (const ColumnSpec& c : schema_.columns) mine.push_back(c.name);
+  if (names != mine) {
+    std::string found;
+    for (const std::string& n : names) found += (found.empty() ? "" : ",") + n;
+    FailHeader("The header differs from the first file's (" + names_[0] + ")", found);
+  }
+  return true;
+}
+
+size_t DelimitedSource::ReadInput(char* dst, size_t n) {
+  return unzip_ != nullptr ? unzip_->Read(dst, n) : file_->Read(dst, n);
+}
+
+size_t DelimitedSource::ReadInputSome(char* dst, size_t n) {
+  return unzip_ != nullptr ? unzip_->ReadSome(dst, n) : file_->ReadSome(dst, n);
+}
+
+size_t DelimitedSource::ReadHead(char* head, size_t size) {
+  // A pipe may deliver less at first: a line ending among the bytes is enough (no binary
+  // format starts with text and a line break), so a slow producer's header is not held back.
   size_t got = 0;
-  while (got < sizeof(head)) {
-    const size_t n = file_.ReadSome(head + got, sizeof(head) - got);
+  eof_ = false;
+  while (got < size) {
+    const size_t n = ReadInputSome(head + got, size - got);
     if (n == 0) {
       eof_ = true;
       break;
@@ -55,9 +141,24 @@ void DelimitedSource::StartDecoding() {
       break;
     }
   }
+  return got;
+}
+
+void DelimitedSource::StartDecoding() {
+  // Up to 16 bytes decide the compression, the encoding and recognise binary formats.
+  char head[16];
+  size_t got = ReadHead(head, sizeof(head));
+  if (got < 4 && !eof_) got += ReadInput(head + got, 4 - got);  // a magic needs 4 bytes
+  if (const Compression c = DetectCompression(head, got); c != Compression::kNone) {
+    // Decompressed on a thread of its own; everything below reads the decompressed bytes,
+    // and offsets in messages count them.
+    compression_ = c;
+    unzip_ = std::make_unique<DecompressingReader>(*file_, c, head, got);
+    got = ReadHead(head, sizeof(head));
+  }
   if (const char* format = BinaryFormatName(head, got)) {
     Location loc;
-    loc.file = spec_.path;
+    loc.file = names_[file_index_];
     loc.line = 1;
     loc.byte_offset = 0;
     Error e = MakeError("FE-INPUT-BINARY",
@@ -71,7 +172,7 @@ void DelimitedSource::StartDecoding() {
   Encoding encoding = spec_.encoding;
   const auto fail = [&](const std::string& message) {
     Location loc;
-    loc.file = spec_.path;
+    loc.file = names_[file_index_];
     loc.line = 1;
     loc.byte_offset = 0;
     ThrowError("FE-ENCODING-BOM", message, loc, "read");
@@ -93,7 +194,7 @@ void DelimitedSource::StartDecoding() {
   }
   next_offset_ = static_cast<int64_t>(mark_length);
   if (encoding != Encoding::kUtf8) {
-    decoder_ = std::make_unique<TextDecoder>(encoding, spec_.path, next_offset_);
+    decoder_ = std::make_unique<TextDecoder>(encoding, names_[file_index_], next_offset_);
     decoder_->Decode(head + mark_length, got - mark_length, pending_);
     // Offsets in messages now count the decoded (UTF-8) text, from the first character.
     next_offset_ = 0;
@@ -107,7 +208,7 @@ void DelimitedSource::FillMore() {
   if (eof_) return;
   if (decoder_ != nullptr) {
     raw_.resize(plan_.block_size);
-    const size_t got = file_.ReadSome(raw_.data(), raw_.size());
+    const size_t got = ReadInputSome(raw_.data(), raw_.size());
     decoder_->Decode(raw_.data(), got, pending_);
     if (got == 0) {
       eof_ = true;
@@ -116,7 +217,7 @@ void DelimitedSource::FillMore() {
   } else {
     const size_t old = pending_.size();
     pending_.Resize(old + plan_.block_size);
-    const size_t got = file_.ReadSome(pending_.data() + old, plan_.block_size);
+    const size_t got = ReadInputSome(pending_.data() + old, plan_.block_size);
     pending_.Resize(old + got);
     if (got == 0) eof_ = true;
   }
@@ -128,7 +229,7 @@ void DelimitedSource::Fill(size_t want) {
     const size_t old = pending_.size();
     if (decoder_ != nullptr) {
       raw_.resize(std::max<size_t>((want - old) / 2, 4096));
-      const size_t got = file_.Read(raw_.data(), raw_.size());
+      const size_t got = ReadInput(raw_.data(), raw_.size());
       decoder_->Decode(raw_.data(), got, pending_);
       if (got < raw_.size()) {
         eof_ = true;
@@ -137,7 +238,7 @@ void DelimitedSource::Fill(size_t want) {
       continue;
     }
     pending_.Resize(want);
-    const size_t got = file_.Read(pending_.data() + old, want - old);
+    const size_t got = ReadInput(pending_.data() + old, want - old);
     pending_.Resize(old + got);
     if (got < want - old) eof_ = true;
   }
@@ -177,13 +278,13 @@ void DelimitedSource::DropPending(size_t n) {
 
 void DelimitedSource::FailHeader(const std::string& message, const std::string& header) const {
   Location loc;
-  loc.file = spec_.path;
+  loc.file = names_[file_index_];
   loc.line = next_line_;
   Error e = MakeError("FE-CONFIG-HEADER", message + "; header found: " + header, loc, "read");
   throw ErrorException(std::move(e));
 }
 
-void DelimitedSource::ReadHeader() {
+std::vector<std::string> DelimitedSource::ReadHeaderNames() {
   // Skip blank lines before the header.
   size_t begin = 0;
   int64_t lines = 0;
@@ -199,7 +300,7 @@ void DelimitedSource::ReadHeader() {
   }
   if (begin >= pending_.size() && eof_) {
     Location loc;
-    loc.file = spec_.path;
+    loc.file = names_[file_index_];
     ThrowError("FE-INPUT-NO-HEADER", "The input is empty but source.header is true", loc, "read");
   }
   std::vector<std::string> names;
@@ -224,23 +325,30 @@ void DelimitedSource::ReadHeader() {
     if (name.empty())
       FailHeader("Empty column name at position " + std::to_string(i + 1), header_text);
     if (!seen.insert(name).second) FailHeader("Duplicate column name '" + name + "'", header_text);
+  }
+  header_text_ = header_text;
+  next_line_ += header.line_breaks;
+  DropPending(header.next);
+  return names;
+}
+
+void DelimitedSource::ReadHeader() {
+  for (const std::string& name : ReadHeaderNames()) {
     schema_.columns.push_back(ColumnSpec{name, ColumnType::kString, false});
   }
   for (const ColumnSpec& declared : spec_.columns) {
     int index = schema_.IndexOf(declared.name);
     if (index < 0) {
-      FailHeader("Declared column '" + declared.name + "' is not in the header", header_text);
+      FailHeader("Declared column '" + declared.name + "' is not in the header", header_text_);
     }
     schema_.columns[static_cast<size_t>(index)] = declared;
   }
-  next_line_ += header.line_breaks;
-  DropPending(header.next);
 }
 
 Location DelimitedSource::HeaderLocation(size_t begin, size_t offset) const {
   const LinePosition pos = CountLineBreaks(pending_.data() + begin, offset - begin);
   Location loc;
-  loc.file = spec_.path;
+  loc.file = names_[file_index_];
   loc.line = next_line_ + pos.line_breaks;
   loc.column = static_cast<int64_t>(offset - begin - pos.line_start) + 1;
   loc.byte_offset = next_offset_ + static_cast<int64_t>(offset);
@@ -294,7 +402,13 @@ bool DelimitedSource::ReadBlock(Block& block) {
   BoundaryResult boundary;
   while (true) {
     Fill(want);
-    if (pending_.empty()) return false;
+    if (pending_.empty()) {
+      if (eof_ && NextFile()) {
+        want = block_size;
+        continue;
+      }
+      return false;
+    }
     // Unless the input has ended, the last byte stays out of the search: a CR there may be
     // the first half of a CRLF.
     boundary = parser_options_.kernel->find_boundary(
@@ -315,6 +429,7 @@ bool DelimitedSource::ReadBlock(Block& block) {
   block.bytes.Resize(boundary.end);
   block.bytes.ZeroTail();
   block.seq = next_seq_++;
+  block.file = &names_[file_index_];
   block.first_line = next_line_;
   block.byte_offset = next_offset_;
   block.line_count = boundary.line_count;
@@ -326,7 +441,7 @@ bool DelimitedSource::ReadBlock(Block& block) {
 
 Location DelimitedSource::NextRecordLocation() const {
   Location loc;
-  loc.file = spec_.path;
+  loc.file = names_[file_index_];
   loc.line = next_line_;
   loc.byte_offset = next_offset_;
   return loc;
@@ -372,6 +487,13 @@ BoundaryResult DelimitedSource::LimitRows(BoundaryResult boundary) {
 }
 
 void DelimitedSource::Parse(Chunk& chunk) const {
+  if (chunk.block.file != nullptr && *chunk.block.file != parser_options_.file) {
+    BlockParserOptions options = parser_options_;  // a block of another file than the last
+    options.file = *chunk.block.file;
+    chunk.error =
+        ParseBlock(chunk.block, options, chunk.batch, skip_bad_rows_ ? &chunk.rejects : nullptr);
+    return;
+  }
   chunk.error = ParseBlock(chunk.block, parser_options_, chunk.batch,
                            skip_bad_rows_ ? &chunk.rejects : nullptr);
 }

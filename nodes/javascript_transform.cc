@@ -16,7 +16,7 @@ void JavascriptTransform::Open(const Schema& input) {
   config_.code = t.code;
   config_.display_name = t.display_name;
   config_.line_offset = t.code_line_offset;
-  config_.input_file = spec_.source.path;
+  config_.input_file = spec_.source.path == "-" ? "<stdin>" : spec_.source.path;
   config_.input_dialect = spec_.source.dialect;
   config_.input = input.columns;
   config_.output = t.output.empty() ? input.columns : t.output;

@@ -436,6 +436,16 @@ int BenchCommand(const std::vector<std::string>& args) {
   PipelineSpec spec;
   try {
     spec = LoadPipelineSpec(pa.path, pa.overrides);
+    if (spec.source.path == "-") {
+      Location loc = spec.locations.count("source.path") ? spec.locations.at("source.path")
+                                                         : Location{};
+      Error e = MakeError("FE-CONFIG-VALUE",
+                          "bench reads the source once per run: standard input (source.path: "
+                          "-) cannot be read again",
+                          loc, "config");
+      e.hint = "Give the source a file: --set source.path=sample.csv";
+      throw ErrorException(std::move(e));
+    }
     // The files of the bench itself: --json may be none of the pipeline's files (inputs or
     // real targets) nor the baseline it compares with.
     std::vector<PathUse> uses = PipelinePaths(spec);

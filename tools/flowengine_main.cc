@@ -1,5 +1,6 @@
 // flowengine: the command-line tool. Dispatches the commands; `run` is in run_command.cc.
 // Diagnostics go through the logger (core/log); no engine logic here.
+#include <csignal>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -152,6 +153,9 @@ int Version(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A closed pipe is an error from write() (EPIPE), handled where it happens (sink.path: -,
+  // HTTP clients), never a signal that kills the process mid-commit.
+  signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   // Silent first: commands with pipeline options configure the logger again from them and
   // report invalid values once, in the format the user asked for.

@@ -282,8 +282,24 @@ int RunCommand(const std::vector<std::string>& args) {
             std::to_string(s.rows_written) + " rows; nothing was committed, targets are untouched");
     return 128 + (g_signal == 0 ? SIGINT : static_cast<int>(g_signal));
   }
+  if (s.error && s.error->code == "FE-OUTPUT-CLOSED") {
+    // `flowengine run p.yaml | head`: the reader has what it wanted. Not an error to shout
+    // about, but not a success either: the exit status says so, as for any writer to a pipe.
+    Log(LogLevel::kInfo, LogCategory::kEngine,
+        "run '" + spec.name +
+            "' stopped: standard output was closed by its reader (exit 141, as for SIGPIPE); " +
+            "routes and dead letters were not committed");
+    return 128 + SIGPIPE;
+  }
   if (s.error) {
     LogError(*s.error);
+    if (spec.sink.path == "-") {
+      Log(LogLevel::kError, LogCategory::kEngine,
+          "run '" + spec.name +
+              "' failed; what was already streamed to standard output is incomplete; no file "
+              "was committed");
+      return ExitCodeFor(*s.error);
+    }
     Log(LogLevel::kError, LogCategory::kEngine,
         "run '" + spec.name + "' failed; " +
             (s.targets_replaced == 0

@@ -14,7 +14,7 @@ prefix="${FLOWENGINE_NODE_PREFIX:-$root/third_party/node}"
 packages=(
   build-essential cmake pkg-config clang-format clang-14 libclang-rt-14-dev
   libtbb-dev libsimdjson-dev libfast-float-dev libmimalloc-dev libyaml-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev zlib1g-dev libzstd-dev
 )
 
 missing=()

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/error/error.h"
@@ -49,6 +50,9 @@ struct Block {
   int64_t byte_offset = 0;       ///< offset of bytes[0] in the input file
   int64_t line_count = -1;       ///< line breaks in the block; -1: not counted yet
   int64_t delimiter_count = -1;  ///< delimiter bytes in the block; -1: not counted yet
+  /// The input file the block comes from (its name in messages, owned by the source, which
+  /// outlives the run's blocks); null when the source has one unnamed input.
+  const std::string* file = nullptr;
 };
 
 /// Rows of a block as field spans, row-major, `num_columns` spans per row.

@@ -1,7 +1,10 @@
 #include "core/config/config_loader.h"
 
+#include <glob.h>
+
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -33,8 +36,11 @@ constexpr std::array<std::string_view, 2> kQuoteChars{"\"", "none"};
 constexpr std::array<std::string_view, 2> kEscapeChars{"\"", "\\"};
 constexpr std::array<std::string_view, 3> kEncodings{"utf-8", "latin-1", "windows-1252"};
 constexpr std::array<std::string_view, 3> kColumnKeys{"name", "type", "required"};
-constexpr std::array<std::string_view, 7> kSinkKeys{"path",    "format", "outputMode", "lineEnding",
-                                                    "quoting", "header", "backup"};
+constexpr std::array<std::string_view, 9> kSinkKeys{
+    "path",   "format", "outputMode", "lineEnding", "quoting",
+    "header", "backup", "columns",    "compression"};
+constexpr std::array<std::string_view, 3> kCompressions{"none", "gzip", "zstd"};
+constexpr std::array<std::string_view, 2> kSinkColumnKeys{"name", "from"};
 constexpr std::array<std::string_view, 2> kLineEndings{"lf", "crlf"};
 constexpr std::array<std::string_view, 2> kQuotings{"minimal", "all"};
 constexpr std::array<std::string_view, 7> kLimitsKeys{
@@ -46,8 +52,9 @@ constexpr std::array<std::string_view, 2> kErrorHandlings{"fail-fast", "skip-row
 constexpr std::array<std::string_view, 2> kDeadLetterKeys{"path", "outputMode"};
 constexpr std::array<std::string_view, 1> kStepKeys{"javascript"};
 constexpr std::array<std::string_view, 3> kJavascriptKeys{"file", "code", "output"};
-constexpr std::array<std::string_view, 7> kRouteKeys{
-    "path", "format", "outputMode", "lineEnding", "quoting", "header", "backup"};
+constexpr std::array<std::string_view, 9> kRouteKeys{
+    "path",   "format", "outputMode", "lineEnding", "quoting",
+    "header", "backup", "columns",    "compression"};
 
 bool Contains(Names names, std::string_view s) {
   for (std::string_view n : names) {
@@ -181,9 +188,20 @@ class SpecReader {
     return out;
   }
 
-  std::string Path(const YAML::Node& node, const std::string& path) const {
+  // A path, absolute (relative ones resolve against the pipeline file's directory, or the
+  // current directory for --set). With `stdio`, "-" stays "-" (standard input or output);
+  // elsewhere "-" is refused: routes, dead letters and scripts are files.
+  std::string Path(const YAML::Node& node, const std::string& path, bool stdio = false) const {
     std::string value = Scalar(node, path);
     if (value.empty()) Fail(node, path, "FE-CONFIG-VALUE", "Empty path for '" + path + "'");
+    if (value == "-") {
+      (*locations_)[path] = Where(node, path);
+      if (stdio) return value;
+      Fail(node, path, "FE-CONFIG-VALUE",
+           "'-' (standard input or output) is only for source.path and sink.path; '" + path +
+               "' must name a file",
+           "Give '" + path + "' a file name (write ./- for a file named '-').");
+    }
     if (value.find('\0') != std::string::npos) {
       Fail(node, path, "FE-CONFIG-VALUE",
            "The path for '" + path + "' contains a NUL byte, which no file name can hold",
@@ -301,9 +319,117 @@ std::string ReadTextFile(const SpecReader& r, const YAML::Node& node, const std:
   return buffer.str();
 }
 
-// lineEnding, quoting, header and backup of a sink or route at `path`.
+// source.path: a file, "-", a glob (`data/2026-*.csv`, matches sorted) or a list of files
+// and globs; every file once.
+std::vector<std::string> ReadSourcePaths(const SpecReader& r, const YAML::Node& node) {
+  std::vector<std::string> paths;
+  const auto add_glob = [&](const YAML::Node& item, const std::string& key) {
+    const std::string path = r.Path(item, key);
+    if (path.find_first_of("*?[") == std::string::npos) {
+      paths.push_back(path);
+      return;
+    }
+    glob_t g{};
+    const int rc = ::glob(path.c_str(), GLOB_ERR, nullptr, &g);
+    std::vector<std::string> found;
+    for (size_t i = 0; rc == 0 && i < g.gl_pathc; ++i) {
+      std::error_code ec;
+      if (fs::is_directory(g.gl_pathv[i], ec)) continue;  // a pattern matches files only
+      found.emplace_back(g.gl_pathv[i]);
+    }
+    globfree(&g);
+    if (found.empty()) {
+      r.Fail(item, key, "FE-CONFIG-VALUE", "No file matches '" + path + "'",
+             "Check the pattern (* ? [..] match within one directory level; relative patterns "
+             "resolve against the pipeline file's directory).");
+    }
+    std::sort(found.begin(), found.end());
+    paths.insert(paths.end(), found.begin(), found.end());
+  };
+  if (node.IsSequence()) {
+    if (node.size() == 0) {
+      r.Fail(node, "source.path", "FE-CONFIG-VALUE", "source.path is an empty list",
+             "List at least one file.");
+    }
+    for (size_t i = 0; i < node.size(); ++i) {
+      const std::string key = "source.path[" + std::to_string(i) + "]";
+      if (!node[i].IsScalar()) {
+        r.Fail(node[i], key, "FE-CONFIG-TYPE", "Expected a file name or a pattern for '" + key + "'",
+               "Write each file as a list item; for standard input write path: \"-\" (quoted).");
+      }
+      add_glob(node[i], key);
+    }
+  } else if (node.IsScalar() && node.Scalar() == "-") {
+    paths.push_back(r.Path(node, "source.path", /*stdio=*/true));
+  } else {
+    add_glob(node, "source.path");
+  }
+  std::set<std::string> seen;
+  for (const std::string& p : paths) {
+    if (!seen.insert(p).second) {
+      r.Fail(node, "source.path", "FE-CONFIG-VALUE",
+             "The input file '" + p + "' is listed twice in source.path",
+             "List every file once (patterns that overlap list a file twice).");
+    }
+  }
+  return paths;
+}
+
+// sink.columns: `[id, { name: customer, from: first_name }]`.
+std::vector<SinkColumn> ReadSinkColumns(const SpecReader& r, const YAML::Node& node,
+                                        const std::string& list_path) {
+  if (!node.IsSequence() || node.size() == 0) {
+    r.Fail(node, list_path, "FE-CONFIG-TYPE",
+           "Expected a non-empty list of columns for '" + list_path + "'",
+           "Write '[id, { name: customer, from: first_name }]': a name keeps that column, "
+           "name and from rename one.");
+  }
+  std::vector<SinkColumn> columns;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node c = node[i];
+    const std::string path = list_path + "[" + std::to_string(i) + "]";
+    SinkColumn col;
+    col.where = r.Where(c, path);
+    if (c.IsScalar()) {
+      col.name = r.Scalar(c, path);
+      col.from = col.name;
+    } else {
+      r.ExpectMap(c, path, kSinkColumnKeys);
+      col.name = r.Scalar(r.Require(c, path, "name"), path + ".name");
+      col.from = c["from"] ? r.Scalar(c["from"], path + ".from") : col.name;
+    }
+    if (col.name.empty() || col.from.empty()) {
+      r.Fail(c, path, "FE-CONFIG-VALUE", "Empty column name in '" + list_path + "'");
+    }
+    if (!seen.insert(col.name).second) {
+      r.Fail(c, path, "FE-CONFIG-VALUE", "Output column '" + col.name + "' is written twice",
+             "Give every output column its own name.");
+    }
+    columns.push_back(std::move(col));
+  }
+  return columns;
+}
+
+// lineEnding, quoting, header, backup and columns of a sink or route at `path`.
 void ReadSinkOptions(const SpecReader& r, const YAML::Node& node, const std::string& path,
                      SinkSpec& sink) {
+  if (node["columns"]) sink.columns = ReadSinkColumns(r, node["columns"], path + ".columns");
+  sink.compression = CompressionForPath(sink.path);
+  if (node["compression"]) {
+    const std::string c = r.Enum(node["compression"], path + ".compression", kCompressions);
+    sink.compression = c == "gzip"   ? Compression::kGzip
+                       : c == "zstd" ? Compression::kZstd
+                                     : Compression::kNone;
+  }
+  if (sink.compression != Compression::kNone && sink.mode == OutputMode::kAppend &&
+      sink.path != "-") {
+    r.Fail(node["compression"] ? node["compression"] : node, path + ".outputMode",
+           "FE-CONFIG-VALUE",
+           "outputMode: append cannot add to a " + std::string(CompressionName(sink.compression)) +
+               " file (its header and line ending cannot be checked)",
+           "Use outputMode: replace, or write an uncompressed file (compression: none).");
+  }
   if (node["lineEnding"]) {
     sink.style.crlf = r.Enum(node["lineEnding"], path + ".lineEnding", kLineEndings) == "crlf";
   }
@@ -521,7 +647,8 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
 
   const YAML::Node src = r.Require(root, "", "source");
   r.ExpectMap(src, "source", kSourceKeys);
-  spec.source.path = r.Path(r.Require(src, "source", "path"), "source.path");
+  spec.source.paths = ReadSourcePaths(r, r.Require(src, "source", "path"));
+  spec.source.path = spec.source.paths.front();
   std::string source_format = "csv";
   if (src["format"]) source_format = r.Enum(src["format"], "source.format", kFormats);
   spec.source.dialect = DialectFor(source_format);
@@ -563,7 +690,7 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
 
   const YAML::Node sink = r.Require(root, "", "sink");
   r.ExpectMap(sink, "sink", kSinkKeys);
-  spec.sink.path = r.Path(r.Require(sink, "sink", "path"), "sink.path");
+  spec.sink.path = r.Path(r.Require(sink, "sink", "path"), "sink.path", /*stdio=*/true);
   spec.sink.dialect = sink["format"] ? DialectFor(r.Enum(sink["format"], "sink.format", kFormats))
                                      : spec.source.dialect.Rfc4180();
   if (sink["outputMode"]) {

@@ -10,6 +10,7 @@
 
 #include "core/csv/dialect.h"
 #include "core/error/error.h"
+#include "core/io/compression.h"
 #include "core/io/retry.h"
 #include "core/io/text_decoder.h"
 #include "core/types/column_type.h"
@@ -24,7 +25,10 @@ struct ColumnSpec {
 };
 
 struct SourceSpec {
-  std::string path;                     ///< absolute
+  /// Every input file, in reading order (a list or a glob expanded, sorted), absolute; or
+  /// one "-" for standard input. `path` is the first of them.
+  std::vector<std::string> paths;
+  std::string path;                     ///< absolute: paths[0]
   Dialect dialect = Dialect::Csv();     ///< from `format`
   bool header = true;                   ///< first record holds the column names
   std::vector<ColumnSpec> columns;      ///< declared columns (may be empty when header: true)
@@ -37,6 +41,13 @@ struct SourceSpec {
 /// What to do when the sink's target already exists.
 enum class OutputMode { kCreate, kReplace, kAppend };
 
+/// One column of sink.columns: output column `name` takes the value of input column `from`.
+struct SinkColumn {
+  std::string name;
+  std::string from;
+  Location where;  ///< the list entry in the pipeline file, for errors about `from`
+};
+
 struct SinkSpec {
   std::string path;  ///< absolute
   Dialect dialect = Dialect::Csv();
@@ -44,6 +55,12 @@ struct SinkSpec {
   OutputStyle style;    ///< lineEnding, quoting
   bool header = true;   ///< write a header line
   bool backup = false;  ///< replace keeps the previous target as <path>.bak
+  /// sink.compression: each block written as one gzip member or zstd frame (default from
+  /// the target's name: .gz, .zst).
+  Compression compression = Compression::kNone;
+  /// sink.columns: the columns written, in order, each from a column of the sink's input
+  /// (the transform's output, else the source's); empty: every input column as it is.
+  std::vector<SinkColumn> columns;
 };
 
 /// A named extra sink that scripts send rows to with context.route.send / sendCopy.

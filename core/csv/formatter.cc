@@ -187,15 +187,18 @@ char* FormatFieldByField(char* dst, const char* data, const RowBatch& batch, con
 
 void FormatSelectedRows(const char* block_data, const char* arena, const RowBatch& batch,
                         const uint32_t* rows, size_t count, const Dialect& in,
-                        const Dialect& out_dialect, ByteBuffer& out, const OutputStyle& style) {
+                        const Dialect& out_dialect, ByteBuffer& out, const OutputStyle& style,
+                        std::span<const uint32_t> columns) {
   const uint32_t ncols = batch.num_columns;
+  const bool select = !columns.empty();
+  const auto nout = select ? static_cast<uint32_t>(columns.size()) : ncols;
   out.Clear();
   if (count == 0 || ncols == 0) return;
   // Worst case per field: every byte doubled plus quotes and a separator.
   size_t bound = 16;
   for (size_t i = 0; i < count; ++i) {
     const FieldSpan* fields = &batch.fields[rows[i] * ncols];
-    for (uint32_t c = 0; c < ncols; ++c) bound += 2 * fields[c].length() + 3;
+    for (uint32_t c = 0; c < nout; ++c) bound += 2 * fields[select ? columns[c] : c].length() + 3;
     bound += 2;
   }
   out.ResizeDiscard(bound);
@@ -204,9 +207,9 @@ void FormatSelectedRows(const char* block_data, const char* arena, const RowBatc
   for (size_t i = 0; i < count; ++i) {
     const FieldSpan* fields = &batch.fields[rows[i] * ncols];
     char* const row_start = dst;
-    for (uint32_t c = 0; c < ncols; ++c) {
+    for (uint32_t c = 0; c < nout; ++c) {
       if (c > 0) *dst++ = out_dialect.delimiter;
-      const FieldSpan& f = fields[c];
+      const FieldSpan& f = fields[select ? columns[c] : c];
       const size_t n = f.length();
       if (f.in_arena()) {
         const char* src = arena + f.offset;
@@ -224,7 +227,7 @@ void FormatSelectedRows(const char* block_data, const char* arena, const RowBatc
                   : CopyBytes(dst, src, n);
       }
     }
-    dst = EmptyRow(dst, row_start, ncols);
+    dst = EmptyRow(dst, row_start, nout);
     dst = EndRecord(dst, style.crlf);
   }
   out.Resize(static_cast<size_t>(dst - out.data()));

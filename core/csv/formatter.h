@@ -20,10 +20,12 @@ void FormatBatch(const char* block_data, const RowBatch& batch, const Dialect& i
 
 /// Replaces the contents of `out` with the rows `rows[0..count)` of `batch`, whose spans
 /// point into `block_data` (read in dialect `in`) or, when flagged kArena, into `arena`
-/// (raw values). Used after a transform; no verbatim-copy shortcut.
+/// (raw values). Used after a transform and for sink.columns; no verbatim-copy shortcut.
+/// With `columns` (not empty), only those columns of each row are written, in that order.
 void FormatSelectedRows(const char* block_data, const char* arena, const RowBatch& batch,
                         const uint32_t* rows, size_t count, const Dialect& in,
-                        const Dialect& out_dialect, ByteBuffer& out, const OutputStyle& style = {});
+                        const Dialect& out_dialect, ByteBuffer& out, const OutputStyle& style = {},
+                        std::span<const uint32_t> columns = {});
 
 /// Appends one value, quoted if it needs to be (or always, with `quote_all`).
 void AppendField(std::string_view value, const Dialect& dialect, std::string& out,

@@ -25,10 +25,31 @@ std::string ModeText(OutputMode mode) {
 }
 
 std::string SinkText(const SinkSpec& s) {
-  std::string out = s.path + " (" + std::string(s.dialect.FormatName()) + ", " + ModeText(s.mode) +
-                    (s.style.crlf ? ", crlf" : ", lf") +
+  const bool stream = s.path == "-";
+  std::string out = (stream ? std::string("standard output (streamed, not atomic)") : s.path) +
+                    " (" + std::string(s.dialect.FormatName()) +
+                    (stream ? "" : ", " + ModeText(s.mode)) + (s.style.crlf ? ", crlf" : ", lf") +
                     (s.style.quote_all ? ", quote all" : ", minimal quoting") +
-                    (s.header ? "" : ", no header") + (s.backup ? ", backup" : "") + ")";
+                    (s.header ? "" : ", no header") + (s.backup ? ", backup" : "") +
+                    (s.compression != Compression::kNone
+                         ? ", " + std::string(CompressionName(s.compression)) + " per block"
+                         : "") +
+                    ")";
+  if (!s.columns.empty()) {
+    out += "\n               columns:";
+    for (const SinkColumn& c : s.columns) {
+      out += " " + c.name + (c.from != c.name ? " <- " + c.from : "");
+    }
+  }
+  return out;
+}
+
+// The source's input: the file, standard input, or every file of a list or glob.
+std::string SourceText(const SourceSpec& src) {
+  if (src.path == "-") return "standard input";
+  if (src.paths.size() <= 1) return src.path;
+  std::string out = std::to_string(src.paths.size()) + " files, in order:";
+  for (const std::string& p : src.paths) out += "\n               " + p;
   return out;
 }
 
@@ -104,8 +125,9 @@ std::string InspectPipeline(const PipelineSpec& spec, const NodeFactory& factory
   s << "  errorHandling "
     << (spec.error_handling == ErrorHandling::kSkipRow ? "skip-row" : "fail-fast") << "\n";
   s << "stages:\n";
-  s << "  read       serial    " << spec.source.path << " (" << spec.source.dialect.FormatName()
-    << (spec.source.header ? ", header" : ", no header") << ")\n";
+  s << "  read       serial    " << SourceText(spec.source) << " ("
+    << spec.source.dialect.FormatName() << (spec.source.header ? ", header" : ", no header")
+    << "; gzip and zstd decompressed on a thread of their own)\n";
   s << "  limiter              " << plan.tokens << " blocks in flight\n";
   s << "  parse      parallel  out: " << in_schema << "\n";
   if (transform) {

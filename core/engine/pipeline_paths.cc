@@ -19,10 +19,19 @@ Location Where(const PipelineSpec& spec, const std::string& key) {
 
 std::vector<PathUse> PipelinePaths(const PipelineSpec& spec) {
   std::vector<PathUse> uses;
+  // "-" is standard input or output, not a path.
   const auto add = [&](const std::string& key, const std::string& path, bool output) {
-    if (!path.empty()) uses.push_back(PathUse{key, path, output, Where(spec, key), false});
+    if (!path.empty() && path != "-") {
+      uses.push_back(PathUse{key, path, output, Where(spec, key), false});
+    }
   };
-  add("source.path", spec.source.path, false);
+  if (spec.source.paths.empty()) {
+    add("source.path", spec.source.path, false);  // a spec built in code
+  }
+  for (size_t i = 0; i < spec.source.paths.size(); ++i) {
+    add(spec.source.paths.size() == 1 ? "source.path" : "source.path[" + std::to_string(i) + "]",
+        spec.source.paths[i], false);
+  }
   for (size_t i = 0; i < spec.transforms.size(); ++i) {
     add("transform[" + std::to_string(i) + "].javascript.file", spec.transforms[i].script_path,
         false);
@@ -37,7 +46,8 @@ std::vector<PathUse> PipelinePaths(const PipelineSpec& spec) {
 }
 
 std::vector<std::string> OutputTargets(const PipelineSpec& spec) {
-  std::vector<std::string> targets{spec.sink.path};
+  std::vector<std::string> targets;
+  if (spec.sink.path != "-") targets.push_back(spec.sink.path);
   for (const RouteSpec& r : spec.routes) targets.push_back(r.sink.path);
   if (spec.error_handling == ErrorHandling::kSkipRow && !spec.dead_letter.path.empty()) {
     targets.push_back(spec.dead_letter.path);

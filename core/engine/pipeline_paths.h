@@ -13,10 +13,12 @@
 namespace flowengine {
 
 /// Every path of `spec`: inputs (source, script files, the pipeline file itself) and outputs
-/// (sink, routes, dead letters), each with the key and YAML location that set it.
+/// (sink, routes, dead letters), each with the key and YAML location that set it; standard
+/// input and output ("-") are not paths and are left out.
 std::vector<PathUse> PipelinePaths(const PipelineSpec& spec);
 
-/// The output targets of `spec` (sink, routes, dead letters), in commit order.
+/// The output files of `spec` (sink unless it is standard output, routes, dead letters), in
+/// commit order.
 std::vector<std::string> OutputTargets(const PipelineSpec& spec);
 
 /// Checks file identity over the pipeline's paths plus `extra` (report files of the CLI),

@@ -62,10 +62,16 @@ void Build(const PipelineSpec& spec, const NodeFactory& factory, Stages& st,
   }
 }
 
-// Every sink's file, committed as one set.
+// Every sink's file, committed as one set (a streaming sink finishes first: it has no file).
 void CommitSinks(Stages& st) {
   std::vector<AtomicFile*> files;
-  for (auto& sink : st.sinks) files.push_back(&sink->file());
+  for (auto& sink : st.sinks) {
+    if (sink->Streams()) {
+      sink->Finish();
+    } else {
+      files.push_back(&sink->file());
+    }
+  }
   CommitAsSet(files);
 }
 
@@ -147,6 +153,7 @@ double SecondsSince(std::chrono::steady_clock::time_point t) {
 // cannot hold that much (the previous target stays until the commit, so it does not count).
 void CheckFreeSpace(const PipelineSpec& spec, const SourceStage& source) {
   const int64_t needed = source.input_size();
+  if (spec.sink.path == "-") return;  // standard output
   const int64_t available = AvailableBytes(spec.sink.path);
   if (needed <= 0 || available < 0 || available >= needed) return;
   Location loc;
@@ -320,7 +327,9 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
       st.AbortSinks();
       summary.error = e.error();
     }
-    for (auto& sink : st.sinks) summary.targets_replaced += sink->file().published() ? 1 : 0;
+    for (auto& sink : st.sinks) {
+      if (!sink->Streams()) summary.targets_replaced += sink->file().published() ? 1 : 0;
+    }
   }
   summary.seconds = SecondsSince(start);
   if (metrics != nullptr) metrics->outcome.store(summary.error ? 0 : 1);

@@ -74,6 +74,12 @@ class SinkStage {
   /// opened by Open() and complete. The engine commits the files of every sink of the run
   /// as one set (core/io/commit_set.h); a sink never makes its output visible itself.
   virtual AtomicFile& file() = 0;
+  /// A sink that streams (standard output) writes as the rows come: it has no file to
+  /// commit (file() is not called) and cannot take back what it wrote.
+  virtual bool Streams() const { return false; }
+  /// After a successful run, on the calling thread, before the files are committed: a
+  /// streaming sink writes what is left (the header of an empty output). Throws.
+  virtual void Finish() {}
   /// After a failed or stopped run: remove every trace; the target stays untouched.
   virtual void Abort() noexcept = 0;
 };

@@ -47,6 +47,10 @@ constexpr std::array kCodes{
     // input
     ErrorCodeInfo{"FE-INPUT-OPEN", C::kInput, false, "The input file cannot be opened.",
                   "Check source.path and the file's permissions."},
+    ErrorCodeInfo{"FE-INPUT-COMPRESSED", C::kInput, false,
+                  "A gzip or zstd input is damaged or truncated: its data does not decompress, "
+                  "it ends inside a member or frame, or other bytes follow its last member.",
+                  "Check the file with `gzip -t` or `zstd -t`; fetch or produce it again."},
     ErrorCodeInfo{"FE-INPUT-BINARY", C::kInput, false,
                   "The input is a compressed or binary file (gzip, zstd, bzip2, xz, zip, a "
                   "spreadsheet, ...), not delimited text.",
@@ -147,6 +151,13 @@ constexpr std::array kCodes{
                   "target directory was moved, or a rename or directory fsync failed).",
                   "Check the target directory (it must stay where it is during the run) and its "
                   "permissions; the message says whether the target was replaced."},
+    ErrorCodeInfo{"FE-OUTPUT-CLOSED", C::kOutput, false,
+                  "Standard output (sink.path: -) was closed by the program reading it, as "
+                  "`| head` does once it has its lines; the run stopped. What was streamed stays "
+                  "with the reader; routes and dead letters were not committed. The CLI exits "
+                  "141 (128 + SIGPIPE) and logs this at info level.",
+                  "Nothing to fix when the reader stops on purpose; otherwise check the program "
+                  "the output is piped into."},
     ErrorCodeInfo{"FE-OUTPUT-PARTIAL-COMMIT", C::kOutput, false,
                   "The outputs of a run are committed as a set, and a rename failed after some "
                   "targets were already replaced.",

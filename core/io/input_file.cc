@@ -18,6 +18,30 @@ InputFile::~InputFile() {
 }
 
 void InputFile::Open(const std::string& path) {
+  if (path == "-") {
+    // Standard input, under a descriptor of its own (closed with this object, fd 0 stays).
+    path_ = "<stdin>";
+    fd_ = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+    if (fd_ < 0) {
+      Location loc;
+      loc.file = path_;
+      ThrowError("FE-INPUT-OPEN",
+                 std::string("Cannot read standard input: ") + std::strerror(errno), loc, "read");
+    }
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
+      // `< file`: read as a file, from where the descriptor is; no check at a path.
+      regular_ = true;
+      stdin_file_ = true;
+      const off_t at = ::lseek(fd_, 0, SEEK_CUR);
+      start_ = at > 0 ? at : 0;
+      size_ = st.st_size - start_;
+      mtime_ = st.st_mtim;
+      dev_ = st.st_dev;
+      ino_ = st.st_ino;
+    }
+    return;
+  }
   path_ = path;
   // A FIFO is opened without blocking (a blocking open waits for a writer, and neither a
   // signal nor limits.timeout could end that wait); reads then wait in WaitReadable(), which
@@ -52,7 +76,8 @@ void InputFile::Open(const std::string& path) {
 void InputFile::WaitReadable() {
   pollfd p{fd_, POLLIN, 0};
   while (::poll(&p, 1, 100) <= 0) {
-    if (stop_ != nullptr ? stop_->load(std::memory_order_relaxed) : StopRequested()) {
+    if ((stop_ != nullptr ? stop_->load(std::memory_order_relaxed) : StopRequested()) ||
+        (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed))) {
       Location loc;
       loc.file = path_;
       ThrowError("FE-RESOURCE-INTERRUPTED", "Stopped while waiting for input", loc, "read");
@@ -111,6 +136,7 @@ void InputFile::CheckUnchanged() const {
   }, at_path{};
   std::string what;
   if (::fstat(fd_, &now) != 0) return;
+  now.st_size -= start_;  // standard input redirected from a file: from where it was at
   if (consumed_ > size_ || now.st_size > size_) {
     what = "it grew while it was read (" + std::to_string(size_) + " bytes when opened, " +
            std::to_string(now.st_size) + " now)";
@@ -119,7 +145,7 @@ void InputFile::CheckUnchanged() const {
            std::to_string(now.st_size) + " now, " + std::to_string(consumed_) + " read)";
   } else if (now.st_mtim.tv_sec != mtime_.tv_sec || now.st_mtim.tv_nsec != mtime_.tv_nsec) {
     what = "it was modified while it was read (its modification time changed)";
-  } else if (::stat(path_.c_str(), &at_path) == 0 &&
+  } else if (!stdin_file_ && ::stat(path_.c_str(), &at_path) == 0 &&
              (at_path.st_dev != dev_ || at_path.st_ino != ino_)) {
     what = "another file was moved to its path while it was read";
   } else {

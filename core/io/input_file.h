@@ -23,7 +23,8 @@ class InputFile {
   InputFile& operator=(const InputFile&) = delete;
   ~InputFile();
 
-  /// Opens `path`; throws ErrorException FE-INPUT-OPEN.
+  /// Opens `path` ("-": standard input, then named "<stdin>" in messages); throws
+  /// ErrorException FE-INPUT-OPEN.
   void Open(const std::string& path);
   /// Reads up to `n` bytes (fewer only at end of file); throws FE-INPUT-READ. On a pipe it
   /// waits in slices of 100 ms and throws FE-RESOURCE-INTERRUPTED once a stop is requested.
@@ -37,8 +38,11 @@ class InputFile {
   void SetRetryPolicy(const RetryPolicy& policy) { retry_ = policy; }
   /// The flag that ends a wait on a pipe (default: the process's, StopRequested()).
   void SetStopFlag(const std::atomic<bool>* stop) { stop_ = stop; }
+  /// A second flag that ends such a wait (a reading thread being shut down); may be null.
+  void SetCancelFlag(const std::atomic<bool>* cancel) { cancel_ = cancel; }
   /// File size at open time (0 for pipes).
   int64_t size() const { return size_; }
+  /// The path, or "<stdin>" for standard input.
   const std::string& path() const { return path_; }
 
  private:
@@ -52,11 +56,14 @@ class InputFile {
   int64_t size_ = 0;
   int64_t consumed_ = 0;  // bytes read so far
   bool regular_ = false;
+  bool stdin_file_ = false;  // standard input redirected from a regular file
+  int64_t start_ = 0;        // ... and its offset when opened
   struct timespec mtime_ {};  // modification time at open (regular files)
   dev_t dev_ = 0;
   ino_t ino_ = 0;
   RetryPolicy retry_;
   const std::atomic<bool>* stop_ = nullptr;
+  const std::atomic<bool>* cancel_ = nullptr;
   std::string path_;
 };
 

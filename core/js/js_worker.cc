@@ -70,6 +70,11 @@ struct JsWorker::Impl final : public js::ScriptHooks {
     return views.Window(script->isolate(), *current, row);
   }
 
+  std::string CurrentFile() const override {
+    if (current == nullptr || current->block.file == nullptr) return config.input_file;
+    return *current->block.file;
+  }
+
   int64_t CurrentLine() const override {
     if (current == nullptr) return 0;
     const int32_t started = script->progress()[0];
@@ -101,7 +106,7 @@ struct JsWorker::Impl final : public js::ScriptHooks {
 
   Location RowLocation(const Chunk& chunk, size_t row) const {
     Location loc;
-    loc.file = config.input_file;
+    loc.file = chunk.block.file != nullptr ? *chunk.block.file : config.input_file;
     loc.line = RowLine(chunk, row);
     loc.byte_offset = chunk.block.byte_offset + chunk.batch.rows[row].begin;
     return loc;

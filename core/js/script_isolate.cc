@@ -476,10 +476,10 @@ void ScriptIsolate::NativeColumn(const v8::FunctionCallbackInfo<v8::Value>& args
 namespace {
 
 void LogScriptLine(const ScriptConfig& config, const std::string& level, const std::string& message,
-                   int64_t line) {
+                   const std::string& file, int64_t line) {
   const std::optional<LogLevel> parsed = ParseLogLevel(level == "warning" ? "warn" : level);
   flowengine::Log(parsed.value_or(LogLevel::kInfo), LogCategory::kScript, message,
-                  {LogField::Str("file", config.input_file), LogField::Num("line", line),
+                  {LogField::Str("file", file), LogField::Num("line", line),
                    LogField::Str("script", config.display_name)});
 }
 
@@ -489,7 +489,7 @@ void ScriptIsolate::NativeLog(const v8::FunctionCallbackInfo<v8::Value>& args) {
   auto* self = static_cast<ScriptIsolate*>(args.Data().As<v8::External>()->Value());
   v8::Isolate* iso = args.GetIsolate();
   LogScriptLine(self->config_, ToUtf8(iso, args[0]), ToUtf8(iso, args[1]),
-                self->hooks_->CurrentLine());
+                self->hooks_->CurrentFile(), self->hooks_->CurrentLine());
 }
 
 // console.log/info/warn/error/debug(...args): the arguments joined by spaces (strings as
@@ -524,7 +524,7 @@ void ScriptIsolate::NativeConsole(const v8::FunctionCallbackInfo<v8::Value>& arg
     }
   }
   LogScriptLine(self->config_, level == "log" ? "info" : level, message,
-                self->hooks_->CurrentLine());
+                self->hooks_->CurrentFile(), self->hooks_->CurrentLine());
 }
 
 size_t ScriptIsolate::NearHeapLimit(void* data, size_t current_limit, size_t /*initial_limit*/) {

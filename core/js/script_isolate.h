@@ -41,6 +41,8 @@ class ScriptHooks {
   virtual v8::Local<v8::Value> ColumnView(uint32_t c) = 0;
   /// Input line of the row the script is working on (0 when there is none).
   virtual int64_t CurrentLine() const = 0;
+  /// Input file of that row (for several input files, each block's own).
+  virtual std::string CurrentFile() const = 0;
   /// native.grow(count): the setField buffers are full after `count` entries: larger ones,
   /// holding those entries, as [Int32Array index, Int32Array kind/length] (driver realm).
   virtual v8::Local<v8::Value> GrowSetBuffers(uint32_t count) = 0;

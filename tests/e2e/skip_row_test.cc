@@ -3,6 +3,7 @@
 // maxErrors; script errors; the JSON summary; `explain` for every code.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <random>
 #include <sstream>
 
@@ -27,6 +28,9 @@ std::string SkipRowPipeline(const TempDir& dir, const std::string& input,
 }
 
 // One expected dead-letter row.
+// The input file named in the dead letters' `file` column.
+std::string g_dead_letter_file;
+
 std::string DeadLetter(const std::string& content, int line, const std::string& raw,
                        const std::string& code, const std::string& error_class,
                        const std::string& message, const std::string& column,
@@ -45,7 +49,7 @@ std::string DeadLetter(const std::string& content, int line, const std::string& 
     quoted_message += "\"";
   }
   return std::to_string(line) + "," + std::to_string(offset) + ",parse," + code + "," +
-         error_class + "," + quoted_message + "," + column + "," + field + ",," + quoted_raw + "\n";
+         error_class + "," + quoted_message + "," + column + "," + field + ",," + g_dead_letter_file + "," + quoted_raw + "\n";
 }
 
 TEST(SkipRowTest, MixedCorpusGoesToDeadLettersAndGoodRowsAreKept) {
@@ -56,8 +60,9 @@ TEST(SkipRowTest, MixedCorpusGoesToDeadLettersAndGoodRowsAreKept) {
   ProcessResult r = Flowengine({"run", p, "--summary", dir.File("summary.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "id,name,age\n1,Ann,30\n8,\"Gus\nGus\",70\n10,Ivy,90\n");
+  g_dead_letter_file = std::filesystem::path(input).lexically_normal().string();
   const std::string expected =
-      "line,byte_offset,stage,error_code,error_class,message,column,field,script,raw\n" +
+      "line,byte_offset,stage,error_code,error_class,message,column,field,script,file,raw\n" +
       DeadLetter(content, 3, "2,Bob", "FE-INPUT-FIELD-COUNT", "input",
                  "Record has the wrong number of fields: expected 3, got 2", "1") +
       DeadLetter(content, 4, "3,\"Cy\"x,40", "FE-INPUT-AFTER-QUOTE", "input",
@@ -108,7 +113,8 @@ TEST(SkipRowTest, UnterminatedQuoteSwallowsTheRestAndSaysSo) {
   const std::string dead = ReadFile(dir.File("rejects.csv"));
   EXPECT_NE(dead.find("\n4,32,parse,FE-INPUT-UNTERMINATED-QUOTE,input,Quoted field starting at "
                       "line 4 is not closed before the end of the input; it swallows the rest of "
-                      "the file,3,,,\"3,\"\"never closed,50\r\n4,Dan,60\r\n\"\n"),
+                      "the file,3,,," +
+                      std::filesystem::path(input).lexically_normal().string() + ",\"3,\"\"never closed,50\r\n4,Dan,60\r\n\"\n"),
             std::string::npos)
       << dead;
 }
@@ -225,17 +231,21 @@ function process(context) {
   EXPECT_NE(dead.find("\n3,9,transform,FE-SCRIPT-ERROR,script,"), std::string::npos) << dead;
   EXPECT_NE(dead.find("two is bad"), std::string::npos) << dead;
   // The breadcrumb: the script location of the throw, in its own column.
-  EXPECT_NE(dead.find(",,," + dir.File("t.js") + ":4:17,\"2,b\"\n"), std::string::npos) << dead;
+  const std::string in = dir.File("in.csv");
+  EXPECT_NE(dead.find(",,," + dir.File("t.js") + ":4:17," + in + ",\"2,b\"\n"), std::string::npos)
+      << dead;
   // Each rejected row is logged with its dead-letter row.
   EXPECT_NE(r.err.find("dead_letter_row=1"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("dead_letter_row=4"), std::string::npos) << r.err;
   EXPECT_NE(dead.find("\n4,13,transform,FE-SCRIPT-RETURN,script,\"process() must return true or "
-                      "false, got string maybe\",,,,\"3,c\"\n"),
+                      "false, got string maybe\",,,," +
+                      in + ",\"3,c\"\n"),
             std::string::npos)
       << dead;
   EXPECT_NE(dead.find("\n5,17,transform,FE-SCRIPT-TIMEOUT,script,"), std::string::npos) << dead;
   EXPECT_NE(dead.find("\n6,21,transform,FE-SCRIPT-OUTPUT,script,Value of output column 'n' is "
-                      "not a valid int32: 'five',,,,\"5,e\"\n"),
+                      "not a valid int32: 'five',,,," +
+                      in + ",\"5,e\"\n"),
             std::string::npos)
       << dead;
   EXPECT_NE(r.err.find("6 rows read, 2 rows written, 0 routed, 0 filtered, 4 rejected"),
