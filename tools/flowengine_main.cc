@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config/config_keys.h"
 #include "core/config/config_loader.h"
 #include "core/config/suggest.h"
 #include "core/csv/scan_kernel.h"
@@ -40,6 +41,7 @@ constexpr const char* kMainHelp =
     "  inspect PIPELINE.yaml [--format text|dot]         show the compiled pipeline\n"
     "  bench PIPELINE.yaml [--runs N] [--compare F]...   benchmark the pipeline (outputs in a\n"
     "                                                    scratch directory)\n"
+    "  schema [--format json|markdown]                   print the configuration's JSON Schema\n"
     "  explain CODE                                      describe an error code (FE-...)\n"
     "  version                                           print the version\n"
     "\n"
@@ -114,6 +116,38 @@ int Inspect(const std::vector<std::string>& args) {
   }
 }
 
+constexpr const char* kSchemaHelp =
+    "Usage: flowengine schema [--format json|markdown]\n"
+    "\n"
+    "Prints every configuration key of a pipeline file: as JSON Schema (draft 2020-12, the\n"
+    "default) for editors, UIs and validators, or as the Markdown table of docs/config.md.\n";
+
+int Schema(const std::vector<std::string>& args) {
+  std::string format = "json";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      std::cout << kSchemaHelp;
+      return kExitOk;
+    }
+    if (a == "--format" && i + 1 < args.size()) {
+      format = args[++i];
+    } else if (a.rfind("--format=", 0) == 0) {
+      format = a.substr(9);
+    } else {
+      return UsageError("Unexpected argument '" + a + "'", kSchemaHelp);
+    }
+  }
+  if (format == "json") {
+    std::cout << flowengine::ConfigJsonSchema();
+  } else if (format == "markdown") {
+    std::cout << flowengine::ConfigMarkdown();
+  } else {
+    return UsageError("Unknown --format '" + format + "' (json or markdown)", kSchemaHelp);
+  }
+  return kExitOk;
+}
+
 constexpr const char* kExplainHelp =
     "Usage: flowengine explain CODE\n\nDescribes an error code (e.g. FE-INPUT-FIELD-COUNT): "
     "what it means,\nits class, whether it is retried, and how to fix it.\n";
@@ -170,6 +204,7 @@ int main(int argc, char** argv) {
     if (command == "run") return flowengine::cli::RunCommand(args);
     if (command == "validate") return Validate(args);
     if (command == "explain") return Explain(args);
+    if (command == "schema") return Schema(args);
     if (command == "inspect") return Inspect(args);
     if (command == "bench") return flowengine::cli::BenchCommand(args);
     if (command == "version" || command == "--version") return Version(args);

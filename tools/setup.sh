@@ -15,6 +15,7 @@ packages=(
   build-essential cmake pkg-config clang-format clang-14 libclang-rt-14-dev
   libtbb-dev libsimdjson-dev libfast-float-dev libmimalloc-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev zlib1g-dev libzstd-dev
+  zstd python3-jsonschema python3-yaml
 )
 
 missing=()

@@ -1,7 +1,6 @@
 #include "core/config/config_loader.h"
 
 #include <glob.h>
-
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/config/config_keys.h"
 #include "core/config/suggest.h"
 #include "core/error/error.h"
 #include "core/memory/memory_plan.h"
@@ -25,36 +25,12 @@ namespace {
 namespace fs = std::filesystem;
 using Names = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 3> kRetryKeys{"attempts", "initialDelay", "maxDelay"};
-constexpr std::array<std::string_view, 10> kTopKeys{
-    "pipeline",      "source",     "transform", "sink",  "routes",
-    "errorHandling", "deadLetter", "maxErrors", "retry", "limits"};
-constexpr std::array<std::string_view, 10> kSourceKeys{
-    "path",   "format",   "header",   "columns", "quote",
-    "escape", "encoding", "skipRows", "maxRows", "skipBlankLines"};
-constexpr std::array<std::string_view, 2> kQuoteChars{"\"", "none"};
-constexpr std::array<std::string_view, 2> kEscapeChars{"\"", "\\"};
-constexpr std::array<std::string_view, 3> kEncodings{"utf-8", "latin-1", "windows-1252"};
-constexpr std::array<std::string_view, 3> kColumnKeys{"name", "type", "required"};
-constexpr std::array<std::string_view, 9> kSinkKeys{
-    "path",   "format", "outputMode", "lineEnding", "quoting",
-    "header", "backup", "columns",    "compression"};
-constexpr std::array<std::string_view, 3> kCompressions{"none", "gzip", "zstd"};
-constexpr std::array<std::string_view, 2> kSinkColumnKeys{"name", "from"};
-constexpr std::array<std::string_view, 2> kLineEndings{"lf", "crlf"};
-constexpr std::array<std::string_view, 2> kQuotings{"minimal", "all"};
-constexpr std::array<std::string_view, 7> kLimitsKeys{
-    "threads", "maxRecordSize", "blockSize", "memory", "timeout", "scriptTimeout", "scriptHeap"};
-constexpr std::array<std::string_view, 3> kFormats{"csv", "tsv", "psv"};
-constexpr std::array<std::string_view, 3> kOutputModes{"create", "replace", "append"};
-constexpr std::array<std::string_view, 2> kErrorHandlings{"fail-fast", "skip-row"};
-// Keys of DESIGN.md that later versions implement: refused clearly instead of ignored.
-constexpr std::array<std::string_view, 2> kDeadLetterKeys{"path", "outputMode"};
-constexpr std::array<std::string_view, 1> kStepKeys{"javascript"};
-constexpr std::array<std::string_view, 3> kJavascriptKeys{"file", "code", "output"};
-constexpr std::array<std::string_view, 9> kRouteKeys{
-    "path",   "format", "outputMode", "lineEnding", "quoting",
-    "header", "backup", "columns",    "compression"};
+// Key lists, allowed values and ranges come from the configuration table
+// (core/config/config_keys.h).
+std::vector<std::string_view> Keys(std::string_view parent) { return ChildKeys(parent); }
+Names Allowed(std::string_view path) { return AllowedValues(path); }
+int64_t Min(std::string_view path) { return FindConfigKey(path)->min; }
+int64_t Max(std::string_view path) { return FindConfigKey(path)->max; }
 
 bool Contains(Names names, std::string_view s) {
   for (std::string_view n : names) {
@@ -140,6 +116,17 @@ class SpecReader {
     if (value == "false") return false;
     Fail(node, path, "FE-CONFIG-VALUE",
          "Value not allowed for '" + path + "': '" + value + "'; allowed: true, false");
+  }
+
+  // Int, DurationMs and Size with the key's range from the configuration table.
+  int64_t Int(const YAML::Node& node, const std::string& path) const {
+    return Int(node, path, Min(path), Max(path));
+  }
+  int64_t DurationMs(const YAML::Node& node, const std::string& path) const {
+    return DurationMs(node, path, Min(path), Max(path));
+  }
+  int64_t Size(const YAML::Node& node, const std::string& path) const {
+    return Size(node, path, Min(path), Max(path));
   }
 
   int64_t Int(const YAML::Node& node, const std::string& path, int64_t min, int64_t max) const {
@@ -277,7 +264,7 @@ std::vector<ColumnSpec> ReadColumnList(const SpecReader& r, const YAML::Node& no
     const std::string path = list_path + "[" + std::to_string(i) + "]";
     ColumnSpec col;
     const bool bare_name = names_allowed && c.IsScalar();
-    if (!bare_name) r.ExpectMap(c, path, kColumnKeys);
+    if (!bare_name) r.ExpectMap(c, path, Keys("source.columns[]"));
     // (yaml-cpp's Node::operator= writes through to the node: bind once, never reassign.)
     const YAML::Node name_node = bare_name ? c : r.Require(c, path, "name");
     if (bare_name) {
@@ -395,7 +382,7 @@ std::vector<SinkColumn> ReadSinkColumns(const SpecReader& r, const YAML::Node& n
       col.name = r.Scalar(c, path);
       col.from = col.name;
     } else {
-      r.ExpectMap(c, path, kSinkColumnKeys);
+      r.ExpectMap(c, path, Keys("sink.columns[]"));
       col.name = r.Scalar(r.Require(c, path, "name"), path + ".name");
       col.from = c["from"] ? r.Scalar(c["from"], path + ".from") : col.name;
     }
@@ -417,7 +404,8 @@ void ReadSinkOptions(const SpecReader& r, const YAML::Node& node, const std::str
   if (node["columns"]) sink.columns = ReadSinkColumns(r, node["columns"], path + ".columns");
   sink.compression = CompressionForPath(sink.path);
   if (node["compression"]) {
-    const std::string c = r.Enum(node["compression"], path + ".compression", kCompressions);
+    const std::string c =
+        r.Enum(node["compression"], path + ".compression", Allowed("sink.compression"));
     sink.compression = c == "gzip"   ? Compression::kGzip
                        : c == "zstd" ? Compression::kZstd
                                      : Compression::kNone;
@@ -431,10 +419,12 @@ void ReadSinkOptions(const SpecReader& r, const YAML::Node& node, const std::str
            "Use outputMode: replace, or write an uncompressed file (compression: none).");
   }
   if (node["lineEnding"]) {
-    sink.style.crlf = r.Enum(node["lineEnding"], path + ".lineEnding", kLineEndings) == "crlf";
+    sink.style.crlf =
+        r.Enum(node["lineEnding"], path + ".lineEnding", Allowed("sink.lineEnding")) == "crlf";
   }
   if (node["quoting"]) {
-    sink.style.quote_all = r.Enum(node["quoting"], path + ".quoting", kQuotings) == "all";
+    sink.style.quote_all =
+        r.Enum(node["quoting"], path + ".quoting", Allowed("sink.quoting")) == "all";
   }
   if (node["header"]) sink.header = r.Bool(node["header"], path + ".header");
   if (node["backup"]) {
@@ -460,10 +450,10 @@ void ReadTransforms(const SpecReader& r, const YAML::Node& node, const std::stri
   }
   for (size_t i = 0; i < node.size(); ++i) {
     const std::string step_path = "transform[" + std::to_string(i) + "]";
-    r.ExpectMap(node[i], step_path, kStepKeys);
+    r.ExpectMap(node[i], step_path, Keys("transform[]"));
     const std::string path = step_path + ".javascript";
     const YAML::Node js = r.Require(node[i], step_path, "javascript");
-    r.ExpectMap(js, path, kJavascriptKeys);
+    r.ExpectMap(js, path, Keys("transform[].javascript"));
     TransformSpec t;
     if (js["file"] && js["code"]) {
       r.Fail(js["code"], path + ".code", "FE-CONFIG-VALUE",
@@ -498,13 +488,15 @@ void ReadRoutes(const SpecReader& r, const YAML::Node& node, PipelineSpec& spec)
     RouteSpec route;
     route.name = kv.first.as<std::string>();
     const std::string path = "routes." + route.name;
-    r.ExpectMap(kv.second, path, kRouteKeys);
+    r.ExpectMap(kv.second, path, Keys("routes.*"));
     route.sink.path = r.Path(r.Require(kv.second, path, "path"), path + ".path");
-    route.sink.dialect = kv.second["format"]
-                             ? DialectFor(r.Enum(kv.second["format"], path + ".format", kFormats))
-                             : spec.sink.dialect;
+    route.sink.dialect =
+        kv.second["format"]
+            ? DialectFor(r.Enum(kv.second["format"], path + ".format", Allowed("source.format")))
+            : spec.sink.dialect;
     if (kv.second["outputMode"]) {
-      std::string mode = r.Enum(kv.second["outputMode"], path + ".outputMode", kOutputModes);
+      std::string mode =
+          r.Enum(kv.second["outputMode"], path + ".outputMode", Allowed("sink.outputMode"));
       route.sink.mode = mode == "create"    ? OutputMode::kCreate
                         : mode == "replace" ? OutputMode::kReplace
                                             : OutputMode::kAppend;
@@ -536,34 +528,59 @@ std::set<std::string> ApplyOverrides(YAML::Node& root, const std::vector<std::st
       parts.push_back(part);
     }
     if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-    YAML::Node node = root;
-    for (size_t i = 0; i + 1 < parts.size(); ++i) {
-      if (!node.IsMap()) {
-        Location loc;
-        loc.file = "--set " + o;
-        ThrowError("FE-CONFIG-SET",
-                   "Override path goes through a value that is not a map: '" + key + "'", loc,
-                   "config");
-      }
-      if (!node[parts[i]] || !node[parts[i]].IsMap()) {
-        if (node[parts[i]] && !node[parts[i]].IsNull()) {
-          Location loc;
-          loc.file = "--set " + o;
-          ThrowError("FE-CONFIG-SET",
-                     "Override path goes through a value that is not a map: '" + key + "'", loc,
-                     "config");
-        }
-        node[parts[i]] = YAML::Node(YAML::NodeType::Map);
-      }
-      node.reset(node[parts[i]]);
-    }
-    if (!node.IsMap()) {
+    const auto fail = [&](const std::string& why) {
       Location loc;
       loc.file = "--set " + o;
-      ThrowError("FE-CONFIG-SET", "Override path is not inside a map: '" + key + "'", loc,
-                 "config");
+      ThrowError("FE-CONFIG-SET", why + ": '" + key + "'", loc, "config");
+    };
+    // A segment is a key, or a key and a list index: transform[1], source.path[0].
+    const auto split = [&](const std::string& part, std::string* name, long* index) {
+      *index = -1;
+      *name = part;
+      const size_t open = part.find('[');
+      if (open == std::string::npos) return;
+      if (part.back() != ']' || open == 0) fail("Malformed list index in override");
+      const std::string digits = part.substr(open + 1, part.size() - open - 2);
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
+        fail("Malformed list index in override");
+      }
+      *name = part.substr(0, open);
+      *index = std::stol(digits);
+    };
+    YAML::Node node = root;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const bool last = i + 1 == parts.size();
+      std::string name;
+      long index = -1;
+      split(parts[i], &name, &index);
+      if (!node.IsMap()) fail("Override path goes through a value that is not a map");
+      if (index >= 0) {
+        // An existing list item: the list must be there and long enough.
+        YAML::Node list = node[name];
+        if (!list || !list.IsSequence()) fail("Override path names a list that is not there");
+        if (static_cast<size_t>(index) >= list.size()) {
+          fail("Override index past the end of the list (" + std::to_string(list.size()) +
+               " items)");
+        }
+        if (last) {
+          list[static_cast<size_t>(index)] = value;
+          break;
+        }
+        node.reset(list[static_cast<size_t>(index)]);
+        continue;
+      }
+      if (last) {
+        node[name] = value;
+        break;
+      }
+      if (!node[name] || !node[name].IsMap()) {
+        if (node[name] && !node[name].IsNull()) {
+          fail("Override path goes through a value that is not a map");
+        }
+        node[name] = YAML::Node(YAML::NodeType::Map);
+      }
+      node.reset(node[name]);
     }
-    node[parts.back()] = value;
     paths.insert(key);
   }
   return paths;
@@ -573,10 +590,11 @@ std::set<std::string> ApplyOverrides(YAML::Node& root, const std::vector<std::st
 void ReadErrorHandling(const SpecReader& r, const YAML::Node& root, PipelineSpec& spec) {
   if (root["deadLetter"]) {
     const YAML::Node dl = root["deadLetter"];
-    r.ExpectMap(dl, "deadLetter", kDeadLetterKeys);
+    r.ExpectMap(dl, "deadLetter", Keys("deadLetter"));
     spec.dead_letter.path = r.Path(r.Require(dl, "deadLetter", "path"), "deadLetter.path");
     if (dl["outputMode"]) {
-      std::string mode = r.Enum(dl["outputMode"], "deadLetter.outputMode", kOutputModes);
+      std::string mode =
+          r.Enum(dl["outputMode"], "deadLetter.outputMode", Allowed("sink.outputMode"));
       spec.dead_letter.mode = mode == "create"    ? OutputMode::kCreate
                               : mode == "replace" ? OutputMode::kReplace
                                                   : OutputMode::kAppend;
@@ -639,24 +657,25 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
     loc.file = yaml_path;
     ThrowError("FE-CONFIG-MISSING-KEY", "The pipeline file is empty", loc, "config");
   }
-  r.ExpectMap(root, "", kTopKeys);
+  r.ExpectMap(root, "", Keys(""));
 
   spec.config_path = yaml_path;
   spec.name = root["pipeline"] ? r.Scalar(root["pipeline"], "pipeline")
                                : fs::path(yaml_path).stem().string();
 
   const YAML::Node src = r.Require(root, "", "source");
-  r.ExpectMap(src, "source", kSourceKeys);
+  r.ExpectMap(src, "source", Keys("source"));
   spec.source.paths = ReadSourcePaths(r, r.Require(src, "source", "path"));
   spec.source.path = spec.source.paths.front();
   std::string source_format = "csv";
-  if (src["format"]) source_format = r.Enum(src["format"], "source.format", kFormats);
+  if (src["format"])
+    source_format = r.Enum(src["format"], "source.format", Allowed("source.format"));
   spec.source.dialect = DialectFor(source_format);
   if (src["header"]) spec.source.header = r.Bool(src["header"], "source.header");
-  if (src["quote"] && r.Enum(src["quote"], "source.quote", kQuoteChars) == "none") {
+  if (src["quote"] && r.Enum(src["quote"], "source.quote", Allowed("source.quote")) == "none") {
     spec.source.dialect.quote = '\0';
   }
-  if (src["escape"] && r.Enum(src["escape"], "source.escape", kEscapeChars) == "\\") {
+  if (src["escape"] && r.Enum(src["escape"], "source.escape", Allowed("source.escape")) == "\\") {
     spec.source.dialect.escape = '\\';
   }
   if (spec.source.dialect.quote == '\0' && spec.source.dialect.escape == '\0' && src["escape"]) {
@@ -665,16 +684,16 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
            "Remove source.escape, or set it to '\\' for backslash escapes.");
   }
   if (src["encoding"]) {
-    const std::string e = r.Enum(src["encoding"], "source.encoding", kEncodings);
+    const std::string e = r.Enum(src["encoding"], "source.encoding", Allowed("source.encoding"));
     spec.source.encoding = e == "latin-1"        ? Encoding::kLatin1
                            : e == "windows-1252" ? Encoding::kWindows1252
                                                  : Encoding::kUtf8;
   }
   if (src["skipRows"]) {
-    spec.source.skip_rows = r.Int(src["skipRows"], "source.skipRows", 0, 1'000'000'000);
+    spec.source.skip_rows = r.Int(src["skipRows"], "source.skipRows");
   }
   if (src["maxRows"]) {
-    spec.source.max_rows = r.Int(src["maxRows"], "source.maxRows", 1, INT64_MAX);
+    spec.source.max_rows = r.Int(src["maxRows"], "source.maxRows");
   }
   if (src["skipBlankLines"]) {
     spec.source.skip_blank_lines = r.Bool(src["skipBlankLines"], "source.skipBlankLines");
@@ -689,12 +708,13 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
   }
 
   const YAML::Node sink = r.Require(root, "", "sink");
-  r.ExpectMap(sink, "sink", kSinkKeys);
+  r.ExpectMap(sink, "sink", Keys("sink"));
   spec.sink.path = r.Path(r.Require(sink, "sink", "path"), "sink.path", /*stdio=*/true);
-  spec.sink.dialect = sink["format"] ? DialectFor(r.Enum(sink["format"], "sink.format", kFormats))
-                                     : spec.source.dialect.Rfc4180();
+  spec.sink.dialect =
+      sink["format"] ? DialectFor(r.Enum(sink["format"], "sink.format", Allowed("source.format")))
+                     : spec.source.dialect.Rfc4180();
   if (sink["outputMode"]) {
-    std::string mode = r.Enum(sink["outputMode"], "sink.outputMode", kOutputModes);
+    std::string mode = r.Enum(sink["outputMode"], "sink.outputMode", Allowed("sink.outputMode"));
     spec.sink.mode = mode == "create"    ? OutputMode::kCreate
                      : mode == "replace" ? OutputMode::kReplace
                                          : OutputMode::kAppend;
@@ -705,23 +725,22 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
   if (root["routes"]) ReadRoutes(r, root["routes"], spec);
 
   if (root["errorHandling"]) {
-    std::string eh = r.Enum(root["errorHandling"], "errorHandling", kErrorHandlings);
+    std::string eh = r.Enum(root["errorHandling"], "errorHandling", Allowed("errorHandling"));
     if (eh == "skip-row") spec.error_handling = ErrorHandling::kSkipRow;
   }
   ReadErrorHandling(r, root, spec);
 
   if (root["retry"]) {
     const YAML::Node retry = root["retry"];
-    r.ExpectMap(retry, "retry", kRetryKeys);
+    r.ExpectMap(retry, "retry", Keys("retry"));
     if (retry["attempts"]) {
-      spec.retry.attempts = static_cast<int>(r.Int(retry["attempts"], "retry.attempts", 1, 100));
+      spec.retry.attempts = static_cast<int>(r.Int(retry["attempts"], "retry.attempts"));
     }
     if (retry["initialDelay"]) {
-      spec.retry.initial_delay_ms =
-          r.DurationMs(retry["initialDelay"], "retry.initialDelay", 0, 3600000);
+      spec.retry.initial_delay_ms = r.DurationMs(retry["initialDelay"], "retry.initialDelay");
     }
     if (retry["maxDelay"]) {
-      spec.retry.max_delay_ms = r.DurationMs(retry["maxDelay"], "retry.maxDelay", 0, 3600000);
+      spec.retry.max_delay_ms = r.DurationMs(retry["maxDelay"], "retry.maxDelay");
     }
     if (spec.retry.max_delay_ms < spec.retry.initial_delay_ms) {
       r.Fail(retry, "retry", "FE-CONFIG-VALUE", "retry.maxDelay is smaller than retry.initialDelay",
@@ -730,30 +749,27 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
   }
   if (root["limits"]) {
     const YAML::Node lim = root["limits"];
-    r.ExpectMap(lim, "limits", kLimitsKeys);
+    r.ExpectMap(lim, "limits", Keys("limits"));
     if (lim["timeout"]) {
-      spec.limits.timeout_ms = r.DurationMs(lim["timeout"], "limits.timeout", 1, 7 * 86400000ll);
+      spec.limits.timeout_ms = r.DurationMs(lim["timeout"], "limits.timeout");
     }
     if (lim["threads"]) {
-      spec.limits.threads = static_cast<int>(r.Int(lim["threads"], "limits.threads", 0, 1024));
+      spec.limits.threads = static_cast<int>(r.Int(lim["threads"], "limits.threads"));
     }
     if (lim["blockSize"]) {
-      spec.limits.block_size = r.Size(lim["blockSize"], "limits.blockSize", 4096, 256ll << 20);
+      spec.limits.block_size = r.Size(lim["blockSize"], "limits.blockSize");
     }
     if (lim["scriptTimeout"]) {
-      spec.limits.script_timeout_ms =
-          r.DurationMs(lim["scriptTimeout"], "limits.scriptTimeout", 1, 3600000);
+      spec.limits.script_timeout_ms = r.DurationMs(lim["scriptTimeout"], "limits.scriptTimeout");
     }
     if (lim["scriptHeap"]) {
-      spec.limits.script_heap =
-          r.Size(lim["scriptHeap"], "limits.scriptHeap", 16ll << 20, 16ll << 30);
+      spec.limits.script_heap = r.Size(lim["scriptHeap"], "limits.scriptHeap");
     }
     if (lim["memory"]) {
-      spec.limits.memory = r.Size(lim["memory"], "limits.memory", 4ll << 20, 1ll << 40);
+      spec.limits.memory = r.Size(lim["memory"], "limits.memory");
     }
     if (lim["maxRecordSize"]) {
-      spec.limits.max_record_size =
-          r.Size(lim["maxRecordSize"], "limits.maxRecordSize", 4096, 256ll << 20);
+      spec.limits.max_record_size = r.Size(lim["maxRecordSize"], "limits.maxRecordSize");
     }
     if (spec.limits.max_record_size < spec.limits.block_size) {
       // Point at the key that was set (maxRecordSize, else blockSize), in the file or --set.

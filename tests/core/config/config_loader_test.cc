@@ -412,6 +412,25 @@ TEST(ConfigLoaderTest, SetOverridesScalarsAndResolvesAgainstTheCurrentDirectory)
   EXPECT_EQ(spec.sink.path, (std::filesystem::current_path() / "rel/out.csv").string());
 }
 
+TEST(ConfigLoaderTest, SetReachesListItems) {
+  const std::string yaml =
+      "source: { path: [/d/a.csv, /d/b.csv] }\n"
+      "transform:\n  - javascript: { code: 'function process() { return true; }' }\n"
+      "sink: { path: /d/out.csv }\n";
+  PipelineSpec spec = LoadPipelineSpecFromString(yaml, kYamlPath, {"source.path[1]=/e/b.csv"});
+  EXPECT_EQ(spec.source.paths, (std::vector<std::string>{"/d/a.csv", "/e/b.csv"}));
+  Error past = LoadError(yaml, {"source.path[2]=/e/c.csv"});
+  EXPECT_EQ(past.code, "FE-CONFIG-SET");
+  EXPECT_NE(past.message.find("past the end of the list (2 items)"), std::string::npos);
+  Error not_list = LoadError(yaml, {"sink.path[0]=x"});
+  EXPECT_EQ(not_list.code, "FE-CONFIG-SET");
+  Error malformed = LoadError(yaml, {"source.path[x]=y"});
+  EXPECT_EQ(malformed.code, "FE-CONFIG-SET");
+  // A script file set on an item resolves against the current directory, like any --set.
+  Error missing = LoadError(yaml, {"transform[0].javascript.file=nope.js"});
+  EXPECT_EQ(missing.code, "FE-CONFIG-VALUE");  // file and code both set
+}
+
 TEST(ConfigLoaderTest, SetWithBadValueNamesTheOverride) {
   Error e = LoadError(kMinimal, {"sink.outputMode=sometimes"});
   EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
