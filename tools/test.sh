@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this script):
 #   1. dependencies (idempotent), 2. clang-format, 3. warning-clean build (-Werror) and every
-#   test (ctest: unit, end-to-end and the adversarial suite), 4. the same tests under
-#   ASan+UBSan, 5. every libFuzzer target (parser, source, HTTP requests) on its seed corpus.
+#   test (ctest: unit, public API, end-to-end and the adversarial suite), 4. `cmake
+#   --install` into a temporary prefix and the embedding example (examples/embed) built and
+#   run against it (CMake package and pkg-config), 5. the same tests under
+#   ASan+UBSan, 6. every libFuzzer target (parser, source, HTTP requests) on its seed corpus.
 # CI=true (the default here) makes a test that cannot run on this machine (no promtool, no
 # tmpfs mount, no root) fail instead of skipping.
 # No ThreadSanitizer job: Debian's libtbb is not instrumented, so TSan reports TBB's own
@@ -23,6 +25,23 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLOWENGINE_WERROR=ON >/d
 cmake --build build -j"$jobs"
 echo "== tests"
 ctest --test-dir build --output-on-failure -j"$jobs"
+
+echo "== install, then the embedding example against the installed package"
+prefix=$(mktemp -d)
+work=$(mktemp -d)
+cmake --install build --prefix "$prefix" >/dev/null
+cmake -S examples/embed -B "$prefix/embed-build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$prefix/embed-build" -j"$jobs" >/dev/null
+"$prefix/embed-build/embed_example" --built-in "$work"
+# ... compiled once more with pkg-config alone
+c++ -std=c++20 -o "$prefix/embed-pkgconfig" examples/embed/main.cc \
+  $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs flowengine)
+"$prefix/embed-pkgconfig" --built-in "$work"
+# ... and the installed CLI runs a JavaScript pipeline (its plugin found in the install layout)
+"$prefix/bin/flowengine" run configs/customer-enrichment.yaml --log-level warn \
+  --set sink.path="$work/enriched.csv" --set routes.review.path="$work/review.csv"
+test -s "$work/enriched.csv"
+rm -rf "$prefix" "$work"
 
 echo "== ASan+UBSan build"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFLOWENGINE_WERROR=ON \

@@ -506,6 +506,76 @@ void ReadRoutes(const SpecReader& r, const YAML::Node& node, PipelineSpec& spec)
   }
 }
 
+// Sets `key` ("a.b", "a[1].b") to `value` in the tree, creating maps on the way. An index
+// names an existing list item; with `append`, index == size adds one (and a missing list is
+// created for index 0). Errors name `origin` ("--set key", or where a key came from).
+void SetKey(YAML::Node& root, const std::string& key, const std::string& value, bool append,
+            const std::string& origin) {
+  const auto fail = [&](const std::string& why) {
+    Location loc;
+    loc.file = origin;
+    ThrowError("FE-CONFIG-SET", why + ": '" + key + "'", loc, "config");
+  };
+  std::vector<std::string> parts;
+  std::stringstream ss(key);
+  for (std::string part; std::getline(ss, part, '.');) {
+    if (part.empty()) fail("Empty key segment in override");
+    parts.push_back(part);
+  }
+  if (parts.empty()) fail("Empty key in override");
+  if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  // A segment is a key, or a key and a list index: transform[1], source.path[0].
+  const auto split = [&](const std::string& part, std::string* name, long* index) {
+    *index = -1;
+    *name = part;
+    const size_t open = part.find('[');
+    if (open == std::string::npos) return;
+    if (part.back() != ']' || open == 0) fail("Malformed list index in override");
+    const std::string digits = part.substr(open + 1, part.size() - open - 2);
+    if (digits.empty() || digits.size() > 6 ||
+        digits.find_first_not_of("0123456789") != std::string::npos) {
+      fail("Malformed list index in override");
+    }
+    *name = part.substr(0, open);
+    *index = std::stol(digits);
+  };
+  YAML::Node node = root;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const bool last = i + 1 == parts.size();
+    std::string name;
+    long index = -1;
+    split(parts[i], &name, &index);
+    if (!node.IsMap()) fail("Override path goes through a value that is not a map");
+    if (index >= 0) {
+      if (append && !node[name] && index == 0) node[name] = YAML::Node(YAML::NodeType::Sequence);
+      YAML::Node list = node[name];
+      if (!list || !list.IsSequence()) fail("Override path names a list that is not there");
+      const auto at = static_cast<size_t>(index);
+      if (append && at == list.size()) {
+        list.push_back(last ? YAML::Node(value) : YAML::Node(YAML::NodeType::Map));
+      } else if (at >= list.size()) {
+        fail("Override index past the end of the list (" + std::to_string(list.size()) + " items)");
+      } else if (last) {
+        list[at] = value;
+      }
+      if (last) break;
+      node.reset(list[at]);
+      continue;
+    }
+    if (last) {
+      node[name] = value;
+      break;
+    }
+    if (!node[name] || !node[name].IsMap()) {
+      if (node[name] && !node[name].IsNull()) {
+        fail("Override path goes through a value that is not a map");
+      }
+      node[name] = YAML::Node(YAML::NodeType::Map);
+    }
+    node.reset(node[name]);
+  }
+}
+
 std::set<std::string> ApplyOverrides(YAML::Node& root, const std::vector<std::string>& overrides) {
   std::set<std::string> paths;
   for (const std::string& o : overrides) {
@@ -515,72 +585,8 @@ std::set<std::string> ApplyOverrides(YAML::Node& root, const std::vector<std::st
       loc.file = "--set " + o;
       ThrowError("FE-CONFIG-SET", "Override without '=': '" + o + "'", loc, "config");
     }
-    std::string key = o.substr(0, eq);
-    std::string value = o.substr(eq + 1);
-    std::vector<std::string> parts;
-    std::stringstream ss(key);
-    for (std::string part; std::getline(ss, part, '.');) {
-      if (part.empty()) {
-        Location loc;
-        loc.file = "--set " + o;
-        ThrowError("FE-CONFIG-SET", "Empty key segment in override: '" + key + "'", loc, "config");
-      }
-      parts.push_back(part);
-    }
-    if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-    const auto fail = [&](const std::string& why) {
-      Location loc;
-      loc.file = "--set " + o;
-      ThrowError("FE-CONFIG-SET", why + ": '" + key + "'", loc, "config");
-    };
-    // A segment is a key, or a key and a list index: transform[1], source.path[0].
-    const auto split = [&](const std::string& part, std::string* name, long* index) {
-      *index = -1;
-      *name = part;
-      const size_t open = part.find('[');
-      if (open == std::string::npos) return;
-      if (part.back() != ']' || open == 0) fail("Malformed list index in override");
-      const std::string digits = part.substr(open + 1, part.size() - open - 2);
-      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
-        fail("Malformed list index in override");
-      }
-      *name = part.substr(0, open);
-      *index = std::stol(digits);
-    };
-    YAML::Node node = root;
-    for (size_t i = 0; i < parts.size(); ++i) {
-      const bool last = i + 1 == parts.size();
-      std::string name;
-      long index = -1;
-      split(parts[i], &name, &index);
-      if (!node.IsMap()) fail("Override path goes through a value that is not a map");
-      if (index >= 0) {
-        // An existing list item: the list must be there and long enough.
-        YAML::Node list = node[name];
-        if (!list || !list.IsSequence()) fail("Override path names a list that is not there");
-        if (static_cast<size_t>(index) >= list.size()) {
-          fail("Override index past the end of the list (" + std::to_string(list.size()) +
-               " items)");
-        }
-        if (last) {
-          list[static_cast<size_t>(index)] = value;
-          break;
-        }
-        node.reset(list[static_cast<size_t>(index)]);
-        continue;
-      }
-      if (last) {
-        node[name] = value;
-        break;
-      }
-      if (!node[name] || !node[name].IsMap()) {
-        if (node[name] && !node[name].IsNull()) {
-          fail("Override path goes through a value that is not a map");
-        }
-        node[name] = YAML::Node(YAML::NodeType::Map);
-      }
-      node.reset(node[name]);
-    }
+    const std::string key = o.substr(0, eq);
+    SetKey(root, key, o.substr(eq + 1), /*append=*/false, "--set " + o);
     paths.insert(key);
   }
   return paths;
@@ -843,6 +849,17 @@ PipelineSpec LoadPipelineSpec(const std::string& yaml_path,
   std::stringstream buffer;
   buffer << in.rdbuf();
   return LoadPipelineSpecFromString(buffer.str(), abs.string(), overrides);
+}
+
+}  // namespace flowengine
+
+namespace flowengine {
+
+PipelineSpec LoadPipelineSpecFromKeys(const std::vector<std::pair<std::string, std::string>>& keys,
+                                      const std::string& yaml_path) {
+  YAML::Node root(YAML::NodeType::Map);
+  for (const auto& [key, value] : keys) SetKey(root, key, value, /*append=*/true, yaml_path);
+  return BuildSpec(root, yaml_path, {});
 }
 
 }  // namespace flowengine

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/config/pipeline_spec.h"
@@ -21,6 +22,13 @@ PipelineSpec LoadPipelineSpec(const std::string& yaml_path,
 /// relative paths.
 PipelineSpec LoadPipelineSpecFromString(const std::string& yaml_text, const std::string& yaml_path,
                                         const std::vector<std::string>& overrides = {});
+
+/// As LoadPipelineSpec, from keys and values set in code ("source.path" = "in.csv",
+/// "transform[0].javascript.code" = "...": list items are appended in index order);
+/// `yaml_path` names the pipeline in messages and its directory resolves relative paths.
+/// The same checks as a file: the same error codes.
+PipelineSpec LoadPipelineSpecFromKeys(const std::vector<std::pair<std::string, std::string>>& keys,
+                                      const std::string& yaml_path);
 
 /// Parses a byte size: an integer, or a number with KiB/MiB/GiB (1024-based) or KB/MB/GB
 /// (1000-based). Returns -1 when malformed.

@@ -1,0 +1,197 @@
+// The public API (include/flowengine/flowengine.h) over the engine's internals: the loader,
+// ValidatePipeline and RunPipeline with the built-in nodes.
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "core/config/config_keys.h"
+#include "core/config/config_loader.h"
+#include "core/engine/pipeline_runner.h"
+#include "core/engine/run_summary_json.h"
+#include "core/error/error.h"
+#include "core/error/error_codes.h"
+#include "core/log/logger.h"
+#include "core/metrics/metrics.h"
+#include "core/ops/plugin_loader.h"
+#include "flowengine/flowengine.h"
+#include "nodes/node_factory.h"
+
+#ifndef FLOWENGINE_VERSION
+#define FLOWENGINE_VERSION "0.0.0"
+#endif
+
+namespace flowengine {
+namespace {
+
+ErrorInfo ToInfo(const Error& e) {
+  ErrorInfo info;
+  info.code = e.code;
+  info.error_class = ErrorClassName(e.error_class);
+  info.message = e.message;
+  info.hint = e.hint;
+  info.file = e.location.file;
+  info.line = e.location.line;
+  info.column = e.location.column;
+  info.byte_offset = e.location.byte_offset;
+  info.stage = e.stage;
+  return info;
+}
+
+template <typename F>
+auto Translating(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const ErrorException& e) {
+    throw PipelineError(ToInfo(e.error()));
+  }
+}
+
+// Reports progress every 250 ms while a run lasts.
+class ProgressThread {
+ public:
+  ProgressThread(const Metrics& metrics, RunObserver* observer) : metrics_(metrics) {
+    if (observer == nullptr) return;
+    thread_ = std::thread([this, observer] {
+      const auto start = std::chrono::steady_clock::now();
+      std::unique_lock<std::mutex> lock(mutex_);
+      while (!cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return done_; })) {
+        Progress p;
+        p.rows_read = metrics_.rows_parsed.Value() + metrics_.rows_parse_rejected.Value();
+        p.rows_written = metrics_.rows_written.Value();
+        p.rows_rejected =
+            metrics_.rows_parse_rejected.Value() + metrics_.rows_script_rejected.Value();
+        p.bytes_read = metrics_.bytes_read.Value();
+        p.input_bytes = metrics_.input_size_bytes.Value();
+        p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        lock.unlock();
+        observer->OnProgress(p);
+        lock.lock();
+      }
+    });
+  }
+  ~ProgressThread() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  const Metrics& metrics_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+std::string ErrorInfo::ToString() const {
+  Error e;
+  e.code = code;
+  e.message = message;
+  e.hint = hint;
+  e.stage = stage;
+  e.location.file = file;
+  e.location.line = line;
+  e.location.column = column;
+  e.location.byte_offset = byte_offset;
+  if (const ErrorCodeInfo* c = FindErrorCode(code)) e.error_class = c->error_class;
+  return e.ToString();
+}
+
+PipelineError::PipelineError(ErrorInfo info) : info_(std::move(info)), text_(info_.ToString()) {}
+
+Pipeline::Pipeline(std::shared_ptr<const PipelineSpec> spec) : spec_(std::move(spec)) {}
+
+Pipeline Pipeline::FromFile(const std::string& path, const std::vector<std::string>& overrides) {
+  return Translating([&] {
+    return Pipeline(std::make_shared<const PipelineSpec>(LoadPipelineSpec(path, overrides)));
+  });
+}
+
+Pipeline Pipeline::FromYaml(const std::string& yaml, const std::string& base_dir,
+                            const std::vector<std::string>& overrides) {
+  return Translating([&] {
+    const std::string path =
+        (std::filesystem::absolute(base_dir) / "(pipeline from YAML text)").string();
+    return Pipeline(
+        std::make_shared<const PipelineSpec>(LoadPipelineSpecFromString(yaml, path, overrides)));
+  });
+}
+
+Pipeline::Builder::Builder(std::string base_dir) : base_dir_(std::move(base_dir)) {}
+
+Pipeline::Builder& Pipeline::Builder::Set(const std::string& key, const std::string& value) {
+  values_.emplace_back(key, value);
+  return *this;
+}
+
+Pipeline Pipeline::Builder::Build() const {
+  return Translating([&] {
+    const std::string path =
+        (std::filesystem::absolute(base_dir_) / "(pipeline built in code)").string();
+    return Pipeline(std::make_shared<const PipelineSpec>(LoadPipelineSpecFromKeys(values_, path)));
+  });
+}
+
+void Pipeline::Validate() const {
+  Translating([&] { ValidatePipeline(*spec_, DelimitedNodeFactory()); });
+}
+
+const std::string& Pipeline::name() const { return spec_->name; }
+
+std::string Pipeline::JsonSchema() { return ConfigJsonSchema(); }
+
+CancellationToken::CancellationToken() : flag_(std::make_shared<std::atomic<bool>>(false)) {}
+void CancellationToken::Cancel() noexcept { flag_->store(true); }
+bool CancellationToken::cancelled() const noexcept { return flag_->load(); }
+
+Engine::Engine(EngineOptions options) {
+  if (!options.plugin_dir.empty()) SetPluginDirectory(options.plugin_dir);
+  ConfigureLogger(ParseLogLevel(options.log_level).value_or(LogLevel::kWarn),
+                  ParseLogFormat(options.log_format).value_or(LogFormat::kJson));
+}
+
+Engine::~Engine() = default;
+
+std::string Engine::Version() { return FLOWENGINE_VERSION; }
+
+RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
+                      RunObserver* observer) {
+  // Each run: its own stop flag (the token's, or a local one), metrics and summary.
+  std::shared_ptr<std::atomic<bool>> stop =
+      cancel != nullptr ? cancel->flag_ : std::make_shared<std::atomic<bool>>(false);
+  Metrics metrics;
+  RunOptions options;
+  options.stop = stop.get();
+  options.metrics = &metrics;
+  RunSummary s;
+  {
+    ProgressThread progress(metrics, observer);
+    s = RunPipeline(*pipeline.spec_, DelimitedNodeFactory(), options);
+  }
+  RunResult r;
+  r.ok = !s.error.has_value();
+  r.cancelled = s.stopped || (s.error && s.error->code == "FE-RESOURCE-INTERRUPTED");
+  if (s.error) r.error = ToInfo(*s.error);
+  r.rows_read = s.rows_read;
+  r.rows_written = s.rows_written;
+  r.rows_routed = s.rows_routed;
+  r.rows_filtered = s.rows_filtered;
+  r.rows_rejected = s.rows_rejected;
+  r.row_copies = s.row_copies;
+  r.bytes_read = s.bytes_read;
+  r.seconds = s.seconds;
+  r.threads = s.threads;
+  r.summary_json = RunSummaryToJson(*pipeline.spec_, s);
+  if (observer != nullptr) observer->OnFinished(r);
+  return r;
+}
+
+}  // namespace flowengine

@@ -1,0 +1,178 @@
+// FlowEngine's public C++ API: the only header an application includes.
+//
+//   flowengine::Engine engine;                                      // once per process
+//   flowengine::Pipeline p = flowengine::Pipeline::FromFile("p.yaml", {"limits.threads=2"});
+//   p.Validate();                                 // throws flowengine::PipelineError
+//   flowengine::RunResult r = engine.Run(p);      // r.ok, r.rows_read, r.error, r.summary_json
+//
+// Lifetimes: an Engine outlives the runs it starts; a Pipeline is an immutable value (cheap
+// to copy) and may be run any number of times, by any number of threads at once.
+// Thread safety: Engine::Run may be called from several threads concurrently (each run has
+// its own stop flag, metrics and summary); Pipeline is immutable; CancellationToken is
+// thread-safe. What is still process-wide in this version: the log sink (every run logs to
+// the same place, lines carry the pipeline name) and the signal handling of the CLI (an
+// embedding application handles its own signals).
+// Errors: configuration problems throw PipelineError from Pipeline::From* and Validate();
+// Run never throws for a failed run: RunResult::error says what went wrong.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flowengine {
+
+struct PipelineSpec;  // internal
+
+/// One FlowEngine error: a stable code (FE-...), its class, where it happened and how to fix
+/// it (docs/errors.md lists every code).
+struct ErrorInfo {
+  std::string code;         ///< "FE-CONFIG-VALUE", ...
+  std::string error_class;  ///< config, input, encoding, schema, script, output, resource, ...
+  std::string message;
+  std::string hint;
+  std::string file;
+  int64_t line = 0;  ///< 1-based; 0 when unknown
+  int64_t column = 0;
+  int64_t byte_offset = -1;
+  std::string stage;
+  std::string ToString() const;  ///< "file:line:col: error CODE (class, stage): message" + hint
+};
+
+/// Thrown for configuration problems (an invalid pipeline file, --set override, a missing
+/// input, a header that does not match, a script that does not compile).
+class PipelineError : public std::exception {
+ public:
+  explicit PipelineError(ErrorInfo info);
+  const ErrorInfo& info() const noexcept { return info_; }
+  const char* what() const noexcept override { return text_.c_str(); }
+
+ private:
+  ErrorInfo info_;
+  std::string text_;
+};
+
+/// A validated-on-demand pipeline. Built from a YAML file, from YAML text, or in code with
+/// Builder; all three go through the same loader, so the same mistakes give the same codes.
+class Pipeline {
+ public:
+  /// Loads `path`; `overrides` are --set style "key.path=value" strings. Throws
+  /// PipelineError (FE-CONFIG-*).
+  static Pipeline FromFile(const std::string& path, const std::vector<std::string>& overrides = {});
+  /// Loads YAML text; relative paths in it resolve against `base_dir`.
+  static Pipeline FromYaml(const std::string& yaml, const std::string& base_dir,
+                           const std::vector<std::string>& overrides = {});
+
+  /// Builds a pipeline in code: every Set() is a key of the configuration (docs/config.md),
+  /// e.g. Set("source.path", "in.csv"), Set("limits.threads", "2"); lists with "[i]"
+  /// ("transform[0].javascript.code"). Build() loads it like a file (same checks, same
+  /// codes); relative paths resolve against `base_dir`.
+  class Builder {
+   public:
+    explicit Builder(std::string base_dir);
+    Builder& Set(const std::string& key, const std::string& value);
+    Pipeline Build() const;
+
+   private:
+    std::string base_dir_;
+    std::vector<std::pair<std::string, std::string>> values_;
+  };
+
+  /// Checks what `flowengine validate` checks: the file identity of every path, the source's
+  /// header against the declared columns, the script, the sinks' directories and output
+  /// modes. Reads headers, writes nothing. Throws PipelineError.
+  void Validate() const;
+
+  const std::string& name() const;
+  /// The JSON Schema (draft 2020-12) every pipeline file follows.
+  static std::string JsonSchema();
+
+ private:
+  explicit Pipeline(std::shared_ptr<const PipelineSpec> spec);
+  std::shared_ptr<const PipelineSpec> spec_;
+  friend class Engine;
+};
+
+/// Cancels a run from any thread: the run stops reading, its targets stay untouched.
+class CancellationToken {
+ public:
+  CancellationToken();
+  void Cancel() noexcept;
+  bool cancelled() const noexcept;
+
+ private:
+  friend class Engine;
+  std::shared_ptr<std::atomic<bool>> flag_;
+};
+
+/// How far a run is, reported to RunObserver::OnProgress about four times a second.
+struct Progress {
+  uint64_t rows_read = 0;
+  uint64_t rows_written = 0;
+  uint64_t rows_rejected = 0;
+  uint64_t bytes_read = 0;
+  int64_t input_bytes = 0;  ///< 0 when unknown (standard input)
+  double seconds = 0;
+};
+
+struct RunResult;
+
+/// Called on a thread of the engine while a run lasts (not concurrently for one run).
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void OnProgress(const Progress& /*progress*/) {}
+  /// Once, when the run has ended (committed, failed or cancelled).
+  virtual void OnFinished(const RunResult& /*result*/) {}
+};
+
+struct RunResult {
+  bool ok = false;
+  bool cancelled = false;
+  std::optional<ErrorInfo> error;  ///< set when the run failed or was cancelled
+  uint64_t rows_read = 0;
+  uint64_t rows_written = 0;
+  uint64_t rows_routed = 0;
+  uint64_t rows_filtered = 0;
+  uint64_t rows_rejected = 0;
+  uint64_t row_copies = 0;
+  uint64_t bytes_read = 0;
+  double seconds = 0;
+  int threads = 0;
+  /// The same JSON object as `flowengine run --summary` (docs/operations.md).
+  std::string summary_json;
+};
+
+struct EngineOptions {
+  /// Where the plugins (libflowengine_js.so for JavaScript steps) are; "" finds them in the
+  /// install layout (<prefix>/lib/flowengine beside libflowengine.so) or beside the
+  /// executable, or in $FLOWENGINE_PLUGIN_DIR.
+  std::string plugin_dir;
+  /// "debug", "info", "warn" or "error"; logs go to stderr as JSON lines, or "text".
+  std::string log_level = "warn";
+  std::string log_format = "json";
+};
+
+/// Runs pipelines. One per process is enough; runs may overlap.
+class Engine {
+ public:
+  explicit Engine(EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// Runs `pipeline` to its end on the calling thread (the work itself runs on the engine's
+  /// threads): the outputs are committed atomically as a set, or nothing is. Never throws
+  /// for a failed run; RunResult::error says why.
+  RunResult Run(const Pipeline& pipeline, const CancellationToken* cancel = nullptr,
+                RunObserver* observer = nullptr);
+
+  /// The version of the library ("0.1.0").
+  static std::string Version();
+};
+
+}  // namespace flowengine

@@ -1,0 +1,201 @@
+// The public API (include/flowengine/flowengine.h) in process, through the shared library:
+// concurrent runs, cancellation, observer events, and validation of pipelines built in code
+// with the same codes and messages as YAML.
+#include <flowengine/flowengine.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("fe-api-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  void Write(const std::string& name, const std::string& text) const {
+    std::ofstream(Path(name), std::ios::binary) << text;
+  }
+  std::string Read(const std::string& name) const {
+    std::ifstream in(Path(name), std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  void WriteRows(const std::string& name, int rows) const {
+    std::string text = "id,name\n";
+    for (int i = 1; i <= rows; ++i) text += std::to_string(i) + ",n" + std::to_string(i) + "\n";
+    Write(name, text);
+  }
+  fs::path dir_;
+};
+
+TEST_F(ApiTest, ConcurrentRunsOfDifferentPipelinesEachGetTheirOwnOutputAndSummary) {
+  WriteRows("a.csv", 50000);
+  WriteRows("b.csv", 30000);
+  flowengine::Engine engine;
+  const flowengine::Pipeline upper = flowengine::Pipeline::FromYaml(
+      "pipeline: upper\nsource: { path: a.csv }\n"
+      "transform:\n  - javascript:\n      code: |\n"
+      "        function process(c) { c.output.setField('name', c.input.getValue('name')"
+      ".toUpperCase()); return true; }\n"
+      "sink: { path: a-out.csv, outputMode: replace }\n",
+      dir_.string());
+  const flowengine::Pipeline tsv = flowengine::Pipeline::FromYaml(
+      "pipeline: tsv\nsource: { path: b.csv }\nsink: { path: b-out.tsv, format: tsv }\n",
+      dir_.string());
+  flowengine::RunResult ra, rb;
+  std::thread ta([&] { ra = engine.Run(upper); });
+  std::thread tb([&] { rb = engine.Run(tsv); });
+  ta.join();
+  tb.join();
+  ASSERT_TRUE(ra.ok) << ra.error->ToString();
+  ASSERT_TRUE(rb.ok) << rb.error->ToString();
+  EXPECT_EQ(ra.rows_written, 50000u);
+  EXPECT_EQ(rb.rows_written, 30000u);
+  EXPECT_NE(ra.summary_json.find("\"pipeline\":\"upper\""), std::string::npos);
+  EXPECT_NE(rb.summary_json.find("\"pipeline\":\"tsv\""), std::string::npos);
+  const std::string a = Read("a-out.csv");
+  EXPECT_EQ(a.substr(0, 20), "id,name\n1,N1\n2,N2\n3,");
+  std::string expected_b = "id\tname\n";
+  for (int i = 1; i <= 30000; ++i)
+    expected_b += std::to_string(i) + "\tn" + std::to_string(i) + "\n";
+  EXPECT_EQ(Read("b-out.tsv"), expected_b);
+}
+
+class CountingObserver : public flowengine::RunObserver {
+ public:
+  void OnProgress(const flowengine::Progress& p) override {
+    ++progress;
+    last_rows = p.rows_read;
+  }
+  void OnFinished(const flowengine::RunResult& r) override {
+    ++finished;
+    finished_ok = r.ok;
+  }
+  std::atomic<int> progress{0};
+  std::atomic<int> finished{0};
+  std::atomic<uint64_t> last_rows{0};
+  bool finished_ok = false;
+};
+
+TEST_F(ApiTest, CancellationStopsTheRunAndLeavesTheTargetUntouched) {
+  WriteRows("in.csv", 20000);
+  Write("out.csv", "previous\n");
+  flowengine::Engine engine;
+  // A slow script, so that the run is still going when it is cancelled.
+  const flowengine::Pipeline p = flowengine::Pipeline::FromYaml(
+      "source: { path: in.csv }\n"
+      "transform:\n  - javascript:\n      code: |\n"
+      "        function process(c) { const t = Date.now(); while (Date.now() - t < 1) {} "
+      "return true; }\n"
+      "sink: { path: out.csv, outputMode: replace }\nlimits: { threads: 1 }\n",
+      dir_.string());
+  flowengine::CancellationToken token;
+  CountingObserver observer;
+  flowengine::RunResult r;
+  std::thread run([&] { r = engine.Run(p, &token, &observer); });
+  while (observer.last_rows.load() == 0 && observer.finished.load() == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  token.Cancel();
+  run.join();
+  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(r.cancelled);
+  EXPECT_GE(observer.progress.load(), 1);
+  EXPECT_EQ(observer.finished.load(), 1);
+  EXPECT_FALSE(observer.finished_ok);
+  EXPECT_EQ(Read("out.csv"), "previous\n");
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename().string().rfind(".out.csv", 0), std::string::npos)
+        << "temp or lock file left: " << entry.path();
+  }
+}
+
+TEST_F(ApiTest, ObserverSeesProgressAndOneFinish) {
+  WriteRows("in.csv", 3000);
+  flowengine::Engine engine;
+  const flowengine::Pipeline p = flowengine::Pipeline::FromYaml(
+      "source: { path: in.csv }\n"
+      "transform:\n  - javascript:\n      code: |\n"
+      "        function process(c) { const t = Date.now(); while (Date.now() - t < 1) {} "
+      "return true; }\n"
+      "sink: { path: out.csv }\nlimits: { threads: 1 }\n",
+      dir_.string());
+  CountingObserver observer;
+  const flowengine::RunResult r = engine.Run(p, nullptr, &observer);
+  ASSERT_TRUE(r.ok) << r.error->ToString();
+  EXPECT_GE(observer.progress.load(), 2);  // ~3 s of work, reported every 250 ms
+  EXPECT_EQ(observer.finished.load(), 1);
+  EXPECT_TRUE(observer.finished_ok);
+}
+
+// Every mistake gives the same code and message built in code as written in YAML.
+TEST_F(ApiTest, PipelinesBuiltInCodeAreValidatedLikeYaml) {
+  WriteRows("in.csv", 3);
+  struct Case {
+    std::string yaml;
+    std::vector<std::pair<std::string, std::string>> keys;
+  };
+  const std::vector<Case> cases = {
+      {"source: { path: in.csv }\nsink: { path: o.csv, format: xml }\n",
+       {{"source.path", "in.csv"}, {"sink.path", "o.csv"}, {"sink.format", "xml"}}},
+      {"source: { path: in.csv }\nsink: { path: o.csv, pth: x }\n",
+       {{"source.path", "in.csv"}, {"sink.path", "o.csv"}, {"sink.pth", "x"}}},
+      {"source: { path: in.csv }\n", {{"source.path", "in.csv"}}},
+      {"source: { path: in.csv }\nsink: { path: o.csv }\nlimits: { threads: lots }\n",
+       {{"source.path", "in.csv"}, {"sink.path", "o.csv"}, {"limits.threads", "lots"}}},
+      {"source: { path: in.csv, columns: [{ name: nope, type: int32 }] }\nsink: { path: o.csv }\n",
+       {{"source.path", "in.csv"},
+        {"source.columns[0].name", "nope"},
+        {"source.columns[0].type", "int32"},
+        {"sink.path", "o.csv"}}},
+  };
+  for (const Case& c : cases) {
+    flowengine::ErrorInfo from_yaml, from_code;
+    try {
+      flowengine::Pipeline::FromYaml(c.yaml, dir_.string()).Validate();
+      ADD_FAILURE() << "YAML accepted: " << c.yaml;
+    } catch (const flowengine::PipelineError& e) {
+      from_yaml = e.info();
+    }
+    try {
+      flowengine::Pipeline::Builder b(dir_.string());
+      for (const auto& [k, v] : c.keys) b.Set(k, v);
+      b.Build().Validate();
+      ADD_FAILURE() << "built pipeline accepted: " << c.yaml;
+    } catch (const flowengine::PipelineError& e) {
+      from_code = e.info();
+    }
+    EXPECT_EQ(from_code.code, from_yaml.code) << c.yaml;
+    EXPECT_EQ(from_code.message, from_yaml.message) << c.yaml;
+    EXPECT_EQ(from_code.error_class, "config");
+  }
+  // And a good one runs.
+  flowengine::Engine engine;
+  const flowengine::RunResult r = engine.Run(flowengine::Pipeline::Builder(dir_.string())
+                                                 .Set("source.path", "in.csv")
+                                                 .Set("sink.path", "o.csv")
+                                                 .Build());
+  ASSERT_TRUE(r.ok) << r.error->ToString();
+  EXPECT_EQ(Read("o.csv"), "id,name\n1,n1\n2,n2\n3,n3\n");
+}
+
+TEST_F(ApiTest, SchemaAndVersion) {
+  EXPECT_NE(flowengine::Pipeline::JsonSchema().find("draft/2020-12"), std::string::npos);
+  EXPECT_EQ(flowengine::Engine::Version(), FLOWENGINE_VERSION);
+}
+
+}  // namespace
