@@ -56,8 +56,9 @@ DelimitedSink::DelimitedSink(SinkSpec spec, Dialect input_dialect, std::vector<s
                               (near.empty() ? "" : "; did you mean '" + near + "'?") +
                               " The sink's input columns: " + all,
                           c.where, "config");
-      e.hint = "Name a column of the transform's output (or of the source without a "
-               "transform); rename with { name: new_name, from: old_name }.";
+      e.hint =
+          "Name a column of the transform's output (or of the source without a "
+          "transform); rename with { name: new_name, from: old_name }.";
       throw ErrorException(std::move(e));
     }
     select_.push_back(static_cast<uint32_t>(it - columns_.begin()));
@@ -263,8 +264,8 @@ void DelimitedSink::WriteStdout(const char* data, size_t size) {
       pollfd p{STDOUT_FILENO, POLLOUT, 0};
       ::poll(&p, 1, 100);
       if (stop_ != nullptr && stop_->load(std::memory_order_relaxed)) {
-        ThrowError("FE-RESOURCE-INTERRUPTED", "Stopped while waiting to write standard output",
-                   loc, "write");
+        ThrowError("FE-RESOURCE-INTERRUPTED", "Stopped while waiting to write standard output", loc,
+                   "write");
       }
       continue;
     }

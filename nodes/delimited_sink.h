@@ -72,7 +72,7 @@ class DelimitedSink final : public SinkStage {
   Dialect input_dialect_;
   std::vector<std::string> columns_;  // the columns written (after sink.columns)
   std::vector<uint32_t> select_;      // sink.columns: input column of each; empty: all
-  OutputStyle style_;  // spec_.style, with the line ending of an appended-to target
+  OutputStyle style_;                 // spec_.style, with the line ending of an appended-to target
   AtomicFile file_;
   // sink.path "-": rows go to standard output as they come (no temp file, no commit); the
   // header waits for the first rows or the end of the run, so a run that fails at once

@@ -1,11 +1,11 @@
 #include "nodes/delimited_source.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <set>
-
-#include <sys/stat.h>
 
 #include "core/csv/grammar.h"
 #include "core/csv/record_splitter.h"
@@ -89,13 +89,14 @@ void DelimitedSource::CheckOtherFiles() const {
       Location loc;
       loc.file = names_[i];
       loc.line = 1;
-      Error e = MakeError("FE-CONFIG-HEADER",
-                          "The header of this input file differs from the first file's (" +
-                              names_[0] + "): found '" + join(theirs) + "', expected '" +
-                              join(mine) + "'",
-                          loc, "read");
-      e.hint = "Every file of source.path is read as one input with one header: give them the "
-               "same columns in the same order, or read them in separate runs.";
+      Error e =
+          MakeError("FE-CONFIG-HEADER",
+                    "The header of this input file differs from the first file's (" + names_[0] +
+                        "): found '" + join(theirs) + "', expected '" + join(mine) + "'",
+                    loc, "read");
+      e.hint =
+          "Every file of source.path is read as one input with one header: give them the "
+          "same columns in the same order, or read them in separate runs.";
       throw ErrorException(std::move(e));
     }
   }

@@ -437,8 +437,8 @@ int BenchCommand(const std::vector<std::string>& args) {
   try {
     spec = LoadPipelineSpec(pa.path, pa.overrides);
     if (spec.source.path == "-") {
-      Location loc = spec.locations.count("source.path") ? spec.locations.at("source.path")
-                                                         : Location{};
+      Location loc =
+          spec.locations.count("source.path") ? spec.locations.at("source.path") : Location{};
       Error e = MakeError("FE-CONFIG-VALUE",
                           "bench reads the source once per run: standard input (source.path: "
                           "-) cannot be read again",

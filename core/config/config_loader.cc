@@ -341,7 +341,8 @@ std::vector<std::string> ReadSourcePaths(const SpecReader& r, const YAML::Node& 
     for (size_t i = 0; i < node.size(); ++i) {
       const std::string key = "source.path[" + std::to_string(i) + "]";
       if (!node[i].IsScalar()) {
-        r.Fail(node[i], key, "FE-CONFIG-TYPE", "Expected a file name or a pattern for '" + key + "'",
+        r.Fail(node[i], key, "FE-CONFIG-TYPE",
+               "Expected a file name or a pattern for '" + key + "'",
                "Write each file as a list item; for standard input write path: \"-\" (quoted).");
       }
       add_glob(node[i], key);

@@ -47,8 +47,7 @@ class Decompressor {
   /// that), appending the output to `out`. Returns the input bytes consumed; sets `*problem`
   /// to what is wrong with the data ("invalid gzip data: ...", "data after the end of the
   /// last gzip member", ...) and stops there.
-  size_t Feed(const char* data, size_t size, ByteBuffer& out, size_t max_out,
-              std::string* problem);
+  size_t Feed(const char* data, size_t size, ByteBuffer& out, size_t max_out, std::string* problem);
   /// True when the decoder may hold output it has not given yet: call Feed() again (with
   /// the rest of the input, or none).
   bool HasPending() const { return pending_; }

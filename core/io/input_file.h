@@ -56,8 +56,8 @@ class InputFile {
   int64_t size_ = 0;
   int64_t consumed_ = 0;  // bytes read so far
   bool regular_ = false;
-  bool stdin_file_ = false;  // standard input redirected from a regular file
-  int64_t start_ = 0;        // ... and its offset when opened
+  bool stdin_file_ = false;   // standard input redirected from a regular file
+  int64_t start_ = 0;         // ... and its offset when opened
   struct timespec mtime_ {};  // modification time at open (regular files)
   dev_t dev_ = 0;
   ino_t ino_ = 0;

@@ -49,7 +49,8 @@ std::string DeadLetter(const std::string& content, int line, const std::string& 
     quoted_message += "\"";
   }
   return std::to_string(line) + "," + std::to_string(offset) + ",parse," + code + "," +
-         error_class + "," + quoted_message + "," + column + "," + field + ",," + g_dead_letter_file + "," + quoted_raw + "\n";
+         error_class + "," + quoted_message + "," + column + "," + field + ",," +
+         g_dead_letter_file + "," + quoted_raw + "\n";
 }
 
 TEST(SkipRowTest, MixedCorpusGoesToDeadLettersAndGoodRowsAreKept) {
@@ -114,7 +115,8 @@ TEST(SkipRowTest, UnterminatedQuoteSwallowsTheRestAndSaysSo) {
   EXPECT_NE(dead.find("\n4,32,parse,FE-INPUT-UNTERMINATED-QUOTE,input,Quoted field starting at "
                       "line 4 is not closed before the end of the input; it swallows the rest of "
                       "the file,3,,," +
-                      std::filesystem::path(input).lexically_normal().string() + ",\"3,\"\"never closed,50\r\n4,Dan,60\r\n\"\n"),
+                      std::filesystem::path(input).lexically_normal().string() +
+                      ",\"3,\"\"never closed,50\r\n4,Dan,60\r\n\"\n"),
             std::string::npos)
       << dead;
 }
