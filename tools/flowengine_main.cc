@@ -18,6 +18,7 @@
 #include "tools/bench_command.h"
 #include "tools/cli_common.h"
 #include "tools/run_command.h"
+#include "tools/serve_command.h"
 
 #ifndef FLOWENGINE_VERSION
 #define FLOWENGINE_VERSION "0.0.0"
@@ -41,6 +42,7 @@ constexpr const char* kMainHelp =
     "  inspect PIPELINE.yaml [--format text|dot]         show the compiled pipeline\n"
     "  bench PIPELINE.yaml [--runs N] [--compare F]...   benchmark the pipeline (outputs in a\n"
     "                                                    scratch directory)\n"
+    "  serve --pipelines DIR --data-root DIR [options]   run pipelines on request over HTTP\n"
     "  schema [--format json|markdown]                   print the configuration's JSON Schema\n"
     "  explain CODE                                      describe an error code (FE-...)\n"
     "  version                                           print the version\n"
@@ -207,6 +209,7 @@ int main(int argc, char** argv) {
     if (command == "schema") return Schema(args);
     if (command == "inspect") return Inspect(args);
     if (command == "bench") return flowengine::cli::BenchCommand(args);
+    if (command == "serve") return flowengine::cli::ServeCommand(args);
     if (command == "version" || command == "--version") return Version(args);
     if (command == "-h" || command == "--help" || command == "help") {
       std::cout << kMainHelp;

@@ -1,14 +1,18 @@
 // The public API (include/flowengine/flowengine.h) over the engine's internals: the loader,
 // ValidatePipeline and RunPipeline with the built-in nodes.
+#include <oneapi/tbb/global_control.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/config/config_keys.h"
 #include "core/config/config_loader.h"
+#include "core/engine/pipeline_paths.h"
 #include "core/engine/pipeline_runner.h"
 #include "core/engine/run_summary_json.h"
 #include "core/error/error.h"
@@ -16,6 +20,7 @@
 #include "core/log/logger.h"
 #include "core/metrics/metrics.h"
 #include "core/ops/plugin_loader.h"
+#include "core/ops/warm_isolates.h"
 #include "flowengine/flowengine.h"
 #include "nodes/node_factory.h"
 
@@ -146,19 +151,64 @@ void Pipeline::Validate() const {
 
 const std::string& Pipeline::name() const { return spec_->name; }
 
+std::vector<Pipeline::File> Pipeline::Files() const {
+  std::vector<File> files;
+  for (const PathUse& u : PipelinePaths(*spec_)) {
+    const bool data = u.output || u.key.rfind("source.path", 0) == 0;
+    files.push_back(File{u.key, u.path, u.output, data});
+  }
+  return files;
+}
+
+bool Pipeline::uses_standard_streams() const {
+  if (spec_->sink.path == "-" || spec_->source.path == "-") return true;
+  for (const std::string& p : spec_->source.paths) {
+    if (p == "-") return true;
+  }
+  return false;
+}
+
+int64_t Pipeline::memory_budget() const { return spec_->limits.memory; }
+
 std::string Pipeline::JsonSchema() { return ConfigJsonSchema(); }
 
 CancellationToken::CancellationToken() : flag_(std::make_shared<std::atomic<bool>>(false)) {}
 void CancellationToken::Cancel() noexcept { flag_->store(true); }
 bool CancellationToken::cancelled() const noexcept { return flag_->load(); }
 
-Engine::Engine(EngineOptions options) {
+struct Engine::Impl {
+  int threads = 0;
+  bool warm = false;
+  std::optional<oneapi::tbb::global_control> pool_cap;
+};
+
+Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
   if (!options.plugin_dir.empty()) SetPluginDirectory(options.plugin_dir);
   ConfigureLogger(ParseLogLevel(options.log_level).value_or(LogLevel::kWarn),
                   ParseLogFormat(options.log_format).value_or(LogFormat::kJson));
+  if (options.threads > 0) {
+    impl_->threads = options.threads;
+    // Every run's task arena draws from oneTBB's one pool of workers; this caps it.
+    impl_->pool_cap.emplace(oneapi::tbb::global_control::max_allowed_parallelism,
+                            static_cast<size_t>(options.threads));
+  }
+  if (options.warm_isolates > 0) {
+    impl_->warm = true;
+    SetWarmIsolateLimit(static_cast<size_t>(options.warm_isolates));
+  }
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+  if (impl_->warm) {
+    SetWarmIsolateLimit(0);
+    ReleaseWarmIsolates();
+  }
+}
+
+Engine::IsolateStats Engine::Isolates() {
+  const WarmIsolateStats w = GetWarmIsolateStats();
+  return IsolateStats{w.created, w.reused, w.idle};
+}
 
 std::string Engine::Version() { return FLOWENGINE_VERSION; }
 
@@ -171,15 +221,28 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
   RunOptions options;
   options.stop = stop.get();
   options.metrics = &metrics;
+  // An engine with a thread cap gives each run at most that many threads.
+  const PipelineSpec* spec = pipeline.spec_.get();
+  std::optional<PipelineSpec> capped;
+  if (impl_->threads > 0 && (spec->limits.threads <= 0 || spec->limits.threads > impl_->threads)) {
+    capped.emplace(*spec);
+    capped->limits.threads = impl_->threads;
+    spec = &*capped;
+  }
   RunSummary s;
   {
     ProgressThread progress(metrics, observer);
-    s = RunPipeline(*pipeline.spec_, DelimitedNodeFactory(), options);
+    s = RunPipeline(*spec, DelimitedNodeFactory(), options);
   }
   RunResult r;
   r.ok = !s.error.has_value();
   r.cancelled = s.stopped || (s.error && s.error->code == "FE-RESOURCE-INTERRUPTED");
   if (s.error) r.error = ToInfo(*s.error);
+  if (r.error && r.error->code == "FE-RESOURCE-INTERRUPTED" && cancel != nullptr &&
+      cancel->cancelled()) {
+    r.error->message = "The run was cancelled";
+    r.error->hint = "Nothing was committed; the targets were left untouched.";
+  }
   r.rows_read = s.rows_read;
   r.rows_written = s.rows_written;
   r.rows_routed = s.rows_routed;
@@ -189,7 +252,7 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
   r.bytes_read = s.bytes_read;
   r.seconds = s.seconds;
   r.threads = s.threads;
-  r.summary_json = RunSummaryToJson(*pipeline.spec_, s);
+  r.summary_json = RunSummaryToJson(*spec, s);
   if (observer != nullptr) observer->OnFinished(r);
   return r;
 }

@@ -22,6 +22,8 @@ const char* ErrorClassName(ErrorClass c) {
       return "resource";
     case ErrorClass::kBench:
       return "bench";
+    case ErrorClass::kService:
+      return "service";
     case ErrorClass::kInternal:
       return "internal";
   }

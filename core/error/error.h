@@ -19,7 +19,8 @@ enum class ErrorClass {
   kScript,
   kOutput,
   kResource,
-  kBench,  ///< flowengine bench: figures too noisy or a regression (never in dead letters)
+  kBench,    ///< flowengine bench: figures too noisy or a regression (never in dead letters)
+  kService,  ///< flowengine serve: a request refused (never in dead letters)
   kInternal
 };
 

@@ -207,6 +207,38 @@ constexpr std::array kCodes{
                   "flowengine bench: the --compare file cannot be read or is not a "
                   "flowengine bench result.",
                   "Pass a file written by flowengine bench --json."},
+    // serve
+    ErrorCodeInfo{"FE-SERVE-REQUEST", C::kService, false,
+                  "flowengine serve: the request is malformed (not JSON, too deep, a missing "
+                  "or mistyped field, an unknown method or path).",
+                  "Send a JSON body as docs/operations.md shows, e.g. {\"pipeline\": \"NAME\", "
+                  "\"set\": {\"source.path\": \"in/x.csv\"}}."},
+    ErrorCodeInfo{"FE-SERVE-AUTH", C::kService, false,
+                  "flowengine serve: the request has no valid bearer token.",
+                  "Send 'Authorization: Bearer TOKEN' with the token of the server's "
+                  "--token-file."},
+    ErrorCodeInfo{"FE-SERVE-PATH", C::kService, false,
+                  "flowengine serve: a file the run would read or write is outside every "
+                  "--data-root (after resolving links), or is standard input or output.",
+                  "Use files under a --data-root of the server (relative paths in \"set\" "
+                  "resolve against the first one), or start the server with another "
+                  "--data-root."},
+    ErrorCodeInfo{"FE-SERVE-NOT-FOUND", C::kService, false,
+                  "flowengine serve: no such pipeline or run.",
+                  "GET /pipelines lists the pipelines, GET /runs the runs the server "
+                  "remembers."},
+    ErrorCodeInfo{"FE-SERVE-QUEUE-FULL", C::kService, false,
+                  "flowengine serve: --max-runs runs are running and the queue is full.",
+                  "Retry later (the Retry-After header says when), or start the server with a "
+                  "larger --max-queue or --max-runs."},
+    ErrorCodeInfo{"FE-SERVE-MEMORY", C::kService, false,
+                  "flowengine serve: the run's limits.memory is larger than the whole "
+                  "service's --memory, so it could never start.",
+                  "Lower limits.memory (\"set\": {\"limits.memory\": \"256MiB\"}) or start "
+                  "the server with a larger --memory."},
+    ErrorCodeInfo{"FE-SERVE-DRAINING", C::kService, false,
+                  "flowengine serve: the server is shutting down and takes no new runs.",
+                  "Send the run to another instance, or again once this one is back."},
     // internal
     ErrorCodeInfo{"FE-INTERNAL", C::kInternal, false, "An internal invariant was violated.",
                   "Please report this with the pipeline file and the input that caused it."},

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <mutex>
+#include <vector>
 
 #include "core/js/js_protocol.h"
 #include "core/js/output_values.h"
 #include "core/js/v8_platform.h"
 #include "core/log/logger.h"
+#include "core/ops/warm_isolates.h"
 
 namespace flowengine::js {
 namespace {
@@ -113,44 +116,114 @@ class ScriptIsolate::CountingAllocator final : public v8::ArrayBuffer::Allocator
   std::unique_ptr<v8::ArrayBuffer::Allocator> base_;
 };
 
+// Idle isolates kept warm between runs (core/ops/warm_isolates.h), each with its allocator
+// and the heap size it was made for (V8 fixes the heap's constraints at creation).
+struct IdleIsolate {
+  v8::Isolate* isolate = nullptr;
+  std::unique_ptr<ScriptIsolate::CountingAllocator> allocator;
+  int64_t heap_bytes = 0;
+};
+
+namespace {
+
+std::mutex g_idle_mutex;
+std::vector<IdleIsolate>& IdleIsolates() {
+  static auto* idle = new std::vector<IdleIsolate>();  // lives as long as the process
+  return *idle;
+}
+
+void ReleaseIdleIsolates() {
+  std::vector<IdleIsolate> idle;
+  {
+    std::lock_guard<std::mutex> lock(g_idle_mutex);
+    idle.swap(IdleIsolates());
+    SetIdleIsolateCount(0);
+  }
+  for (IdleIsolate& i : idle) i.isolate->Dispose();
+}
+
+}  // namespace
+
 ScriptIsolate::ScriptIsolate(const ScriptConfig& config, Watchdog* watchdog, ScriptHooks* hooks)
     : config_(config), watchdog_(watchdog), hooks_(hooks) {
   EnsureV8Initialized();
-  allocator_ = std::make_unique<CountingAllocator>(config.heap_bytes);
-  v8::Isolate::CreateParams params;
-  params.array_buffer_allocator = allocator_.get();
-  // V8's defaults for this heap size, with a young generation that lets a batch's
-  // short-lived strings die young (docs/benchmarks.md).
-  params.constraints.ConfigureDefaultsFromHeapSize(0, static_cast<size_t>(config.heap_bytes));
-  const size_t young = std::min<size_t>(static_cast<size_t>(config.heap_bytes) / 2, 96u << 20);
-  params.constraints.set_max_young_generation_size_in_bytes(young);
-  params.constraints.set_initial_young_generation_size_in_bytes(young / 3);
-  isolate_ = v8::Isolate::New(params);
+  {
+    std::lock_guard<std::mutex> lock(g_idle_mutex);
+    std::vector<IdleIsolate>& idle = IdleIsolates();
+    for (size_t i = 0; i < idle.size(); ++i) {
+      if (idle[i].heap_bytes != config.heap_bytes) continue;
+      isolate_ = idle[i].isolate;
+      allocator_ = std::move(idle[i].allocator);
+      idle.erase(idle.begin() + static_cast<std::ptrdiff_t>(i));
+      SetIdleIsolateCount(idle.size());
+      break;
+    }
+  }
+  if (isolate_ != nullptr) {
+    CountIsolateReused();
+  } else {
+    allocator_ = std::make_unique<CountingAllocator>(config.heap_bytes);
+    v8::Isolate::CreateParams params;
+    params.array_buffer_allocator = allocator_.get();
+    // V8's defaults for this heap size, with a young generation that lets a batch's
+    // short-lived strings die young (docs/benchmarks.md).
+    params.constraints.ConfigureDefaultsFromHeapSize(0, static_cast<size_t>(config.heap_bytes));
+    const size_t young = std::min<size_t>(static_cast<size_t>(config.heap_bytes) / 2, 96u << 20);
+    params.constraints.set_max_young_generation_size_in_bytes(young);
+    params.constraints.set_initial_young_generation_size_in_bytes(young / 3);
+    isolate_ = v8::Isolate::New(params);
+    CountIsolateCreated();
+    // Exceptions that reach C++ carry the stack where they were thrown, with script ids: the
+    // innermost frame of the user's script locates errors the driver raises for it.
+    isolate_->SetCaptureStackTraceForUncaughtExceptions(
+        true, 16,
+        static_cast<v8::StackTrace::StackTraceOptions>(v8::StackTrace::kOverview |
+                                                       v8::StackTrace::kScriptId));
+  }
   isolate_->AddNearHeapLimitCallback(&ScriptIsolate::NearHeapLimit, this);
-  // Exceptions that reach C++ carry the stack where they were thrown, with script ids: the
-  // innermost frame of the user's script locates errors the driver raises for it.
-  isolate_->SetCaptureStackTraceForUncaughtExceptions(
-      true, 16,
-      static_cast<v8::StackTrace::StackTraceOptions>(v8::StackTrace::kOverview |
-                                                     v8::StackTrace::kScriptId));
   watched_ = std::make_unique<WatchedRun>(isolate_, progress_);
   if (watchdog_ != nullptr) watchdog_->Add(watched_.get());
   try {
     Init();
   } catch (...) {
-    if (watchdog_ != nullptr) watchdog_->Remove(watched_.get());
-    ResetHandles();
-    isolate_->Dispose();
-    isolate_ = nullptr;
+    Retire();
     throw;
   }
 }
 
-ScriptIsolate::~ScriptIsolate() {
+ScriptIsolate::~ScriptIsolate() { Retire(); }
+
+// Disposes the isolate, or keeps it warm: without this run's contexts, with nothing
+// terminating, its ArrayBuffers collected.
+void ScriptIsolate::Retire() {
   if (isolate_ == nullptr) return;
   if (watchdog_ != nullptr) watchdog_->Remove(watched_.get());
   ResetHandles();
+  const size_t limit = WarmIsolateLimit();
+  bool keep = limit > 0 && !heap_exceeded_.load();
+  if (keep) {
+    v8::Locker locker(isolate_);
+    v8::Isolate::Scope isolate_scope(isolate_);
+    isolate_->RemoveNearHeapLimitCallback(&ScriptIsolate::NearHeapLimit, 0);
+    isolate_->CancelTerminateExecution();
+    isolate_->ContextDisposedNotification();
+    isolate_->LowMemoryNotification();  // the contexts and their buffers go now
+    keep = allocator_->used() == 0;
+  }
+  if (keep) {
+    std::lock_guard<std::mutex> lock(g_idle_mutex);
+    std::vector<IdleIsolate>& idle = IdleIsolates();
+    if (idle.size() < limit) {
+      allocator_->set_heap_bytes(0);
+      idle.push_back(IdleIsolate{isolate_, std::move(allocator_), config_.heap_bytes});
+      SetIdleIsolateCount(idle.size());
+      SetWarmIsolateReleaser(&ReleaseIdleIsolates);
+      isolate_ = nullptr;
+      return;
+    }
+  }
   isolate_->Dispose();
+  isolate_ = nullptr;
 }
 
 void ScriptIsolate::ResetHandles() {

@@ -97,8 +97,10 @@ class ScriptIsolate {
                     Location row) const;
 
  private:
+  friend struct IdleIsolate;
   class CountingAllocator;
   void Init();
+  void Retire();
   void ResetHandles();
   v8::Local<v8::Object> InitDriverContext();
   void InitUserContext(v8::Local<v8::Object> driver);

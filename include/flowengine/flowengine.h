@@ -88,6 +88,23 @@ class Pipeline {
   void Validate() const;
 
   const std::string& name() const;
+
+  /// One file the pipeline reads or writes, named by the key that configures it.
+  struct File {
+    std::string key;   ///< "source.path", "sink.path", "routes.NAME.path", "deadLetter.path",
+                       ///< "transform[0].javascript.file", "the pipeline file"
+    std::string path;  ///< absolute, as configured (links not resolved)
+    bool output = false;
+    bool data = false;  ///< an input or output of rows (not a script or the pipeline file)
+  };
+  /// Every file of the pipeline (standard input and output are not files: see
+  /// uses_standard_streams()).
+  std::vector<File> Files() const;
+  /// source.path or sink.path is "-" (standard input or output).
+  bool uses_standard_streams() const;
+  /// limits.memory in bytes: the budget of the run's block, batch and output buffers.
+  int64_t memory_budget() const;
+
   /// The JSON Schema (draft 2020-12) every pipeline file follows.
   static std::string JsonSchema();
 
@@ -155,6 +172,14 @@ struct EngineOptions {
   /// "debug", "info", "warn" or "error"; logs go to stderr as JSON lines, or "text".
   std::string log_level = "warn";
   std::string log_format = "json";
+  /// The engine's threads, shared by every run (oneTBB's pool, capped for the Engine's
+  /// lifetime): a run asking for more (or for limits.threads 0, all cores) gets this many.
+  /// 0: no cap (each run's limits.threads, as the CLI does).
+  int threads = 0;
+  /// Idle V8 isolates kept warm between runs (per heap size, limits.scriptHeap): a run takes
+  /// one instead of making one, and gets fresh contexts in it (no script state passes from
+  /// one run to the next). 0: every isolate is disposed when its run ends.
+  int warm_isolates = 0;
 };
 
 /// Runs pipelines. One per process is enough; runs may overlap.
@@ -173,6 +198,18 @@ class Engine {
 
   /// The version of the library ("0.1.0").
   static std::string Version();
+
+  /// Isolates made new and taken warm since the process started, and idle now.
+  struct IsolateStats {
+    uint64_t created = 0;
+    uint64_t reused = 0;
+    uint64_t idle = 0;
+  };
+  static IsolateStats Isolates();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace flowengine

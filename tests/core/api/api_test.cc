@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -191,6 +192,64 @@ TEST_F(ApiTest, PipelinesBuiltInCodeAreValidatedLikeYaml) {
                                                  .Build());
   ASSERT_TRUE(r.ok) << r.error->ToString();
   EXPECT_EQ(Read("o.csv"), "id,name\n1,n1\n2,n2\n3,n3\n");
+}
+
+TEST_F(ApiTest, FilesNameEveryPathTheRunTouches) {
+  WriteRows("in.csv", 3);
+  Write("s.js", "function process(c) { return true; }\n");
+  const flowengine::Pipeline p = flowengine::Pipeline::FromYaml(
+      "pipeline: files\nsource: { path: in.csv }\n"
+      "transform:\n  - javascript: { file: s.js }\n"
+      "sink: { path: out.csv }\nerrorHandling: skip-row\ndeadLetter: { path: dl.csv }\n"
+      "limits: { memory: 64MiB }\n",
+      dir_.string());
+  std::map<std::string, std::pair<std::string, std::pair<bool, bool>>> files;
+  for (const flowengine::Pipeline::File& f : p.Files()) {
+    files[f.key] = {f.path, {f.output, f.data}};
+  }
+  EXPECT_EQ(files["source.path"], std::make_pair(Path("in.csv"), std::make_pair(false, true)));
+  EXPECT_EQ(files["sink.path"], std::make_pair(Path("out.csv"), std::make_pair(true, true)));
+  EXPECT_EQ(files["deadLetter.path"], std::make_pair(Path("dl.csv"), std::make_pair(true, true)));
+  EXPECT_EQ(files["transform[0].javascript.file"],
+            std::make_pair(Path("s.js"), std::make_pair(false, false)));
+  EXPECT_FALSE(p.uses_standard_streams());
+  EXPECT_EQ(p.memory_budget(), 64 << 20);
+  const flowengine::Pipeline piped = flowengine::Pipeline::FromYaml(
+      "pipeline: piped\nsource: { path: in.csv }\nsink: { path: '-' }\n", dir_.string());
+  EXPECT_TRUE(piped.uses_standard_streams());
+  for (const flowengine::Pipeline::File& f : piped.Files()) EXPECT_NE(f.key, "sink.path");
+}
+
+TEST_F(ApiTest, ThreadCapAndWarmIsolatesWithoutStateBetweenRuns) {
+  WriteRows("in.csv", 2000);
+  const flowengine::Pipeline p = flowengine::Pipeline::FromYaml(
+      "pipeline: warm\nsource: { path: in.csv }\n"
+      "transform:\n  - javascript:\n      code: |\n"
+      "        globalThis.loads = (globalThis.loads || 0) + 1;\n"
+      "        function process(c) { c.output.setField('name', String(globalThis.loads)); "
+      "return true; }\n"
+      "sink: { path: out.csv, outputMode: replace }\nlimits: { threads: 0 }\n",
+      dir_.string());
+  const flowengine::Engine::IsolateStats before = flowengine::Engine::Isolates();
+  {
+    flowengine::EngineOptions options;
+    options.threads = 1;
+    options.warm_isolates = 2;
+    flowengine::Engine engine(options);
+    for (int i = 0; i < 3; ++i) {
+      const flowengine::RunResult r = engine.Run(p);
+      ASSERT_TRUE(r.ok) << r.error->ToString();
+      EXPECT_EQ(r.threads, 1);  // limits.threads 0 (all cores) capped by the engine
+      std::string expected = "id,name\n";
+      for (int row = 1; row <= 2000; ++row) expected += std::to_string(row) + ",1\n";
+      EXPECT_EQ(Read("out.csv"), expected) << "run " << i;  // the top level ran once
+    }
+    const flowengine::Engine::IsolateStats after = flowengine::Engine::Isolates();
+    EXPECT_EQ(after.created - before.created, 1u);
+    EXPECT_EQ(after.reused - before.reused, 2u);
+    EXPECT_EQ(after.idle, 1u);
+  }
+  EXPECT_EQ(flowengine::Engine::Isolates().idle, 0u);  // released with the engine
 }
 
 TEST_F(ApiTest, SchemaAndVersion) {
