@@ -94,7 +94,9 @@ std::string RunScheduler::Submit(const std::string& name, Pipeline pipeline, Ref
     *why = Refusal::kTooLarge;
     return "";
   }
-  if (queue_.size() >= options_.max_queue) {
+  // Runs that hold a runner or wait for one: beyond --max-runs of them, --max-queue wait.
+  const size_t wanting = static_cast<size_t>(running_) + queue_.size();
+  if (wanting >= static_cast<size_t>(std::max(1, options_.max_runs)) + options_.max_queue) {
     ++counts_.refused_queue_full;
     *why = Refusal::kQueueFull;
     return "";

@@ -4,7 +4,8 @@
 #   test (ctest: unit, public API, end-to-end and the adversarial suite), 4. `cmake
 #   --install` into a temporary prefix and the embedding example (examples/embed) built and
 #   run against it (CMake package and pkg-config), 5. the same tests under
-#   ASan+UBSan, 6. every libFuzzer target (parser, source, HTTP requests) on its seed corpus.
+#   ASan+UBSan, 6. every libFuzzer target (parser, source, HTTP requests, serve's request
+#   bodies) on its seed corpus.
 # CI=true (the default here) makes a test that cannot run on this machine (no promtool, no
 # tmpfs mount, no root) fail instead of skipping.
 # No ThreadSanitizer job: Debian's libtbb is not instrumented, so TSan reports TBB's own
@@ -54,7 +55,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 echo "== fuzz (libFuzzer, on the seed corpora)"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DFLOWENGINE_FUZZ=ON -DFLOWENGINE_BUILD_TESTS=OFF -DFLOWENGINE_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j"$jobs" --target parse_fuzzer source_fuzzer http_fuzzer
+cmake --build build-fuzz -j"$jobs" --target parse_fuzzer source_fuzzer http_fuzzer serve_request_fuzzer
 fuzz() {  # fuzz TARGET CORPUS SECONDS
   local corpus
   corpus=$(mktemp -d)
@@ -67,4 +68,5 @@ fuzz() {  # fuzz TARGET CORPUS SECONDS
 fuzz parse_fuzzer tests/fuzz/corpus 45
 fuzz source_fuzzer tests/fuzz/source_corpus 45
 fuzz http_fuzzer tests/fuzz/http_corpus 20
+fuzz serve_request_fuzzer tests/fuzz/serve_corpus 30
 echo "== all checks passed"

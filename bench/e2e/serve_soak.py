@@ -35,6 +35,7 @@ def main():
     ap.add_argument("--rows", type=int, default=200)
     ap.add_argument("--rss-budget", type=float, default=5.0, help="percent")
     ap.add_argument("--max-runs", type=int, default=4)
+    ap.add_argument("--warm-isolates", default=None, help="serve's --warm-isolates (default: its own)")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="fe-soak-")
@@ -50,7 +51,9 @@ def main():
                         os.path.join(data, "in", "small.csv")], check=True)
         server = Server(args.bin, pipes, [data],
                         ["--max-runs", str(args.max_runs), "--max-queue",
-                         str(max(64, args.concurrent))], log_path=os.path.join(work, "serve.log"))
+                         str(max(64, args.concurrent))] +
+                        (["--warm-isolates", args.warm_isolates] if args.warm_isolates else []),
+                        log_path=os.path.join(work, "serve.log"))
         jobs = [("customers-passthrough", {"source.path": "in/small.csv",
                                            "sink.path": "out/p.csv"}),
                 ("customer-enrichment", {"source.path": "in/small.csv", "sink.path": "out/e.csv",

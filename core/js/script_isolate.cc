@@ -1,8 +1,11 @@
 #include "core/js/script_isolate.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "core/js/js_protocol.h"
@@ -116,6 +119,11 @@ class ScriptIsolate::CountingAllocator final : public v8::ArrayBuffer::Allocator
   std::unique_ptr<v8::ArrayBuffer::Allocator> base_;
 };
 
+// ArrayBuffers a warm isolate may still hold when it is kept (after its full GC).
+constexpr int64_t kWarmBufferSlack = 1 << 20;
+// Garbage (heap in use plus ArrayBuffers) a warm isolate may carry into the next run.
+constexpr int64_t kWarmGarbage = 8 << 20;
+
 // Idle isolates kept warm between runs (core/ops/warm_isolates.h), each with its allocator
 // and the heap size it was made for (V8 fixes the heap's constraints at creation).
 struct IdleIsolate {
@@ -126,38 +134,125 @@ struct IdleIsolate {
 
 namespace {
 
-std::mutex g_idle_mutex;
-std::vector<IdleIsolate>& IdleIsolates() {
-  static auto* idle = new std::vector<IdleIsolate>();  // lives as long as the process
-  return *idle;
-}
-
-void ReleaseIdleIsolates() {
-  std::vector<IdleIsolate> idle;
-  {
-    std::lock_guard<std::mutex> lock(g_idle_mutex);
-    idle.swap(IdleIsolates());
-    SetIdleIsolateCount(0);
+// The warm isolates: idle ones ready for a run, and retired ones waiting for the janitor
+// thread. The old contexts of a retired isolate stay in its heap, and their ArrayBuffers
+// charged to its allocator, until a GC frees them; once they pass kWarmGarbage the janitor
+// runs a full GC (LowMemoryNotification: ~2 ms, and it flushes the compiled code that made
+// the next run start fast, so not after every run) off the run's own time. RSS stays flat
+// over thousands of runs (bench/e2e/serve_soak.py).
+class WarmIsolates {
+ public:
+  static WarmIsolates& Get() {
+    static auto* pool = new WarmIsolates();  // lives as long as the process
+    return *pool;
   }
-  for (IdleIsolate& i : idle) i.isolate->Dispose();
-}
+
+  // An isolate made for `heap_bytes`, or false: an idle one, else a retired one the janitor
+  // has not cleaned yet (its garbage goes at its next retirement), else the one it is
+  // cleaning, once done (~2 ms, less than making one).
+  bool Take(int64_t heap_bytes, IdleIsolate* out) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const auto take = [&](auto& from) {
+      for (auto it = from.begin(); it != from.end(); ++it) {
+        if (it->heap_bytes != heap_bytes) continue;
+        *out = std::move(*it);
+        from.erase(it);
+        SetIdleIsolateCount(idle_.size());
+        return true;
+      }
+      return false;
+    };
+    for (;;) {
+      if (take(idle_) || take(retired_)) return true;
+      if (cleaning_heap_ != heap_bytes) return false;
+      cleaned_.wait(lock);
+    }
+  }
+
+  // Takes a retired isolate (no contexts, no callbacks, nothing terminating): idle at once
+  // while its garbage is small, else through the janitor.
+  void Retire(IdleIsolate retired, int64_t garbage) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SetWarmIsolateReleaser(&WarmIsolates::ReleaseAll);
+    if (!janitor_.joinable()) janitor_ = std::thread([this] { Loop(); });  // one, for good
+    if (garbage <= kWarmGarbage && retired.allocator->used() <= kWarmBufferSlack) {
+      if (idle_.size() < WarmIsolateLimit()) {
+        idle_.push_back(std::move(retired));
+        SetIdleIsolateCount(idle_.size());
+      } else {
+        retired.isolate->Dispose();
+      }
+      return;
+    }
+    retired_.push_back(std::move(retired));
+    wake_.notify_one();
+  }
+
+  static void ReleaseAll() { Get().Release(); }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return stop_ || !retired_.empty(); });
+      if (retired_.empty()) return;  // stopping
+      IdleIsolate r = std::move(retired_.front());
+      retired_.pop_front();
+      cleaning_heap_ = r.heap_bytes;
+      lock.unlock();
+      {
+        v8::Locker locker(r.isolate);
+        v8::Isolate::Scope isolate_scope(r.isolate);
+        r.isolate->LowMemoryNotification();
+      }
+      const bool clean = r.allocator->used() <= kWarmBufferSlack;
+      lock.lock();
+      if (clean && !stop_ && idle_.size() < WarmIsolateLimit()) {
+        r.allocator->set_heap_bytes(0);
+        idle_.push_back(std::move(r));
+        SetIdleIsolateCount(idle_.size());
+      } else {
+        r.isolate->Dispose();
+      }
+      cleaning_heap_ = -1;
+      cleaned_.notify_all();
+    }
+  }
+
+  void Release() {
+    std::thread janitor;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+      janitor.swap(janitor_);
+      wake_.notify_all();
+    }
+    if (janitor.joinable()) janitor.join();  // disposes what was retired
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (IdleIsolate& i : idle_) i.isolate->Dispose();
+    idle_.clear();
+    SetIdleIsolateCount(0);
+    stop_ = false;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable cleaned_;  ///< the janitor finished an isolate
+  int64_t cleaning_heap_ = -1;       ///< heap size of the isolate being cleaned, or -1
+  std::vector<IdleIsolate> idle_;
+  std::deque<IdleIsolate> retired_;
+  bool stop_ = false;
+  std::thread janitor_;
+};
 
 }  // namespace
 
 ScriptIsolate::ScriptIsolate(const ScriptConfig& config, Watchdog* watchdog, ScriptHooks* hooks)
     : config_(config), watchdog_(watchdog), hooks_(hooks) {
   EnsureV8Initialized();
-  {
-    std::lock_guard<std::mutex> lock(g_idle_mutex);
-    std::vector<IdleIsolate>& idle = IdleIsolates();
-    for (size_t i = 0; i < idle.size(); ++i) {
-      if (idle[i].heap_bytes != config.heap_bytes) continue;
-      isolate_ = idle[i].isolate;
-      allocator_ = std::move(idle[i].allocator);
-      idle.erase(idle.begin() + static_cast<std::ptrdiff_t>(i));
-      SetIdleIsolateCount(idle.size());
-      break;
-    }
+  if (IdleIsolate warm; WarmIsolates::Get().Take(config.heap_bytes, &warm)) {
+    isolate_ = warm.isolate;
+    allocator_ = std::move(warm.allocator);
   }
   if (isolate_ != nullptr) {
     CountIsolateReused();
@@ -193,36 +288,30 @@ ScriptIsolate::ScriptIsolate(const ScriptConfig& config, Watchdog* watchdog, Scr
 
 ScriptIsolate::~ScriptIsolate() { Retire(); }
 
-// Disposes the isolate, or keeps it warm: without this run's contexts, with nothing
-// terminating, its ArrayBuffers collected.
+// Disposes the isolate, or hands it to the warm isolates without this run's contexts, with
+// nothing terminating.
 void ScriptIsolate::Retire() {
   if (isolate_ == nullptr) return;
   if (watchdog_ != nullptr) watchdog_->Remove(watched_.get());
   ResetHandles();
-  const size_t limit = WarmIsolateLimit();
-  bool keep = limit > 0 && !heap_exceeded_.load();
-  if (keep) {
-    v8::Locker locker(isolate_);
-    v8::Isolate::Scope isolate_scope(isolate_);
-    isolate_->RemoveNearHeapLimitCallback(&ScriptIsolate::NearHeapLimit, 0);
-    isolate_->CancelTerminateExecution();
-    isolate_->ContextDisposedNotification();
-    isolate_->LowMemoryNotification();  // the contexts and their buffers go now
-    keep = allocator_->used() == 0;
-  }
-  if (keep) {
-    std::lock_guard<std::mutex> lock(g_idle_mutex);
-    std::vector<IdleIsolate>& idle = IdleIsolates();
-    if (idle.size() < limit) {
-      allocator_->set_heap_bytes(0);
-      idle.push_back(IdleIsolate{isolate_, std::move(allocator_), config_.heap_bytes});
-      SetIdleIsolateCount(idle.size());
-      SetWarmIsolateReleaser(&ReleaseIdleIsolates);
-      isolate_ = nullptr;
-      return;
+  if (WarmIsolateLimit() > 0 && !heap_exceeded_.load()) {
+    int64_t garbage = 0;
+    {
+      v8::Locker locker(isolate_);
+      v8::Isolate::Scope isolate_scope(isolate_);
+      isolate_->RemoveNearHeapLimitCallback(&ScriptIsolate::NearHeapLimit, 0);
+      isolate_->CancelTerminateExecution();
+      isolate_->ContextDisposedNotification();
+      v8::HeapStatistics stats;
+      isolate_->GetHeapStatistics(&stats);
+      garbage = static_cast<int64_t>(stats.used_heap_size()) + allocator_->used();
     }
+    allocator_->set_heap_bytes(0);
+    WarmIsolates::Get().Retire(IdleIsolate{isolate_, std::move(allocator_), config_.heap_bytes},
+                               garbage);
+  } else {
+    isolate_->Dispose();
   }
-  isolate_->Dispose();
   isolate_ = nullptr;
 }
 

@@ -265,7 +265,7 @@ class TokenTest(ServeTest):
 
 class QueueTest(ServeTest):
     def test_full_queue_is_429_and_memory_is_one_budget(self):
-        # Two runs at most, each reserving 600 MiB of a 1 GiB budget: one runs at a time.
+        # Two runners, but each run reserves 600 MiB of a 1 GiB budget: one runs at a time.
         server = self.start("--max-runs", "2", "--max-queue", "1", "--memory", "1GiB")
         big = {"limits.memory": "600MiB"}
         a = server.submit("slow", dict(big, **{"sink.path": "out/a.csv"}))
@@ -279,19 +279,37 @@ class QueueTest(ServeTest):
         m = server.metrics()
         self.assertEqual(m["flowengine_serve_memory_reserved_bytes"], 600 << 20)
         self.assertEqual(m["flowengine_serve_runs_running"], 1)
+        # A runner is free, so one more may wait (--max-queue 1 beyond --max-runs 2) ...
+        c = server.submit("slow", {"sink.path": "out/c.csv"})
+        time.sleep(0.2)
+        self.assertEqual(server.run_state(c)["state"], "queued")  # behind b (FIFO)
+        # ... and the next is refused.
         status, doc, _, headers = server.request(
-            "POST", "/runs", {"pipeline": "slow", "set": {"sink.path": "out/c.csv"}})
+            "POST", "/runs", {"pipeline": "slow", "set": {"sink.path": "out/d.csv"}})
         self.assertEqual(status, 429)
         self.assertEqual(doc["error"]["code"], "FE-SERVE-QUEUE-FULL")
         self.assertIn("Retry-After", headers)
         status, doc, _, _ = server.request(
             "POST", "/runs", {"pipeline": "slow", "set": {"limits.memory": "2GiB"}})
         self.assertEqual((status, doc["error"]["code"]), (400, "FE-SERVE-MEMORY"))
-        for run_id in (b, a):
+        for run_id in (c, b, a):
             server.request("DELETE", "/runs/" + run_id)
         self.assertEqual(server.wait(a)["state"], "cancelled")
         self.assertEqual(server.metrics()["flowengine_serve_runs_refused_queue_full_total"], 1)
-        self.assertFalse(os.path.exists(self.out("c.csv")))
+        for name in ("b.csv", "c.csv", "d.csv"):
+            self.assertFalse(os.path.exists(self.out(name)))
+        self.assertEqual(server.terminate(), 0)
+
+    def test_max_queue_zero_runs_while_a_runner_is_free(self):
+        server = self.start("--max-runs", "1", "--max-queue", "0")
+        a = server.submit("slow", {"sink.path": "out/a.csv"})
+        status, doc, _, _ = server.request("POST", "/runs", {"pipeline": "slow"})
+        self.assertEqual((status, doc["error"]["code"]), (429, "FE-SERVE-QUEUE-FULL"))
+        server.request("DELETE", "/runs/" + a)
+        self.assertEqual(server.wait(a)["state"], "cancelled")
+        b = server.submit("customers-to-tsv", {"source.path": "in/customers.csv",
+                                               "sink.path": "out/t.tsv"})
+        self.assertEqual(server.wait(b)["state"], "succeeded")
         self.assertEqual(server.terminate(), 0)
 
 
@@ -406,6 +424,10 @@ class WarmIsolateTest(ServeTest):
 class SoakTest(ServeTest):
     """The short soak of CI (bench/e2e/serve_soak.py is the long one)."""
 
+    def setUp(self):
+        super().setUp()
+        generate(os.path.join(self.data, "in", "small.csv"), 200)
+
     def idle(self, server):
         deadline = time.monotonic() + 10
         while server.metrics()["flowengine_serve_runs_running"] > 0:
@@ -414,9 +436,8 @@ class SoakTest(ServeTest):
         m = server.metrics()
         return m["process_open_fds"], m["process_threads"], m["process_resident_memory_bytes"]
 
-    def test_sequential_and_concurrent_runs_return_to_idle(self):
-        generate(os.path.join(self.data, "in", "small.csv"), 200)
-        server = self.start("--max-runs", "4", "--max-queue", "64")
+    def soak(self, warm):
+        server = self.start("--max-runs", "4", "--max-queue", "64", "--warm-isolates", warm)
         jobs = [("customers-passthrough", {"source.path": "in/small.csv", "sink.path": "out/p.csv"}),
                 ("customer-enrichment", {"source.path": "in/small.csv", "sink.path": "out/e.csv",
                                          "routes.review.path": "out/r.csv"})]
@@ -431,19 +452,38 @@ class SoakTest(ServeTest):
         for i in range(150):
             self.assertEqual(one(i), "succeeded")
         fds1, threads1, rss1 = self.idle(server)
-        with concurrent.futures.ThreadPoolExecutor(20) as pool:
-            sets = [{"source.path": "in/small.csv", "sink.path": f"out/c{i}.csv",
-                     "routes.review.path": f"out/cr{i}.csv"} for i in range(20)]
-            ids = list(pool.map(lambda s: server.submit("customer-enrichment", s), sets))
-        self.assertEqual({server.wait(i)["state"] for i in ids}, {"succeeded"})
-        fds2, threads2, rss2 = self.idle(server)
+        after_concurrent = []
+        for batch in range(2):
+            with concurrent.futures.ThreadPoolExecutor(20) as pool:
+                sets = [{"source.path": "in/small.csv", "sink.path": f"out/c{i}.csv",
+                         "routes.review.path": f"out/cr{i}.csv"} for i in range(20)]
+                ids = list(pool.map(lambda s: server.submit("customer-enrichment", s), sets))
+            self.assertEqual({server.wait(i)["state"] for i in ids}, {"succeeded"})
+            after_concurrent.append(self.idle(server))
+        (fds2, threads2, rss2), (fds3, threads3, rss3) = after_concurrent
         self.assertEqual(fds1, fds0)
         self.assertEqual(fds2, fds0)
+        self.assertEqual(fds3, fds0)
         self.assertEqual(threads1, threads0)
         self.assertLessEqual(threads2, threads0 + 2)  # oneTBB may keep a worker it woke
-        # RSS wanders by a few MiB between checkpoints (55-60 MiB over 600 runs, bench/e2e/
-        # serve_soak.py), so this short version only catches leaks of about 60 KiB per run
-        # (150 runs, 15%); the long soak in bench/ holds 5% over 1,500 runs.
-        self.assertLess(rss1, rss0 * 1.15, (rss0, rss1))
-        self.assertLess(rss2, rss0 * 1.25, (rss0, rss2))
+        self.assertEqual(threads3, threads2)
         self.assertEqual(server.terminate(), 0)
+        return rss0, rss1, rss2, rss3
+
+    def test_runs_without_warm_isolates_return_to_idle(self):
+        # Every isolate disposed after its run. RSS still creeps up over the first ~1,000
+        # runs as the allocators' arenas settle (54 -> 66.5 MiB, then flat to run 1,500:
+        # bench/e2e/serve_soak.py --warm-isolates 0), so 150 runs cannot tell a small leak
+        # from that: this bound (25%) catches ~100 KiB per run; the long soak is the oracle.
+        rss0, rss1, rss2, rss3 = self.soak("0")
+        self.assertLess(rss1, rss0 * 1.25, (rss0, rss1))
+        self.assertLess(rss3, rss2 * 1.25, (rss2, rss3))
+
+    def test_runs_with_warm_isolates_return_to_idle(self):
+        # Warm isolates carry up to 8 MiB of their last runs' garbage each until the janitor
+        # collects it (core/js/script_isolate.cc): two in use here (2 threads), so RSS may
+        # rise by 16 MiB on top of the arenas' settling (above). The long soak in bench/ holds
+        # 5% between runs 500 and 2,000.
+        rss0, rss1, rss2, rss3 = self.soak("4")
+        self.assertLess(rss1, rss0 * 1.25 + (16 << 20), (rss0, rss1))
+        self.assertLess(rss3, rss2 * 1.25 + (16 << 20), (rss2, rss3))
