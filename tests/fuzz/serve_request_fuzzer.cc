@@ -33,6 +33,9 @@ struct Service {
   Service() {
     char tmpl[] = "/tmp/fe-serve-fuzz-XXXXXX";
     dir = mkdtemp(tmpl);
+    static std::string cleanup;
+    cleanup = dir;
+    std::atexit([] { std::filesystem::remove_all(cleanup); });
     std::filesystem::create_directories(dir + "/pipelines");
     std::filesystem::create_directories(dir + "/data");
     std::ofstream(dir + "/data/in.csv") << "id,name\n1,a\n";
