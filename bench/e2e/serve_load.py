@@ -20,9 +20,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "../../tests/adversarial"))
-from serve_client import Server  # noqa: E402
+from serve_client import Server, prepare_service_dir  # noqa: E402
 
-CONFIGS = os.path.join(HERE, "../../configs")
 
 
 def percentile(values, p):
@@ -44,15 +43,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="fe-load-")
     try:
-        pipes, data = os.path.join(work, "pipelines"), os.path.join(work, "data")
-        os.makedirs(os.path.join(data, "in"))
-        os.makedirs(os.path.join(data, "out"))
-        shutil.copytree(os.path.join(CONFIGS, "scripts"), os.path.join(pipes, "scripts"))
-        for name in ("customers-passthrough.yaml", "customer-enrichment.yaml"):
-            shutil.copy(os.path.join(CONFIGS, name), pipes)
-        gen = os.path.join(os.path.dirname(args.bin), "flowengine-gen")
-        small = os.path.join(data, "in", "small.csv")
-        subprocess.run([gen, "--rows", str(args.rows), "--out", small], check=True)
+        pipes, data, small = prepare_service_dir(work, args.bin, args.rows)
         js = ("customer-enrichment", {"source.path": "in/small.csv"})
         passthrough = ("customers-passthrough", {"source.path": "in/small.csv"})
         print(f"input: {args.rows} rows ({os.path.getsize(small)} bytes); "

@@ -13,16 +13,14 @@ import argparse
 import concurrent.futures
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "../../tests/adversarial"))
-from serve_client import Server  # noqa: E402
+from serve_client import Server, prepare_service_dir  # noqa: E402
 
-CONFIGS = os.path.join(HERE, "../../configs")
 
 
 def main():
@@ -40,15 +38,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="fe-soak-")
     try:
-        pipes, data = os.path.join(work, "pipelines"), os.path.join(work, "data")
-        os.makedirs(os.path.join(data, "in"))
-        os.makedirs(os.path.join(data, "out"))
-        shutil.copytree(os.path.join(CONFIGS, "scripts"), os.path.join(pipes, "scripts"))
-        for name in ("customers-passthrough.yaml", "customer-enrichment.yaml"):
-            shutil.copy(os.path.join(CONFIGS, name), pipes)
-        gen = os.path.join(os.path.dirname(args.bin), "flowengine-gen")
-        subprocess.run([gen, "--rows", str(args.rows), "--out",
-                        os.path.join(data, "in", "small.csv")], check=True)
+        pipes, data, small = prepare_service_dir(work, args.bin, args.rows)
         server = Server(args.bin, pipes, [data],
                         ["--max-runs", str(args.max_runs), "--max-queue",
                          str(max(64, args.concurrent))] +

@@ -5,9 +5,12 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
+
+CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../configs")
 
 URL_RE = re.compile(r"on http://127\.0\.0\.1:(\d+)")
 
@@ -104,3 +107,19 @@ class Server:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+
+
+def prepare_service_dir(work, binary, rows):
+    """For the bench scripts: WORK/pipelines with the passthrough and enrichment pipelines of
+    configs/ and their scripts, WORK/data/in/small.csv (`rows` generated records) and an
+    empty WORK/data/out. Returns (pipelines dir, data root, the input file)."""
+    pipes, data = os.path.join(work, "pipelines"), os.path.join(work, "data")
+    os.makedirs(os.path.join(data, "in"))
+    os.makedirs(os.path.join(data, "out"))
+    shutil.copytree(os.path.join(CONFIGS, "scripts"), os.path.join(pipes, "scripts"))
+    for name in ("customers-passthrough.yaml", "customer-enrichment.yaml"):
+        shutil.copy(os.path.join(CONFIGS, name), pipes)
+    small = os.path.join(data, "in", "small.csv")
+    gen = os.path.join(os.path.dirname(binary), "flowengine-gen")
+    subprocess.run([gen, "--rows", str(rows), "--out", small], check=True, capture_output=True)
+    return pipes, data, small
