@@ -18,6 +18,7 @@
 #include "flowengine/flowengine.h"
 #include "tools/cli_common.h"
 #include "tools/serve_http.h"
+#include "tools/serve_paths.h"
 #include "tools/serve_runs.h"
 
 namespace flowengine::cli {
@@ -233,6 +234,10 @@ int ServeCommand(const std::vector<std::string>& args) {
   so.max_runs = config.max_runs;
   so.max_queue = config.max_queue;
   so.memory = config.memory;
+  so.threads = threads;
+  so.check_before_start = [&config](const Pipeline& pipeline) {
+    return serve::CheckPipelineFiles(pipeline, config.data_roots, config.pipelines_dir);
+  };
   serve::RunScheduler scheduler(engine, so);
   serve::ServeApi api(config, scheduler);
 

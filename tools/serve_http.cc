@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "core/error/error.h"
 #include "core/error/error_codes.h"
 #include "core/log/logger.h"
 
@@ -93,14 +94,6 @@ size_t OpenFileDescriptors() {
 
 }  // namespace
 
-bool PathUnder(const fs::path& path, const fs::path& root) {
-  std::error_code ec;
-  const fs::path resolved = fs::weakly_canonical(path, ec);
-  if (ec) return false;
-  const fs::path rel = resolved.lexically_relative(root);
-  return !rel.empty() && *rel.begin() != ".." && rel != ".";
-}
-
 HttpResponse ServeApi::Handle(const HttpRequest& request) {
   if (!config_.token.empty()) {
     const std::string_view auth = request.Header("authorization");
@@ -179,21 +172,32 @@ HttpResponse ServeApi::Pipelines() const {
   return Json(200, out + "]}");
 }
 
-std::string ServeApi::CheckFiles(const Pipeline& pipeline) const {
-  if (pipeline.uses_standard_streams()) {
-    return "The service has no standard input or output: source.path and sink.path must be "
-           "files under a --data-root";
-  }
-  for (const Pipeline::File& f : pipeline.Files()) {
-    if (f.key == "the pipeline file") continue;
-    bool ok = std::any_of(config_.data_roots.begin(), config_.data_roots.end(),
-                          [&](const fs::path& root) { return PathUnder(f.path, root); });
-    // A script may also come from the pipelines directory, beside the pipeline files.
-    if (!ok && !f.data) ok = PathUnder(f.path, config_.pipelines_dir);
-    if (!ok) {
-      return "'" + f.key + "' is " + f.path + ", which is outside every --data-root" +
-             (fs::is_symlink(f.path) ? " (through a symbolic link)" : "");
+std::string ServeApi::CheckOverrides(const std::vector<std::string>& overrides) const {
+  for (const std::string& o : overrides) {
+    const std::string key = o.substr(0, o.find('='));
+    const std::string value = o.substr(o.find('=') + 1);
+    const bool path_key = key.rfind("source.path", 0) == 0 || key == "sink.path" ||
+                          key == "deadLetter.path" ||
+                          (key.rfind("routes.", 0) == 0 && key.size() > 5 &&
+                           key.compare(key.size() - 5, 5, ".path") == 0) ||
+                          key.find(".javascript.file") != std::string::npos;
+    if (!path_key || value.empty()) continue;
+    if (value == "-") {
+      return "'" + key + "' is standard " + (key == "sink.path" ? "output" : "input") +
+             ", which the service does not have";
     }
+    const fs::path p =
+        fs::path(value).is_absolute() ? fs::path(value) : config_.data_roots.front() / value;
+    const bool script = key.find(".javascript.file") != std::string::npos;
+    bool ok = std::any_of(config_.data_roots.begin(), config_.data_roots.end(),
+                          [&](const fs::path& root) { return PathUnder(p, root); }) ||
+              (script && PathUnder(p, config_.pipelines_dir));
+    if (ok && script) {
+      std::error_code ec;
+      ok = fs::is_regular_file(p, ec) && fs::file_size(p, ec) <= (16u << 20);
+      if (!ok) return "'" + key + "' is " + p.string() + ", not a regular file of 16 MiB at most";
+    }
+    if (!ok) return "'" + key + "' is " + p.string() + ", which is outside every --data-root";
   }
   return "";
 }
@@ -280,6 +284,12 @@ HttpResponse ServeApi::SubmitRun(const HttpRequest& request) {
                   name.empty() ? "The body needs \"pipeline\": the name of a pipeline"
                                : "'" + name + "' is not a pipeline name (letters, digits, - _ .)");
   }
+  // The files named in "set" are checked before the loader reads anything (a script file
+  // is read, a pattern globbed, while loading): nothing outside the data roots is touched.
+  if (const std::string why = CheckOverrides(overrides); !why.empty()) {
+    ++forbidden_;
+    return Refuse(403, "FE-SERVE-PATH", why);
+  }
   const fs::path file = config_.pipelines_dir / (name + ".yaml");
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) {
@@ -293,7 +303,9 @@ HttpResponse ServeApi::SubmitRun(const HttpRequest& request) {
     ++bad_requests_;
     return Json(400, ErrorBody(e.info()));
   }
-  if (const std::string why = CheckFiles(*pipeline); !why.empty()) {
+  if (const std::string why =
+          CheckPipelineFiles(*pipeline, config_.data_roots, config_.pipelines_dir);
+      !why.empty()) {
     ++forbidden_;
     return Refuse(403, "FE-SERVE-PATH", why);
   }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/net/http_server.h"
+#include "tools/serve_paths.h"
 #include "tools/serve_runs.h"
 
 namespace flowengine::serve {
@@ -38,18 +39,16 @@ class ServeApi {
   HttpResponse Pipelines() const;
   HttpResponse SubmitRun(const HttpRequest& request);
   HttpResponse Metrics() const;
-  /// "" when every file of the pipeline lies under a data root, else the refusal (403).
-  std::string CheckFiles(const Pipeline& pipeline) const;
+  /// "" when every path given in "set" lies under a data root (before loading), else the
+  /// refusal (403).
+  std::string CheckOverrides(const std::vector<std::string>& overrides) const;
 
   const ServeConfig& config_;
+  // Counted on the HTTP thread only.
   RunScheduler& scheduler_;
   uint64_t unauthorized_ = 0;
   uint64_t bad_requests_ = 0;
   uint64_t forbidden_ = 0;
 };
-
-/// True when `path` (resolved: symlinks followed as far as the path exists) lies inside
-/// `root` (canonical).
-bool PathUnder(const std::filesystem::path& path, const std::filesystem::path& root);
 
 }  // namespace flowengine::serve

@@ -45,6 +45,12 @@ std::string ErrorJson(const ErrorInfo& e) {
 
 }  // namespace
 
+int64_t RunMemory(const Pipeline& pipeline, int threads_cap) {
+  const int t = pipeline.threads();
+  const int threads = t <= 0 || t > threads_cap ? threads_cap : t;
+  return pipeline.memory_budget() + static_cast<int64_t>(threads) * pipeline.script_heap();
+}
+
 struct RunScheduler::Run {
   explicit Run(Pipeline p) : pipeline(std::move(p)) {}
   std::string id;
@@ -90,7 +96,8 @@ std::string RunScheduler::Submit(const std::string& name, Pipeline pipeline, Ref
     *why = Refusal::kDraining;
     return "";
   }
-  if (options_.memory > 0 && pipeline.memory_budget() > options_.memory) {
+  const int64_t memory = RunMemory(pipeline, std::max(1, options_.threads));
+  if (options_.memory > 0 && memory > options_.memory) {
     *why = Refusal::kTooLarge;
     return "";
   }
@@ -103,10 +110,10 @@ std::string RunScheduler::Submit(const std::string& name, Pipeline pipeline, Ref
   }
   auto run = std::make_shared<Run>(std::move(pipeline));
   char id[32];
-  std::snprintf(id, sizeof(id), "run-%06llu", static_cast<unsigned long long>(next_id_++));
+  std::snprintf(id, sizeof(id), "run-%09llu", static_cast<unsigned long long>(next_id_++));
   run->id = id;
   run->pipeline_name = name;
-  run->memory = run->pipeline.memory_budget();
+  run->memory = memory;
   run->submitted = std::chrono::steady_clock::now();
   run->submitted_wall = std::chrono::system_clock::now();
   runs_[run->id] = run;
@@ -120,25 +127,30 @@ bool RunScheduler::Cancel(const std::string& id) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto it = runs_.find(id);
   if (it == runs_.end()) return false;
-  Run& run = *it->second;
-  if (run.state == RunState::kQueued) {
-    queue_.erase(std::remove(queue_.begin(), queue_.end(), it->second), queue_.end());
-    run.state = RunState::kCancelled;
-    run.ended = std::chrono::steady_clock::now();
-    ErrorInfo e;
-    e.code = "FE-RESOURCE-INTERRUPTED";
-    e.error_class = "resource";
-    e.message = "The run was cancelled before it started";
-    e.hint = "Nothing was read or written.";
-    run.error = e;
-    ++counts_.finished["cancelled"];
-    done_order_.push_back(run.id);
-    ForgetOldLocked();
-    wake_.notify_all();
-  } else if (run.state == RunState::kRunning) {
-    run.token.Cancel();
+  if (it->second->state == RunState::kQueued) {
+    CancelQueuedLocked(*it->second);
+  } else if (it->second->state == RunState::kRunning) {
+    it->second->token.Cancel();
   }
   return true;
+}
+
+void RunScheduler::CancelQueuedLocked(Run& run) {
+  queue_.erase(std::remove_if(queue_.begin(), queue_.end(),
+                              [&](const std::shared_ptr<Run>& r) { return r.get() == &run; }),
+               queue_.end());
+  run.state = RunState::kCancelled;
+  run.ended = std::chrono::steady_clock::now();
+  ErrorInfo e;
+  e.code = "FE-RESOURCE-INTERRUPTED";
+  e.error_class = "resource";
+  e.message = "The run was cancelled before it started";
+  e.hint = "Nothing was read or written.";
+  run.error = e;
+  ++counts_.finished["cancelled"];
+  done_order_.push_back(run.id);
+  ForgetOldLocked();
+  wake_.notify_all();
 }
 
 void RunScheduler::RunnerLoop() {
@@ -160,8 +172,21 @@ void RunScheduler::RunnerLoop() {
     ++running_;
     lock.unlock();
 
-    Observer observer(*this, *run);
-    RunResult result = engine_.Run(run->pipeline, &run->token, &observer);
+    RunResult result;
+    // The files are checked again: a link may have changed while the run was queued.
+    const std::string refusal =
+        options_.check_before_start ? options_.check_before_start(run->pipeline) : "";
+    if (!refusal.empty()) {
+      ErrorInfo e;
+      e.code = "FE-SERVE-PATH";
+      e.error_class = "service";
+      e.message = refusal + " (found when the run was about to start)";
+      e.hint = "Nothing was read or written.";
+      result.error = e;
+    } else {
+      Observer observer(*this, *run);
+      result = engine_.Run(run->pipeline, &run->token, &observer);
+    }
 
     lock.lock();
     reserved_ -= run->memory;
@@ -221,7 +246,7 @@ std::string RunScheduler::JsonLocked(const Run& run) const {
     while (!summary.empty() && (summary.back() == '\n' || summary.back() == ' ')) {
       summary.pop_back();
     }
-    out += ",\"summary\":" + summary;
+    if (!summary.empty()) out += ",\"summary\":" + summary;  // none: refused before it ran
     if (run.result->error) out += ",\"error\":" + ErrorJson(*run.result->error);
   } else if (run.error) {
     out += ",\"error\":" + ErrorJson(*run.error);
@@ -269,13 +294,12 @@ bool RunScheduler::draining() const {
 }
 
 void RunScheduler::Drain(std::chrono::steady_clock::time_point deadline) {
-  std::vector<std::string> queued;
   {
+    // In one critical section: no runner can start a queued run in between.
     std::unique_lock<std::mutex> lock(mutex_);
     draining_ = true;
-    for (const auto& run : queue_) queued.push_back(run->id);
+    while (!queue_.empty()) CancelQueuedLocked(*queue_.front());
   }
-  for (const std::string& id : queued) Cancel(id);
   {
     std::unique_lock<std::mutex> lock(mutex_);
     wake_.notify_all();

@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,7 +39,15 @@ struct SchedulerOptions {
   size_t max_queue = 64;      ///< runs waiting; beyond that Submit refuses (429)
   int64_t memory = 0;         ///< the service's budget (sum of running runs' limits.memory)
   size_t max_history = 1000;  ///< finished runs remembered
+  int threads = 1;            ///< the engine's thread cap (for a run's script heaps)
+  /// Called on the runner thread just before a run starts: "" to go on, else why the run
+  /// must not start (it fails with FE-SERVE-PATH).
+  std::function<std::string(const Pipeline&)> check_before_start;
 };
+
+/// What a run reserves of --memory: its limits.memory, plus limits.scriptHeap for each of
+/// its threads when it has a JavaScript step.
+int64_t RunMemory(const Pipeline& pipeline, int threads_cap);
 
 /// Counts for /metrics.
 struct SchedulerCounts {
@@ -80,6 +89,7 @@ class RunScheduler {
   class Observer;
   void RunnerLoop();
   std::string JsonLocked(const Run& run) const;
+  void CancelQueuedLocked(Run& run);
   void ForgetOldLocked();
 
   Engine& engine_;

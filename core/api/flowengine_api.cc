@@ -170,6 +170,12 @@ bool Pipeline::uses_standard_streams() const {
 
 int64_t Pipeline::memory_budget() const { return spec_->limits.memory; }
 
+int64_t Pipeline::script_heap() const {
+  return spec_->transforms.empty() ? 0 : spec_->limits.script_heap;
+}
+
+int Pipeline::threads() const { return spec_->limits.threads; }
+
 std::string Pipeline::JsonSchema() { return ConfigJsonSchema(); }
 
 CancellationToken::CancellationToken() : flag_(std::make_shared<std::atomic<bool>>(false)) {}
@@ -232,7 +238,13 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
   RunSummary s;
   {
     ProgressThread progress(metrics, observer);
-    s = RunPipeline(*spec, DelimitedNodeFactory(), options);
+    try {
+      s = RunPipeline(*spec, DelimitedNodeFactory(), options);
+    } catch (const std::exception& e) {  // out of memory, no thread: a failed run, not a crash
+      s = RunSummary{};
+      s.error = MakeError("FE-INTERNAL",
+                          std::string("The run stopped on an exception: ") + e.what(), {}, "run");
+    }
   }
   RunResult r;
   r.ok = !s.error.has_value();

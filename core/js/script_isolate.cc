@@ -294,7 +294,9 @@ void ScriptIsolate::Retire() {
   if (isolate_ == nullptr) return;
   if (watchdog_ != nullptr) watchdog_->Remove(watched_.get());
   ResetHandles();
-  if (WarmIsolateLimit() > 0 && !heap_exceeded_.load()) {
+  // An isolate whose heap limit was hit, or one of whose calls was terminated (promise
+  // callbacks it queued may be pending), is never used again.
+  if (WarmIsolateLimit() > 0 && !heap_exceeded_.load() && !watched_->ever_terminated()) {
     int64_t garbage = 0;
     {
       v8::Locker locker(isolate_);

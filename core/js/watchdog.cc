@@ -31,7 +31,10 @@ WatchedRun::Ended WatchedRun::EndCall() {
   }
   // Any termination was requested while the call was running (under the mutex): clear it
   // here, whether or not it took effect, so that it cannot hit the next call.
-  if (timed_out || stopped) isolate_->CancelTerminateExecution();
+  if (timed_out || stopped) {
+    isolate_->CancelTerminateExecution();
+    ever_terminated_.store(true);
+  }
   return stopped ? Ended::kStopped : timed_out ? Ended::kTimedOut : Ended::kNormally;
 }
 

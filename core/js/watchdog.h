@@ -45,6 +45,9 @@ class WatchedRun {
   /// call was terminated, if it was.
   enum class Ended { kNormally, kTimedOut, kStopped };
   Ended EndCall();
+  /// A call of this isolate was terminated (timed out or stopped) at least once: promise
+  /// callbacks it queued may still be pending, so the isolate is never used for another run.
+  bool ever_terminated() const { return ever_terminated_.load(); }
 
  private:
   friend class Watchdog;
@@ -56,6 +59,7 @@ class WatchedRun {
   clockid_t thread_clock_ = 0;
   bool timed_out_ = false;
   bool stopped_ = false;
+  std::atomic<bool> ever_terminated_{false};
   // The watchdog's view of the current call.
   uint64_t seen_generation_ = 0;
   int32_t last_progress_ = -1;

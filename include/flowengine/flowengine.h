@@ -104,6 +104,10 @@ class Pipeline {
   bool uses_standard_streams() const;
   /// limits.memory in bytes: the budget of the run's block, batch and output buffers.
   int64_t memory_budget() const;
+  /// limits.scriptHeap in bytes (per thread) when the pipeline has a JavaScript step, else 0.
+  int64_t script_heap() const;
+  /// limits.threads (0: all cores).
+  int threads() const;
 
   /// The JSON Schema (draft 2020-12) every pipeline file follows.
   static std::string JsonSchema();

@@ -172,7 +172,7 @@ class CancelTest(ServeTest):
         # Cancelling a finished run changes nothing.
         status, doc, _, _ = server.request("DELETE", "/runs/" + a)
         self.assertEqual((status, doc["state"]), (202, "cancelled"))
-        self.assertEqual(server.request("DELETE", "/runs/run-999999")[0], 404)
+        self.assertEqual(server.request("DELETE", "/runs/run-999999999")[0], 404)
         self.assertEqual(server.terminate(), 0)
 
 
@@ -184,6 +184,9 @@ class PathTest(ServeTest):
         write(os.path.join(outside, "x.js"), "function process(c) { return true; }\n")
         os.symlink(outside, os.path.join(self.data, "out", "escape"))
         os.symlink(os.path.join(outside, "secret.csv"), os.path.join(self.data, "in", "link.csv"))
+        # a dangling link: writing through it would create a file outside
+        os.symlink(os.path.join(outside, "new.csv"), os.path.join(self.data, "out", "dangling.csv"))
+        os.mkfifo(os.path.join(self.data, "in", "fifo.js"))
         other = self.path("other-root")
         os.makedirs(other)
         server = self.start(roots=[self.data, other])
@@ -207,6 +210,18 @@ class PathTest(ServeTest):
                                      "routes.review.path": "out/r.csv",
                                      "transform[0].javascript.file":
                                          os.path.join(outside, "x.js")}),
+            ("customers-passthrough", {"source.path": "in/customers.csv",
+                                       "sink.path": "out/dangling.csv"}),
+            # scripts are checked before the loader reads them: no read of /dev/zero, no
+            # wait on a FIFO on the server's one HTTP thread
+            ("customer-enrichment", {"source.path": "in/customers.csv", "sink.path": "out/x.csv",
+                                     "routes.review.path": "out/r.csv",
+                                     "transform[0].javascript.file": "/dev/zero"}),
+            ("customer-enrichment", {"source.path": "in/customers.csv", "sink.path": "out/x.csv",
+                                     "routes.review.path": "out/r.csv",
+                                     "transform[0].javascript.file": "in/fifo.js"}),
+            ("customers-passthrough", {"source.path": "../outside/*.csv",
+                                       "sink.path": "out/x.csv"}),
             # the pipeline's own relative paths resolve beside it, outside the data root
             ("customers-passthrough", None),
         ]
@@ -217,6 +232,7 @@ class PathTest(ServeTest):
             self.assertIn("--data-root", doc["error"]["message"] + doc["error"]["hint"])
         self.assertEqual(snapshot(outside), before)
         self.assertFalse(os.path.exists(self.out("x.csv")))
+        self.assertEqual(server.request("GET", "/healthz")[0], 200)
         self.assertEqual(server.metrics()["flowengine_serve_requests_forbidden_total"],
                          len(refused))
         # A second data root works, and a link inside a root to inside a root is fine.
@@ -228,6 +244,26 @@ class PathTest(ServeTest):
         self.assertEqual(server.wait(run_id)["state"], "succeeded")
         self.assertEqual(read(os.path.join(other, "copy.csv")),
                          read(os.path.join(self.data, "in", "customers.csv")))
+        self.assertEqual(server.terminate(), 0)
+
+
+class PathSwapTest(ServeTest):
+    def test_a_link_swapped_while_queued_is_caught_before_the_run_starts(self):
+        outside = self.path("outside")
+        os.makedirs(outside)
+        os.makedirs(os.path.join(self.data, "out", "sub"))
+        server = self.start("--max-runs", "1")
+        a = server.submit("slow", {"sink.path": "out/a.csv"})
+        b = server.submit("customers-to-tsv", {"source.path": "in/customers.csv",
+                                               "sink.path": "out/sub/b.tsv"})
+        self.assertEqual(server.run_state(b)["state"], "queued")
+        os.rmdir(os.path.join(self.data, "out", "sub"))
+        os.symlink(outside, os.path.join(self.data, "out", "sub"))
+        server.request("DELETE", "/runs/" + a)
+        doc = server.wait(b)
+        self.assertEqual(doc["state"], "failed", doc)
+        self.assertEqual(doc["error"]["code"], "FE-SERVE-PATH")
+        self.assertEqual(os.listdir(outside), [])
         self.assertEqual(server.terminate(), 0)
 
 
@@ -281,7 +317,8 @@ class QueueTest(ServeTest):
         time.sleep(0.3)
         self.assertEqual(server.run_state(b)["state"], "queued")  # memory, not --max-runs
         m = server.metrics()
-        self.assertEqual(m["flowengine_serve_memory_reserved_bytes"], 600 << 20)
+        # limits.memory plus limits.scriptHeap (128 MiB) for its one thread
+        self.assertEqual(m["flowengine_serve_memory_reserved_bytes"], (600 + 128) << 20)
         self.assertEqual(m["flowengine_serve_runs_running"], 1)
         # A runner is free, so one more may wait (--max-queue 1 beyond --max-runs 2) ...
         c = server.submit("slow", {"sink.path": "out/c.csv"})
@@ -337,7 +374,7 @@ class DrainTest(ServeTest):
         self.assertEqual(server.proc.wait(timeout=120), 0)
         log = server.log_text()
         self.assertIn("received SIGTERM: draining", log)
-        self.assertRegex(log, r"run run-000001 \(pipeline 'customer-enrichment'\) succeeded")
+        self.assertRegex(log, r"run run-0+1 \(pipeline 'customer-enrichment'\) succeeded")
         self.assertIn("stopped: 1 runs succeeded, 0 failed, 1 cancelled", log)
         self.assertEqual(read(self.out("b.csv")), b"old b\n")
         cli = run(["run", os.path.join(self.pipes, "customer-enrichment.yaml"),
@@ -412,6 +449,23 @@ class WarmIsolateTest(ServeTest):
         m = server.metrics()
         self.assertGreaterEqual(m["flowengine_serve_isolates_reused_total"], 3)
         self.assertLessEqual(m["flowengine_serve_isolates_created_total"], 2)
+        self.assertEqual(server.terminate(), 0)
+
+    def test_an_isolate_whose_script_was_stopped_is_not_reused(self):
+        write(os.path.join(self.pipes, "hang.yaml"),
+              "pipeline: hang\nsource: { path: " + self.data + "/in/customers.csv }\n"
+              "transform:\n  - javascript:\n      code: |\n"
+              "        Promise.resolve().then(() => { for (;;) {} });\n"
+              "        function process(c) { for (;;) {} }\n"
+              "sink: { path: " + self.data + "/out/hang.csv }\n"
+              "limits: { scriptTimeout: 200ms }\n")
+        server = self.start("--threads", "1", "--warm-isolates", "2")
+        doc = server.wait(server.submit("hang"), timeout=60)
+        self.assertEqual((doc["state"], doc["error"]["code"]), ("failed", "FE-SCRIPT-TIMEOUT"))
+        doc = server.wait(server.submit("state", {"sink.path": "out/s.csv"}), timeout=60)
+        self.assertEqual(doc["state"], "succeeded", doc)  # the pending callback never ran
+        m = server.metrics()
+        self.assertEqual(m["flowengine_serve_isolates_reused_total"], 0)
         self.assertEqual(server.terminate(), 0)
 
     def test_without_warm_isolates_every_run_makes_its_own(self):
