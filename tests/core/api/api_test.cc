@@ -215,9 +215,12 @@ TEST_F(ApiTest, FilesNameEveryPathTheRunTouches) {
             std::make_pair(Path("s.js"), std::make_pair(false, false)));
   EXPECT_FALSE(p.uses_standard_streams());
   EXPECT_EQ(p.memory_budget(), 64 << 20);
+  EXPECT_EQ(p.script_heap(), int64_t{128} << 20);  // the default, with a JavaScript step
+  EXPECT_EQ(p.threads(), 0);
   const flowengine::Pipeline piped = flowengine::Pipeline::FromYaml(
       "pipeline: piped\nsource: { path: in.csv }\nsink: { path: '-' }\n", dir_.string());
   EXPECT_TRUE(piped.uses_standard_streams());
+  EXPECT_EQ(piped.script_heap(), 0);  // no JavaScript step
   for (const flowengine::Pipeline::File& f : piped.Files()) EXPECT_NE(f.key, "sink.path");
 }
 
