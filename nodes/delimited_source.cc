@@ -291,12 +291,16 @@ std::vector<std::string> DelimitedSource::ReadHeaderNames() {
   int64_t lines = 0;
   while (spec_.skip_blank_lines) {
     while (begin < pending_.size() && (pending_[begin] == '\n' || pending_[begin] == '\r')) {
+      // A CR that ends what was read so far may be the first half of a CRLF: read on first
+      // (else the CR and its LF would count as two blank lines).
+      if (pending_[begin] == '\r' && begin + 1 == pending_.size() && !eof_) break;
       const bool crlf =
           pending_[begin] == '\r' && begin + 1 < pending_.size() && pending_[begin + 1] == '\n';
       begin += crlf ? 2 : 1;
       ++lines;
     }
-    if (begin < pending_.size() || eof_) break;
+    const bool split_crlf = begin + 1 == pending_.size() && pending_[begin] == '\r' && !eof_;
+    if ((begin < pending_.size() && !split_crlf) || eof_) break;
     FillMore();
   }
   if (begin >= pending_.size() && eof_) {

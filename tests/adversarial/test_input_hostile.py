@@ -173,3 +173,27 @@ class SkipRowsTest(TempDirTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BlankLinesBeforeHeaderTest(TempDirTest):
+    """Found by source_fuzzer: a CRLF blank line before the header whose CR ended the first
+    read counted as two lines, so every later line number was one too high. The oracle is
+    counting the lines by hand, with the CRLF at every offset around the first reads."""
+
+    def test_line_numbers_with_crlf_blank_lines_at_every_offset(self):
+        dl = self.path("dl.csv")
+        p = self.pipeline(f"source: {{ path: in.csv, skipRows: 2 }}\n"
+                          f"sink: {{ path: out.csv, outputMode: replace }}\n"
+                          f"errorHandling: skip-row\ndeadLetter: {{ path: {dl} }}\n"
+                          f"maxErrors: 100%\n")
+        for pad in range(0, 70):
+            for blank in ("\r\n", "\r\n\r\n", "\n", "\r"):
+                text = "p\nq" + "x" * pad + "\r\n" + blank + "a\n1\n,bad\n2\n"
+                write(self.path("in.csv"), text)
+                r = run(["run", p], check_accounting=False)
+                self.assertEqual(r.code, 0, (pad, repr(blank), r))
+                blanks = blank.count("\n") + blank.replace("\r\n", "").count("\r")
+                # lines: p, q..., the blank lines, the header, 1, then ",bad"
+                expected = 2 + blanks + 3
+                rows = csv_rows(dl)
+                self.assertEqual(rows[1][0], str(expected), (pad, repr(blank)))
