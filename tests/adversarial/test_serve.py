@@ -362,15 +362,21 @@ class DrainTest(ServeTest):
                                                   "routes.review.path": "out/ar.csv"})
         write(self.out("b.csv"), "old b\n")
         b = server.submit("slow", {"sink.path": "out/b.csv"})
+        deadline = time.monotonic() + 30
+        while server.run_state(a)["state"] == "queued":  # a queued run would be cancelled
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.005)
         server.proc.send_signal(signal.SIGTERM)
         # While draining: not ready, no new runs, the status still answers.
         deadline = time.monotonic() + 10
         while server.request("GET", "/readyz")[0] != 503:
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.01)
-        status, doc, _, _ = server.request("POST", "/runs", {"pipeline": "slow"})
-        if server.proc.poll() is None:
+        try:
+            status, doc, _, _ = server.request("POST", "/runs", {"pipeline": "slow"})
             self.assertEqual((status, doc["error"]["code"]), (503, "FE-SERVE-DRAINING"))
+        except ConnectionError:
+            self.assertIsNotNone(server.proc.poll())  # already drained and gone
         self.assertEqual(server.proc.wait(timeout=120), 0)
         log = server.log_text()
         self.assertIn("received SIGTERM: draining", log)
