@@ -7,6 +7,7 @@
 #endif
 
 #include "core/csv/block_parser.h"
+#include "core/csv/utf8_check.h"
 #include "core/js/js_protocol.h"
 #include "core/types/column_type.h"
 #include "fast_float/fast_float.h"
@@ -15,19 +16,6 @@ namespace flowengine::js {
 namespace {
 
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
-
-bool IsAscii(std::string_view text) {
-  const char* p = text.data();
-  size_t n = text.size();
-  uint64_t bits = 0;
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t word;
-    std::memcpy(&word, p, 8);
-    bits |= word;
-  }
-  for (; n > 0; ++p, --n) bits |= static_cast<unsigned char>(*p);
-  return (bits & 0x8080808080808080ull) == 0;
-}
 
 // Values were validated by the parse stage; a leading '+' is allowed there.
 int64_t ParseInt(std::string_view text) {
@@ -136,7 +124,7 @@ void ColumnViews::PrepareBlock(const Chunk& chunk) {
   if (block_ready_) return;
   const ByteBuffer& bytes = chunk.block.bytes;
   const RowBatch& in = chunk.batch;
-  block_ascii_ = IsAscii(std::string_view(bytes.data(), bytes.size()));
+  block_ascii_ = IsAscii(bytes.data(), bytes.size());
   if (block_ascii_) {
     // The batch's spans are already in characters.
     spans_ = reinterpret_cast<const uint32_t*>(in.fields.data());

@@ -140,6 +140,26 @@ struct JsWorker::Impl final : public js::ScriptHooks {
 
   void Run(Chunk& chunk, bool* broken);
   bool RunRows(Chunk& chunk, v8::Local<v8::Context> ctx, bool* broken);
+
+  // After a call into the script: a spent heap (the isolate is broken: fatal even under
+  // skip-row) or a stopping run (signal or limits.timeout: the batch is dropped, not a
+  // script error) ends the batch with chunk.error set. True when it did.
+  bool CallEndedTheBatch(WatchedRun::Ended ended, Chunk& chunk, size_t row, bool* broken) {
+    if (script->heap_exceeded()) {
+      *broken = true;
+      chunk.error = RowError("FE-SCRIPT-HEAP",
+                             "Script exceeded limits.scriptHeap (" +
+                                 std::to_string(config.heap_bytes) + " bytes) and was stopped",
+                             chunk, row);
+      return true;
+    }
+    if (ended == WatchedRun::Ended::kStopped) {
+      chunk.error = RowError("FE-RESOURCE-INTERRUPTED", "The run was stopped while the script ran",
+                             chunk, row);
+      return true;
+    }
+    return false;
+  }
   bool HandBack(Chunk& chunk, v8::Local<v8::Context> ctx, v8::Local<v8::Array> copy_list,
                 bool* broken);
   void ReportMemory();
@@ -165,20 +185,7 @@ bool JsWorker::Impl::RunRows(Chunk& chunk, v8::Local<v8::Context> ctx, bool* bro
     const WatchedRun::Ended ended = script->watched().EndCall();
     size_t row = static_cast<size_t>(std::max(1, static_cast<int>(script->progress()[0])) - 1);
     if (row >= n) row = n - 1;
-    if (script->heap_exceeded()) {
-      *broken = true;  // the isolate is spent: fatal even under skip-row
-      chunk.error = RowError("FE-SCRIPT-HEAP",
-                             "Script exceeded limits.scriptHeap (" +
-                                 std::to_string(config.heap_bytes) + " bytes) and was stopped",
-                             chunk, row);
-      return false;
-    }
-    if (ended == WatchedRun::Ended::kStopped) {
-      // The run is stopping (signal or limits.timeout): drop the batch, not a script error.
-      chunk.error = RowError("FE-RESOURCE-INTERRUPTED", "The run was stopped while the script ran",
-                             chunk, row);
-      return false;
-    }
+    if (CallEndedTheBatch(ended, chunk, row, broken)) return false;
     std::optional<Error> failure;
     if (ended == WatchedRun::Ended::kTimedOut) {
       failure = RowError("FE-SCRIPT-TIMEOUT",
@@ -279,19 +286,7 @@ bool JsWorker::Impl::HandBack(Chunk& chunk, v8::Local<v8::Context> ctx,
       const js::OutputText converted =
           js::AppendOutputText(iso, ctx, value, out.values, &bytes, &problem);
       const WatchedRun::Ended ended = script->watched().EndCall();
-      if (script->heap_exceeded()) {
-        *broken = true;
-        chunk.error = RowError("FE-SCRIPT-HEAP",
-                               "Script exceeded limits.scriptHeap (" +
-                                   std::to_string(config.heap_bytes) + " bytes) and was stopped",
-                               chunk, row);
-        return false;
-      }
-      if (ended == WatchedRun::Ended::kStopped) {
-        chunk.error = RowError("FE-RESOURCE-INTERRUPTED",
-                               "The run was stopped while the script ran", chunk, row);
-        return false;
-      }
+      if (CallEndedTheBatch(ended, chunk, row, broken)) return false;
       std::optional<std::string> failed;
       if (ended == WatchedRun::Ended::kTimedOut) {
         failed = "converting it ran longer than limits.scriptTimeout";

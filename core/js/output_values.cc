@@ -4,19 +4,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/csv/utf8_check.h"
+
 namespace flowengine::js {
 namespace {
-
-bool IsAscii(const char* p, size_t n) {
-  uint64_t bits = 0;
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t word;
-    std::memcpy(&word, p, 8);
-    bits |= word;
-  }
-  for (; n > 0; ++p, --n) bits |= static_cast<unsigned char>(*p);
-  return (bits & 0x8080808080808080ull) == 0;
-}
 
 std::string ToUtf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
   v8::String::Utf8Value utf8(isolate, value);
