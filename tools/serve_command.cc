@@ -214,6 +214,11 @@ int ServeCommand(const std::vector<std::string>& args) {
   // Relative paths of a request's "set" resolve against the first data root.
   std::error_code ec;
   fs::current_path(config.data_roots.front(), ec);
+  if (ec) {
+    return UsageError(
+        "Cannot enter --data-root " + config.data_roots.front().string() + ": " + ec.message(),
+        kServeHelp);
+  }
 
   // SIGTERM and SIGINT are taken by sigwait below: blocked here, before any thread starts,
   // so that every thread inherits the mask.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 
 #include "core/error/error.h"
@@ -380,7 +381,7 @@ HttpResponse ServeApi::Metrics() const {
          std::to_string(OpenFileDescriptors()));
   metric("process_threads", "gauge", "Threads of the process.", ReadProcStatus("Threads:"));
   metric("process_resident_memory_bytes", "gauge", "Resident set size.",
-         std::to_string(std::stoll(ReadProcStatus("VmRSS:")) * 1024));
+         std::to_string(std::strtoll(ReadProcStatus("VmRSS:").c_str(), nullptr, 10) * 1024));
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = std::move(out);

@@ -38,8 +38,9 @@ std::string CheckPipelineFiles(const Pipeline& pipeline, const std::vector<fs::p
     // A script may also come from the pipelines directory, beside the pipeline files.
     if (!ok && !f.data) ok = PathUnder(f.path, pipelines_dir);
     if (!ok) {
+      std::error_code ec;
       return "'" + f.key + "' is " + f.path + ", which is outside every --data-root" +
-             (fs::is_symlink(f.path) ? " (through a symbolic link)" : "");
+             (fs::is_symlink(f.path, ec) ? " (through a symbolic link)" : "");
     }
   }
   return "";

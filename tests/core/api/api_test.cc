@@ -16,6 +16,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A transform that spends a millisecond per row, so that a run lasts long enough to be
+// observed or cancelled.
+constexpr const char* kSlowStep =
+    "transform:\n  - javascript:\n      code: |\n"
+    "        function process(c) { const t = Date.now(); while (Date.now() - t < 1) {} "
+    "return true; }\n";
+
 class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -99,11 +106,8 @@ TEST_F(ApiTest, CancellationStopsTheRunAndLeavesTheTargetUntouched) {
   flowengine::Engine engine;
   // A slow script, so that the run is still going when it is cancelled.
   const flowengine::Pipeline p = flowengine::Pipeline::FromYaml(
-      "source: { path: in.csv }\n"
-      "transform:\n  - javascript:\n      code: |\n"
-      "        function process(c) { const t = Date.now(); while (Date.now() - t < 1) {} "
-      "return true; }\n"
-      "sink: { path: out.csv, outputMode: replace }\nlimits: { threads: 1 }\n",
+      std::string("source: { path: in.csv }\n") + kSlowStep +
+          "sink: { path: out.csv, outputMode: replace }\nlimits: { threads: 1 }\n",
       dir_.string());
   flowengine::CancellationToken token;
   CountingObserver observer;
@@ -129,13 +133,10 @@ TEST_F(ApiTest, CancellationStopsTheRunAndLeavesTheTargetUntouched) {
 TEST_F(ApiTest, ObserverSeesProgressAndOneFinish) {
   WriteRows("in.csv", 3000);
   flowengine::Engine engine;
-  const flowengine::Pipeline p = flowengine::Pipeline::FromYaml(
-      "source: { path: in.csv }\n"
-      "transform:\n  - javascript:\n      code: |\n"
-      "        function process(c) { const t = Date.now(); while (Date.now() - t < 1) {} "
-      "return true; }\n"
-      "sink: { path: out.csv }\nlimits: { threads: 1 }\n",
-      dir_.string());
+  const flowengine::Pipeline p =
+      flowengine::Pipeline::FromYaml(std::string("source: { path: in.csv }\n") + kSlowStep +
+                                         "sink: { path: out.csv }\nlimits: { threads: 1 }\n",
+                                     dir_.string());
   CountingObserver observer;
   const flowengine::RunResult r = engine.Run(p, nullptr, &observer);
   ASSERT_TRUE(r.ok) << r.error->ToString();
