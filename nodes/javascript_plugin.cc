@@ -6,7 +6,7 @@
 
 #include "nodes/javascript_transform.h"
 
-extern "C" flowengine::TransformStage* flowengine_make_javascript_transform(
-    const flowengine::PipelineSpec* spec) {
-  return new flowengine::JavascriptTransform(*spec);
+extern "C" flowengine::TransformStage* flowengine_make_javascript_step(
+    const flowengine::PipelineSpec* spec, size_t step) {
+  return new flowengine::JavascriptTransform(*spec, step);
 }

@@ -7,13 +7,13 @@
 #include "core/config/pipeline_spec.h"
 #include "core/engine/stages.h"
 
-extern "C" flowengine::TransformStage* flowengine_make_javascript_transform(
-    const flowengine::PipelineSpec* spec);
+extern "C" flowengine::TransformStage* flowengine_make_javascript_step(
+    const flowengine::PipelineSpec* spec, size_t step);
 
 namespace flowengine {
 
-/// The javascript transform of `spec`, from the plugin. Throws ErrorException
-/// (FE-INTERNAL) when the plugin cannot be loaded.
-std::unique_ptr<TransformStage> LoadJavascriptTransform(const PipelineSpec& spec);
+/// JavaScript step `step` of `spec`, from the plugin. Throws ErrorException (FE-INTERNAL)
+/// when the plugin cannot be loaded.
+std::unique_ptr<TransformStage> LoadJavascriptTransform(const PipelineSpec& spec, size_t step);
 
 }  // namespace flowengine

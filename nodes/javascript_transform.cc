@@ -4,7 +4,8 @@
 
 namespace flowengine {
 
-JavascriptTransform::JavascriptTransform(const PipelineSpec& spec) : spec_(spec) {}
+JavascriptTransform::JavascriptTransform(const PipelineSpec& spec, size_t step)
+    : spec_(spec), step_(step) {}
 
 JavascriptTransform::~JavascriptTransform() {
   workers_.clear();  // isolates go before the watchdog that watches them
@@ -12,7 +13,7 @@ JavascriptTransform::~JavascriptTransform() {
 }
 
 void JavascriptTransform::Open(const Schema& input) {
-  const TransformSpec& t = spec_.transforms.front();
+  const TransformSpec& t = spec_.transforms.at(step_);
   config_.code = t.code;
   config_.display_name = t.display_name;
   config_.line_offset = t.code_line_offset;
@@ -20,7 +21,14 @@ void JavascriptTransform::Open(const Schema& input) {
   config_.input_dialect = spec_.source.dialect;
   config_.input = input.columns;
   config_.output = t.output.empty() ? input.columns : t.output;
-  for (const RouteSpec& r : spec_.routes) config_.routes.push_back(r.name);
+  // Routes take rows from the last step only: an earlier step's rows go on to the next.
+  if (step_ + 1 == spec_.transforms.size()) {
+    for (const RouteSpec& r : spec_.routes) config_.routes.push_back(r.name);
+  } else if (!spec_.routes.empty()) {
+    config_.routes_note = "(none in transform[" + std::to_string(step_) +
+                          "]: routes take rows from the last transform step only, transform[" +
+                          std::to_string(spec_.transforms.size() - 1) + "])";
+  }
   config_.heap_bytes = spec_.limits.script_heap;
   config_.skip_bad_rows = spec_.error_handling == ErrorHandling::kSkipRow;
   output_.columns = config_.output;

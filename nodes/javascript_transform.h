@@ -19,7 +19,8 @@ namespace flowengine {
 
 class JavascriptTransform final : public TransformStage {
  public:
-  explicit JavascriptTransform(const PipelineSpec& spec);
+  /// Step `step` of spec.transforms (a javascript step).
+  JavascriptTransform(const PipelineSpec& spec, size_t step);
   ~JavascriptTransform() override;
 
   void Open(const Schema& input) override;
@@ -32,6 +33,7 @@ class JavascriptTransform final : public TransformStage {
   JsWorker& WorkerForThisThread();
 
   const PipelineSpec& spec_;
+  size_t step_;
   ScriptConfig config_;
   Schema output_;
   std::unique_ptr<Watchdog> watchdog_;

@@ -1,5 +1,9 @@
 #include "nodes/node_factory.h"
 
+#include <mutex>
+#include <optional>
+
+#include "core/engine/node_registry.h"
 #include "nodes/dead_letter_sink.h"
 #include "nodes/delimited_sink.h"
 #include "nodes/delimited_source.h"
@@ -16,9 +20,27 @@ NodeFactory DelimitedNodeFactory() {
     source->SetRetryPolicy(spec.retry);
     return source;
   };
-  factory.make_transform = [](const PipelineSpec& spec) -> std::unique_ptr<TransformStage> {
-    if (spec.transforms.empty()) return nullptr;
-    return LoadJavascriptTransform(spec);
+  static std::once_flag built_in;
+  std::call_once(built_in, [] {
+    NodeType js;
+    js.name = "javascript";
+    js.doc = "a JavaScript step (docs/javascript.md)";
+    js.make = [](const PipelineSpec& spec, size_t step) {
+      return LoadJavascriptTransform(spec, step);
+    };
+    NodeRegistry::Instance().RegisterBuiltIn(std::move(js));
+  });
+  factory.make_transform = [](const PipelineSpec& spec,
+                              size_t step) -> std::unique_ptr<TransformStage> {
+    const TransformSpec& t = spec.transforms.at(step);
+    std::optional<NodeType> type = NodeRegistry::Instance().Find(t.node);
+    if (!type) {
+      ThrowError("FE-CONFIG-UNKNOWN-KEY",
+                 "Node type '" + t.node + "' of transform[" + std::to_string(step) +
+                     "] is not registered in this process",
+                 t.where, "startup");
+    }
+    return type->make(spec, step);
   };
   factory.make_sink = [](const PipelineSpec& spec, const SinkSpec& sink,
                          const Schema& input) -> std::unique_ptr<SinkStage> {

@@ -171,7 +171,9 @@ bool Pipeline::uses_standard_streams() const {
 int64_t Pipeline::memory_budget() const { return spec_->limits.memory; }
 
 int64_t Pipeline::script_heap() const {
-  return spec_->transforms.empty() ? 0 : spec_->limits.script_heap;
+  int64_t steps = 0;
+  for (const TransformSpec& t : spec_->transforms) steps += t.node == "javascript" ? 1 : 0;
+  return steps * spec_->limits.script_heap;
 }
 
 int Pipeline::threads() const { return spec_->limits.threads; }

@@ -31,6 +31,9 @@ class ChunkPool {
       c->transform.batch.rows.AttachBudget(budget_);
       c->transform.values.AttachBudget(budget_);
       c->transform.main_rows.AttachBudget(budget_);
+      c->fold_batch.fields.AttachBudget(budget_);
+      c->fold_batch.rows.AttachBudget(budget_);
+      c->fold_values.AttachBudget(budget_);
       c->output.AttachBudget(budget_);
       c->dead_output.AttachBudget(budget_);
       return c;

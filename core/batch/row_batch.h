@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error/error.h"
@@ -83,11 +84,15 @@ struct TransformOutput {
   /// Back to "no transform ran": counters zero, row lists empty (buffers keep capacity).
   void Reset() {
     active = false;
-    batch.num_rows = 0;
     values.Clear();
+    ClearRows();
+    filtered = routed = copies = rejected = 0;
+  }
+  /// The output batch and the row lists emptied; values and counters kept.
+  void ClearRows() {
+    batch.num_rows = 0;
     main_rows.Clear();
     for (PodBuffer<uint32_t>& r : route_rows) r.Clear();
-    filtered = routed = copies = rejected = 0;
   }
 };
 
@@ -117,6 +122,32 @@ struct Chunk {
   std::optional<Error> error;
   bool skipped = false;            ///< work skipped because the run is stopping
   MemoryBudget* budget = nullptr;  ///< where every buffer of the chunk is accounted (or null)
+  /// Between two transform steps (core/engine/step_fold.h) the previous step's main rows
+  /// become `batch`, their values packed at the start of transform.values (every span
+  /// kArena, `folded_bytes` bytes); the next step appends its own values after them and
+  /// keeps counting filtered, routed and rejected rows from where the last step left off.
+  bool folded = false;
+  size_t folded_bytes = 0;
+  RowBatch fold_batch;     ///< scratch of the fold, swapped with `batch`
+  ByteBuffer fold_values;  ///< scratch of the fold, swapped with transform.values
+
+  /// The bytes `batch`'s spans point into: the block's, or after a fold the packed values.
+  std::string_view BatchText() const {
+    return folded ? std::string_view(transform.values.data(), folded_bytes)
+                  : std::string_view(block.bytes.data(), block.bytes.size());
+  }
+
+  /// Called by a transform step before it writes chunk.transform: a first step starts from
+  /// nothing; a later step keeps the values its input spans point into and the counts.
+  void BeginTransformStep() {
+    if (folded) {
+      transform.values.Resize(folded_bytes);
+      transform.ClearRows();
+    } else {
+      transform.Reset();
+    }
+    transform.active = true;
+  }
 
   /// Makes room for `n` routes (transform row lists and formatted outputs); new buffers are
   /// attached to the chunk's budget like the others.
@@ -143,6 +174,8 @@ struct Chunk {
     dead_output.Clear();
     error.reset();
     skipped = false;
+    folded = false;
+    folded_bytes = 0;
   }
 };
 

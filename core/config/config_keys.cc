@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 
+#include "core/engine/node_registry.h"
 #include "core/log/logger.h"
 
 namespace flowengine {
@@ -179,9 +180,10 @@ const std::array kKeys{
               {},
               0,
               0,
-              true,
               false,
-              "a JavaScript step (docs/javascript.md)"},
+              false,
+              "a JavaScript step (docs/javascript.md); a step is exactly one node: this or a "
+              "node type the embedding application registered"},
     ConfigKey{"transform[].javascript.file",
               K::kPath,
               "",
@@ -396,6 +398,33 @@ std::string DurationText(int64_t ms) {
   return std::to_string(ms) + "ms";
 }
 
+// The node types an application registered (core/engine/node_registry.h), as properties of
+// a transform step: ",name:{...}" each.
+std::string NodeTypeSchemas() {
+  std::string out;
+  for (const NodeType& t : NodeRegistry::Instance().All()) {
+    if (t.name == "javascript") continue;
+    std::string props, required;
+    for (const NodeOptionSpec& o : t.options) {
+      const char* type = o.type == NodeOptionSpec::Type::kString    ? "string"
+                         : o.type == NodeOptionSpec::Type::kInteger ? "integer"
+                         : o.type == NodeOptionSpec::Type::kNumber  ? "number"
+                                                                    : "boolean";
+      props += (props.empty() ? "" : ",") + Quote(o.name) + ":{\"type\":\"" + type + "\"" +
+               (o.doc.empty() ? "" : ",\"description\":" + Quote(o.doc)) + "}";
+      if (o.required) required += (required.empty() ? "" : ",") + Quote(o.name);
+    }
+    const std::string options =
+        "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{" + props + "}" +
+        (required.empty() ? "" : ",\"required\":[" + required + "]") + "}";
+    out += "," + Quote(t.name) + ":" +
+           (required.empty() ? "{\"anyOf\":[{\"type\":\"null\"}," + options + "]"
+                             : options.substr(0, options.size() - 1)) +
+           (t.doc.empty() ? "" : ",\"description\":" + Quote(t.doc)) + "}";
+  }
+  return out;
+}
+
 // The JSON Schema of the key at `path` (its children looked up in the table).
 std::string SchemaOf(const ConfigKey& k);
 
@@ -408,8 +437,11 @@ std::string ObjectSchema(SV path, bool or_name, SV doc) {
     props += (props.empty() ? "" : ",") + Quote(name) + ":" + SchemaOf(c);
     if (c.required) required += (required.empty() ? "" : ",") + Quote(name);
   }
+  const bool step = path == "transform[]";
+  if (step) props += NodeTypeSchemas();
   std::string object = "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{" +
                        props + "}" + (required.empty() ? "" : ",\"required\":[" + required + "]");
+  if (step) object += ",\"minProperties\":1,\"maxProperties\":1";
   if (path.size() >= 11 && path.substr(path.size() - 11) == ".javascript") {
     // exactly one of file and code
     object += ",\"oneOf\":[{\"required\":[\"file\"]},{\"required\":[\"code\"]}]";

@@ -16,6 +16,7 @@
 
 #include "core/config/config_keys.h"
 #include "core/config/suggest.h"
+#include "core/engine/node_registry.h"
 #include "core/error/error.h"
 #include "core/memory/memory_plan.h"
 
@@ -438,24 +439,80 @@ void ReadSinkOptions(const SpecReader& r, const YAML::Node& node, const std::str
   }
 }
 
+// A registered node's options: each checked against its schema, defaults filled in.
+void ReadNodeOptions(const SpecReader& r, const YAML::Node& node, const std::string& path,
+                     const NodeType& type, TransformSpec& t) {
+  std::vector<std::string_view> names;
+  for (const NodeOptionSpec& o : type.options) names.push_back(o.name);
+  if (node.IsNull()) {
+    // `- my_node:` with nothing after it: no options
+  } else {
+    r.ExpectMap(node, path, names);
+  }
+  for (const NodeOptionSpec& o : type.options) {
+    const std::string key = path + "." + o.name;
+    const YAML::Node value = node.IsMap() ? node[o.name] : YAML::Node();
+    std::string text;
+    if (value) {
+      text = r.Scalar(value, key);
+      if (!IsValidOption(o.type, text)) {
+        r.Fail(value, key, "FE-CONFIG-VALUE",
+               "Expected " + std::string(OptionTypeName(o.type)) + " for '" + key + "', got '" +
+                   text + "'",
+               o.doc.empty() ? "" : "'" + o.name + "': " + o.doc);
+      }
+    } else if (o.required) {
+      r.Fail(node, path, "FE-CONFIG-MISSING-KEY", "Missing key '" + key + "'",
+             o.doc.empty() ? "Add it." : "Add it: " + o.doc);
+    } else {
+      text = o.default_value;
+    }
+    t.options.emplace_back(o.name, std::move(text));
+  }
+}
+
 void ReadTransforms(const SpecReader& r, const YAML::Node& node, const std::string& yaml_path,
                     PipelineSpec& spec) {
   if (!node.IsSequence()) {
     r.Fail(node, "transform", "FE-CONFIG-TYPE", "Expected a list of steps for 'transform'",
            "Write '- javascript: { file: script.js }' per step.");
   }
-  if (node.size() > 1) {
-    r.Fail(node[1], "transform[1]", "FE-CONFIG-UNSUPPORTED",
-           "Only one transform step is available in this version of FlowEngine",
-           "Put the logic of every step into one script.");
+  // A step is one key: `javascript` or a node type an application registered.
+  std::vector<std::string> type_names{"javascript"};
+  for (const NodeType& t : NodeRegistry::Instance().All()) {
+    if (t.name != "javascript") type_names.push_back(t.name);
   }
+  const std::vector<std::string_view> types(type_names.begin(), type_names.end());
   for (size_t i = 0; i < node.size(); ++i) {
     const std::string step_path = "transform[" + std::to_string(i) + "]";
-    r.ExpectMap(node[i], step_path, Keys("transform[]"));
-    const std::string path = step_path + ".javascript";
-    const YAML::Node js = r.Require(node[i], step_path, "javascript");
-    r.ExpectMap(js, path, Keys("transform[].javascript"));
+    r.ExpectMap(node[i], step_path, types);
+    if (node[i].size() == 0) {
+      r.Fail(node[i], step_path, "FE-CONFIG-MISSING-KEY",
+             "Missing key '" + step_path +
+                 ".javascript' (or another node type: " + JoinNames(types) + ")",
+             "Write '- javascript: { file: script.js }'.");
+    }
+    if (node[i].size() != 1) {
+      r.Fail(node[i], step_path, "FE-CONFIG-VALUE",
+             "A transform step is one node, got " + std::to_string(node[i].size()) + " keys",
+             "Write each node as its own list item ('- javascript: ...').");
+    }
+    const std::string type = node[i].begin()->first.as<std::string>();
     TransformSpec t;
+    t.node = type;
+    t.where = r.Where(node[i], step_path);
+    const std::string path = step_path + "." + type;
+    if (type != "javascript") {
+      const std::optional<NodeType> registered = NodeRegistry::Instance().Find(type);
+      if (!registered) {  // unregistered between the two lookups: cannot happen
+        r.Fail(node[i], step_path, "FE-CONFIG-UNKNOWN-KEY", "Unknown node type '" + type + "'");
+      }
+      ReadNodeOptions(r, node[i].begin()->second, path, *registered, t);
+      spec.transforms.push_back(std::move(t));
+      continue;
+    }
+    const YAML::Node js = node[i]["javascript"];
+    r.ExpectMap(js, path, Keys("transform[].javascript"));
     if (js["file"] && js["code"]) {
       r.Fail(js["code"], path + ".code", "FE-CONFIG-VALUE",
              "Both 'file' and 'code' are set for '" + path + "'", "Keep one of them.");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/csv/dialect.h"
@@ -69,8 +70,14 @@ struct RouteSpec {
   SinkSpec sink;  ///< format defaults to the main sink's
 };
 
-/// A `javascript` transform step.
+/// A transform step: a `javascript` step (the fields below `options`), or a node type an
+/// application registered (core/engine/node_registry.h) with its options.
 struct TransformSpec {
+  std::string node = "javascript";  ///< the registered node type
+  /// Options of a registered node, checked against its schema, defaults filled in, in the
+  /// order of the schema (empty for javascript).
+  std::vector<std::pair<std::string, std::string>> options;
+  Location where;                  ///< the step in the pipeline file, for errors about it
   std::string script_path;         ///< absolute path of `file`, or "" for inline `code`
   std::string code;                ///< the script text (read from `file` at load time)
   std::string display_name;        ///< for messages: the file path, or "<pipeline.yaml>:transform"
@@ -109,7 +116,7 @@ struct PipelineSpec {
   std::map<std::string, Location> locations;
   std::string config_path;  ///< absolute path of the YAML file ("" when built in code)
   SourceSpec source;
-  std::vector<TransformSpec> transforms;  ///< at most one in this version
+  std::vector<TransformSpec> transforms;  ///< the steps, run in order
   SinkSpec sink;
   std::vector<RouteSpec> routes;
   ErrorHandling error_handling = ErrorHandling::kFailFast;

@@ -53,6 +53,17 @@ std::string SourceText(const SourceSpec& src) {
   return out;
 }
 
+// A transform step: its node type and what it runs or is configured with.
+std::string StepText(const TransformSpec& t) {
+  if (t.node == "javascript") {
+    return "javascript " +
+           (t.script_path.empty() ? "inline code in " + t.display_name : t.script_path);
+  }
+  std::string out = t.node;
+  for (const auto& [key, value] : t.options) out += " " + key + "=" + value;
+  return out;
+}
+
 // Escapes text for a DOT label.
 std::string Dot(const std::string& text) {
   std::string out;
@@ -69,19 +80,21 @@ std::string InspectPipeline(const PipelineSpec& spec, const NodeFactory& factory
                             InspectFormat format) {
   std::unique_ptr<SourceStage> source = factory.make_source(spec);
   source->Open();
-  std::unique_ptr<TransformStage> transform;
-  if (factory.make_transform) transform = factory.make_transform(spec);
-  if (transform) transform->Open(source->schema());
+  // The steps are built and opened as a run builds them: each step's input is the previous
+  // step's output.
+  std::vector<std::unique_ptr<TransformStage>> steps;
+  std::vector<std::string> step_in, step_out;
+  for (size_t k = 0; k < spec.transforms.size() && factory.make_transform; ++k) {
+    const Schema& input = steps.empty() ? source->schema() : steps.back()->output_schema();
+    step_in.push_back(SchemaText(input));
+    steps.push_back(factory.make_transform(spec, k));
+    steps.back()->Open(input);
+    step_out.push_back(SchemaText(steps.back()->output_schema()));
+  }
+  const bool transform = !steps.empty();
   const Schema& in = source->schema();
-  const Schema& out = transform ? transform->output_schema() : in;
   const MemoryPlan plan = PlanMemory(spec.limits, !spec.transforms.empty());
   const std::string in_schema = SchemaText(in);
-  const std::string out_schema = SchemaText(out);
-  const std::string script = spec.transforms.empty()
-                                 ? ""
-                                 : (spec.transforms[0].script_path.empty()
-                                        ? "inline code in " + spec.transforms[0].display_name
-                                        : spec.transforms[0].script_path);
   std::ostringstream s;
   if (format == InspectFormat::kDot) {
     s << "digraph \"" << Dot(spec.name) << "\" {\n  rankdir=LR;\n  node [shape=box];\n";
@@ -89,15 +102,17 @@ std::string InspectPipeline(const PipelineSpec& spec, const NodeFactory& factory
     s << "  limiter [label=\"limiter\\n"
       << plan.tokens << " blocks of " << plan.block_size << " bytes\"];\n";
     s << "  parse [label=\"parse (parallel)\\n" << Dot(in_schema) << "\"];\n";
-    if (transform) {
-      s << "  transform [label=\"transform (parallel)\\n"
-        << Dot(script) << "\\n"
-        << Dot(out_schema) << "\"];\n";
+    for (size_t k = 0; k < steps.size(); ++k) {
+      s << "  transform" << k << " [label=\"transform[" << k << "] (parallel)\\n"
+        << Dot(StepText(spec.transforms[k])) << "\\n"
+        << Dot(step_out[k]) << "\"];\n";
     }
     s << "  format [label=\"format (parallel)\"];\n  sequencer [label=\"sequencer\"];\n";
     s << "  write [label=\"write (serial)\"];\n";
     s << "  sink [shape=cylinder, label=\"" << Dot(spec.sink.path) << "\"];\n";
-    s << "  read -> limiter -> parse -> " << (transform ? "transform -> " : "")
+    s << "  read -> limiter -> parse -> ";
+    for (size_t k = 0; k < steps.size(); ++k) s << "transform" << k << " -> ";
+    s << ""
       << "format -> sequencer -> write -> sink;\n  write -> limiter [style=dashed, "
          "label=\"decrement\"];\n";
     for (size_t k = 0; k < spec.routes.size(); ++k) {
@@ -121,7 +136,7 @@ std::string InspectPipeline(const PipelineSpec& spec, const NodeFactory& factory
     << (transform ? ", " + std::to_string(plan.input_chunk_bytes) + " of them for the input" : "")
     << " + " << plan.block_size
     << " bytes of reader buffer; outside the budget: V8 heaps (scriptHeap "
-    << spec.limits.script_heap << " bytes per transform thread) and per-thread scratch\n";
+    << spec.limits.script_heap << " bytes per thread per JavaScript step) and per-thread scratch\n";
   s << "  errorHandling "
     << (spec.error_handling == ErrorHandling::kSkipRow ? "skip-row" : "fail-fast") << "\n";
   s << "stages:\n";
@@ -130,10 +145,10 @@ std::string InspectPipeline(const PipelineSpec& spec, const NodeFactory& factory
     << "; gzip and zstd decompressed on a thread of their own)\n";
   s << "  limiter              " << plan.tokens << " blocks in flight\n";
   s << "  parse      parallel  out: " << in_schema << "\n";
-  if (transform) {
-    s << "  transform  parallel  javascript " << script << "\n";
-    s << "                       in:  " << in_schema << "\n";
-    s << "                       out: " << out_schema << "\n";
+  for (size_t k = 0; k < steps.size(); ++k) {
+    s << "  transform[" << k << "] parallel  " << StepText(spec.transforms[k]) << "\n";
+    s << "                       in:  " << step_in[k] << "\n";
+    s << "                       out: " << step_out[k] << "\n";
   }
   s << "  format     parallel\n  sequencer            input order (by block)\n";
   s << "  write      serial\n";

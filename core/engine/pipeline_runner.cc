@@ -8,6 +8,7 @@
 
 #include "core/engine/pipeline_paths.h"
 #include "core/engine/row_sampler.h"
+#include "core/engine/step_fold.h"
 #include "core/graph/pipeline_graph.h"
 #include "core/io/atomic_file.h"
 #include "core/io/commit_set.h"
@@ -21,12 +22,12 @@ namespace {
 // skip-row the last one the dead-letter sink.
 struct Stages {
   std::unique_ptr<SourceStage> source;
-  std::unique_ptr<TransformStage> transform;
+  std::vector<std::unique_ptr<TransformStage>> transforms;  ///< the steps, in order
   std::vector<std::unique_ptr<SinkStage>> sinks;
   SinkStage* dead_letter = nullptr;
 
   const Schema& OutputSchema() const {
-    return transform ? transform->output_schema() : source->schema();
+    return transforms.empty() ? source->schema() : transforms.back()->output_schema();
   }
   void AbortSinks() noexcept {
     for (auto& s : sinks) s->Abort();
@@ -43,11 +44,16 @@ void Build(const PipelineSpec& spec, const NodeFactory& factory, Stages& st,
   if (stop != nullptr) st.source->SetStopFlag(stop);
   if (budget != nullptr) st.source->AttachMemoryBudget(budget);
   st.source->Open();
-  if (factory.make_transform) st.transform = factory.make_transform(spec);
-  if (st.transform) {
-    if (stop != nullptr) st.transform->SetStopFlag(stop);
-    if (metrics != nullptr) st.transform->AttachMetrics(metrics);  // before the first isolate
-    st.transform->Open(st.source->schema());
+  for (size_t k = 0; k < spec.transforms.size(); ++k) {
+    if (!factory.make_transform) {
+      ThrowError("FE-INTERNAL", "This engine was built without transform nodes", {}, "startup");
+    }
+    const Schema& input = st.OutputSchema();
+    std::unique_ptr<TransformStage> step = factory.make_transform(spec, k);
+    if (stop != nullptr) step->SetStopFlag(stop);
+    if (metrics != nullptr) step->AttachMetrics(metrics);  // before the first isolate
+    step->Open(input);
+    st.transforms.push_back(std::move(step));
   }
   st.sinks.push_back(factory.make_sink(spec, spec.sink, st.OutputSchema()));
   for (const RouteSpec& route : spec.routes) {
@@ -208,7 +214,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
       std::vector<std::string> routes;
       for (const RouteSpec& r : spec.routes) routes.push_back(r.name);
       options.sampler->Start(st.source->schema(),
-                             st.transform ? &st.transform->output_schema() : nullptr,
+                             st.transforms.empty() ? nullptr : &st.OutputSchema(),
                              spec.source.dialect, std::move(routes));
     }
     CheckFreeSpace(spec, *st.source);
@@ -225,7 +231,18 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   GraphStages stages;
   stages.read = [&](Block& block) { return st.source->ReadBlock(block); };
   stages.parse = [&](Chunk& chunk) { st.source->Parse(chunk); };
-  if (st.transform) stages.transform = [&](Chunk& chunk) { st.transform->Transform(chunk); };
+  for (size_t k = 0; k < st.transforms.size(); ++k) {
+    TransformStage* step = st.transforms[k].get();
+    if (k == 0) {
+      stages.transforms.push_back([step](Chunk& chunk) { step->Transform(chunk); });
+    } else {
+      const Dialect source = spec.source.dialect;
+      stages.transforms.push_back([step, source](Chunk& chunk) {
+        FoldForNextStep(chunk, source);
+        step->Transform(chunk);
+      });
+    }
+  }
   const size_t n_routes = spec.routes.size();
   stages.format = [&](Chunk& chunk) {
     st.sinks[0]->Format(chunk, -1, chunk.output);
@@ -261,7 +278,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
     const Metrics& m = *metrics;
     summary.parse_rows = {m.rows_parsed.Value() + m.rows_parse_rejected.Value(),
                           m.rows_parsed.Value()};
-    if (st.transform) {
+    if (!st.transforms.empty()) {
       summary.transform_rows = {m.rows_parsed.Value(),
                                 m.rows_transformed.Value() + m.rows_routed.Value()};
     }

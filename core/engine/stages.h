@@ -38,20 +38,33 @@ class SourceStage {
   virtual void Parse(Chunk& chunk) const = 0;
 };
 
-/// Transforms rows (e.g. with JavaScript).
+/// One transform step (a JavaScript step, or a node an application registered:
+/// core/engine/node_registry.h). A pipeline's steps run in order, each its own parallel node
+/// of the graph; step k+1 sees the rows step k sent on, folded into chunk.batch
+/// (core/engine/step_fold.h).
 class TransformStage {
  public:
   virtual ~TransformStage() = default;
-  /// Before Open(): the run's stop flag; a running script is stopped when it is set.
+  /// Before Open(), calling thread: the run's stop flag; a step that can run long (a script)
+  /// must end its work when it is set.
   virtual void SetStopFlag(const std::atomic<bool>* /*stop*/) {}
-  /// Startup, calling thread: compile and check against the input schema. Throws
-  /// ErrorException.
+  /// Startup, calling thread, once: check against the input schema (the source's, or the
+  /// previous step's output), compile, and size what the step needs. May do I/O and block.
+  /// Throws ErrorException.
   virtual void Open(const Schema& input) = 0;
   /// After Open(): the schema of the rows Transform() produces.
   virtual const Schema& output_schema() const = 0;
-  /// Transform stage, concurrent on different chunks: fill chunk.transform, set chunk.error.
+  /// Transform stage, on the graph's worker threads, concurrently on different chunks (never
+  /// two calls on one chunk). Must not block on I/O or on other chunks (the graph's threads
+  /// are shared by every stage); may wait only for its own per-thread resources. Reads
+  /// chunk.batch (its spans point into chunk.BatchText()); writes only:
+  ///   - chunk.transform, after chunk.BeginTransformStep(): batch (one output row per input
+  ///     row, rows[] copied from the input), values (appended, never rewritten), main_rows,
+  ///     route_rows, and adds to filtered, routed, copies, rejected;
+  ///   - chunk.rejects (skip-row: append, keeping input order), chunk.error (fail-fast).
+  /// Throwing ErrorException is the same as setting chunk.error.
   virtual void Transform(Chunk& chunk) = 0;
-  /// Before the run: where to report the transform's own measures (V8 heap per isolate).
+  /// Before Open(), calling thread: where to report the step's own measures (V8 heap).
   virtual void AttachMetrics(Metrics* /*metrics*/) {}
 };
 
@@ -87,8 +100,9 @@ class SinkStage {
 /// Builds the stages of a pipeline. Constructors must not do I/O.
 struct NodeFactory {
   std::function<std::unique_ptr<SourceStage>(const PipelineSpec&)> make_source;
-  /// The pipeline's transform, or nullptr when it has none.
-  std::function<std::unique_ptr<TransformStage>(const PipelineSpec&)> make_transform;
+  /// Transform step `step` of spec.transforms (built by the node registry). Unset: a
+  /// factory that builds no transform (the pipeline must then have no steps).
+  std::function<std::unique_ptr<TransformStage>(const PipelineSpec&, size_t step)> make_transform;
   /// A sink writing `sink` (the main sink or a route's); `input` is the schema of the rows
   /// reaching it, whose untouched fields are still in the source's dialect.
   std::function<std::unique_ptr<SinkStage>(const PipelineSpec&, const SinkSpec& sink,

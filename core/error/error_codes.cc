@@ -134,6 +134,10 @@ constexpr std::array kCodes{
                   "The script's V8 heap grew past limits.scriptHeap.",
                   "Do not keep growing state in globals across rows, or raise "
                   "limits.scriptHeap."},
+    ErrorCodeInfo{"FE-NODE-ROW", C::kScript, false,
+                  "A transform node registered by the embedding application (C++) failed on a "
+                  "row: its Process() threw.",
+                  "Fix the row or the node; the message carries the node's own exception text."},
     ErrorCodeInfo{"FE-SCRIPT-OUTPUT", C::kScript, false,
                   "A value the transform produced does not fit its declared output column.",
                   "Set a value of the declared type, or declare the output column as string."},

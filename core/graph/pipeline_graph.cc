@@ -4,6 +4,7 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <memory>
 #include <optional>
 #include <type_traits>
 
@@ -201,21 +202,28 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
       }
       return chunk;
     });
-    flow::function_node<Chunk*, Chunk*> transform(g, flow::unlimited, [&](Chunk* chunk) {
-      if (stages.transform && !chunk->error && !chunk->skipped && !stopping()) {
-        Timed(transform_ns, options, Stage::kTransform, *chunk,
-              [&] { Guarded(*chunk, "transform", [&] { stages.transform(*chunk); }); });
-        const TransformOutput& t = chunk->transform;
-        if (metrics != nullptr && t.active) {
-          metrics->rows_transformed.Add(t.main_rows.size());
-          metrics->rows_filtered.Add(t.filtered);
-          metrics->rows_routed.Add(t.routed);
-          metrics->rows_copied.Add(t.copies);
-          metrics->rows_script_rejected.Add(t.rejected);
-        }
-      }
-      return chunk;
-    });
+    // One node per transform step; a chunk that failed or is being dropped passes through.
+    std::vector<std::unique_ptr<flow::function_node<Chunk*, Chunk*>>> steps;
+    for (size_t k = 0; k < stages.transforms.size(); ++k) {
+      const bool last = k + 1 == stages.transforms.size();
+      steps.push_back(std::make_unique<flow::function_node<Chunk*, Chunk*>>(
+          g, flow::unlimited, [&, k, last](Chunk* chunk) {
+            if (chunk->error || chunk->skipped || stopping()) return chunk;
+            TransformOutput& t = chunk->transform;
+            const uint64_t filtered = t.filtered, routed = t.routed, copies = t.copies,
+                           rejected = t.rejected;
+            Timed(transform_ns, options, Stage::kTransform, *chunk,
+                  [&] { Guarded(*chunk, "transform", [&] { stages.transforms[k](*chunk); }); });
+            if (metrics != nullptr && t.active) {
+              if (last) metrics->rows_transformed.Add(t.main_rows.size());
+              metrics->rows_filtered.Add(t.filtered - filtered);
+              metrics->rows_routed.Add(t.routed - routed);
+              metrics->rows_copied.Add(t.copies - copies);
+              metrics->rows_script_rejected.Add(t.rejected - rejected);
+            }
+            return chunk;
+          }));
+    }
     flow::function_node<Chunk*, Chunk*> format(g, flow::unlimited, [&](Chunk* chunk) {
       if (!chunk->error && !chunk->skipped && !stopping()) {
         Timed(format_ns, options, Stage::kFormat, *chunk,
@@ -274,8 +282,12 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
     });
     flow::make_edge(reader, limiter);
     flow::make_edge(limiter, parse);
-    flow::make_edge(parse, transform);
-    flow::make_edge(transform, format);
+    flow::sender<Chunk*>* previous = &parse;
+    for (auto& step : steps) {
+      flow::make_edge(*previous, *step);
+      previous = step.get();
+    }
+    flow::make_edge(*previous, format);
     flow::make_edge(format, sequencer);
     flow::make_edge(sequencer, writer);
     flow::make_edge(writer, limiter.decrementer());

@@ -1,7 +1,8 @@
 // Compiles the pipeline's stages into a oneTBB flow graph and runs it:
 //
 //   reader (input_node, serial) -> limiter_node(tokens) -> parse (parallel)
-//     -> transform (parallel, when the pipeline has one) -> format (parallel)
+//     -> transform step 0 -> ... -> step N-1 (parallel, one node per step; none without
+//        a transform) -> format (parallel)
 //     -> sequencer_node(block seq) -> writer (serial) -> limiter decrement
 //
 // Stages are plain callbacks, so nodes/ never include TBB. No exception escapes a node
@@ -17,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/batch/row_batch.h"
 #include "core/error/error.h"
@@ -27,9 +29,10 @@
 namespace flowengine {
 
 struct GraphStages {
-  std::function<bool(Block&)> read;         ///< serial; false when the input is exhausted
-  std::function<void(Chunk&)> parse;        ///< parallel; may set chunk.error
-  std::function<void(Chunk&)> transform;    ///< parallel; may set chunk.error; may be empty
+  std::function<bool(Block&)> read;   ///< serial; false when the input is exhausted
+  std::function<void(Chunk&)> parse;  ///< parallel; may set chunk.error
+  /// The transform steps in order, each its own parallel node; each may set chunk.error.
+  std::vector<std::function<void(Chunk&)>> transforms;
   std::function<void(Chunk&)> format;       ///< parallel
   std::function<void(const Chunk&)> write;  ///< serial, in input order
 };

@@ -122,7 +122,7 @@ size_t Utf8ToUtf16(const unsigned char* in, size_t n, uint16_t* out,
 
 void ColumnViews::PrepareBlock(const Chunk& chunk) {
   if (block_ready_) return;
-  const ByteBuffer& bytes = chunk.block.bytes;
+  const std::string_view bytes = chunk.BatchText();
   const RowBatch& in = chunk.batch;
   block_ascii_ = IsAscii(bytes.data(), bytes.size());
   if (block_ascii_) {
@@ -189,7 +189,7 @@ v8::Local<v8::Value> ColumnViews::Window(v8::Isolate* isolate, const Chunk& chun
   v8::Local<v8::String> text;
   if (block_ascii_) {
     text = v8::String::NewFromOneByte(
-               isolate, reinterpret_cast<const uint8_t*>(chunk.block.bytes.data() + base),
+               isolate, reinterpret_cast<const uint8_t*>(chunk.BatchText().data() + base),
                v8::NewStringType::kNormal, static_cast<int>(length))
                .ToLocalChecked();
   } else {
@@ -206,7 +206,7 @@ v8::Local<v8::Value> ColumnViews::Unescaped(v8::Isolate* isolate, const Chunk& c
   const RowBatch& in = chunk.batch;
   if (field >= in.num_rows * in.num_columns) return {};
   const std::string_view text =
-      FieldText(chunk.block.bytes.data(), in.fields[field], dialect_, text_scratch_);
+      FieldText(chunk.BatchText().data(), in.fields[field], dialect_, text_scratch_);
   return v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
                                  static_cast<int>(text.size()))
       .ToLocalChecked();
@@ -216,7 +216,7 @@ v8::Local<v8::Value> ColumnViews::Build(v8::Isolate* isolate, const Chunk& chunk
   if (c >= columns_.size()) return {};
   const RowBatch& in = chunk.batch;
   const size_t n = in.num_rows;
-  const char* data = chunk.block.bytes.data();
+  const char* data = chunk.BatchText().data();
   const ColumnType type = columns_[c].type;
   Scratch& col = scratch_[c];
   if (type == ColumnType::kString) return BlockView(isolate, chunk);
@@ -247,7 +247,7 @@ v8::Local<v8::Value> ColumnViews::Build(v8::Isolate* isolate, const Chunk& chunk
 v8::Local<v8::Value> ColumnViews::Values(v8::Isolate* isolate, const Chunk& chunk, uint32_t c) {
   const RowBatch& in = chunk.batch;
   const size_t n = in.num_rows;
-  const char* data = chunk.block.bytes.data();
+  const char* data = chunk.BatchText().data();
   const ColumnType type = columns_[c].type;
   values_.resize(n);
   for (size_t r = 0; r < n; ++r) {

@@ -20,7 +20,7 @@
 namespace flowengine::js {
 
 inline constexpr const char* kDriverSource = R"JS(
-(function (inNames, outNames, routeNames, native) {
+(function (inNames, outNames, routeNames, native, routesNote) {
   'use strict';
   const VIEW_NUMBERS = $VIEW_NUMBERS$, VIEW_BOOLS = $VIEW_BOOLS$;
   const SET_EMPTY = $SET_EMPTY$, SET_TRUE = $SET_TRUE$, SET_FALSE = $SET_FALSE$;
@@ -216,7 +216,7 @@ inline constexpr const char* kDriverSource = R"JS(
     log(level, message) { native.log(level, message); },  // strings, from the API
     inNames: inNames.join(', '),
     outNames: outNames.join(', '),
-    routeNames: routeNames.length ? routeNames.join(', ') : '(none configured)',
+    routeNames: routeNames.length ? routeNames.join(', ') : routesNote,
   };
 })
 )JS";

@@ -333,8 +333,7 @@ void JsWorker::Impl::ReportMemory() {
 void JsWorker::Impl::Run(Chunk& chunk, bool* broken) {
   TransformOutput& out = chunk.transform;
   const size_t n = chunk.batch.num_rows;
-  out.Reset();
-  out.active = true;
+  chunk.BeginTransformStep();
   chunk.EnsureRoutes(config.routes.size());
   out.batch.num_columns = static_cast<uint32_t>(config.output.size());
   out.batch.num_rows = n;
@@ -385,7 +384,7 @@ void JsWorker::Impl::Run(Chunk& chunk, bool* broken) {
   for (size_t r = 0; checked_outputs && r < n; ++r) {
     if (moves[r] == js::kFiltered || moves[r] == js::kRejected) continue;
     std::optional<std::string> problem =
-        js::CheckOutputRow(out, r, config.output, chunk.block.bytes.data(), config.input_dialect);
+        js::CheckOutputRow(out, r, config.output, chunk.BatchText().data(), config.input_dialect);
     if (problem && !Fail(chunk, r, RowError("FE-SCRIPT-OUTPUT", *problem, chunk, r))) return;
   }
   js::RouteRows(moves.data(), n, copies, out);

@@ -394,8 +394,9 @@ v8::Local<v8::Object> ScriptIsolate::InitDriverContext() {
   std::vector<std::string> in_names, out_names;
   for (const ColumnSpec& c : config_.input) in_names.push_back(c.name);
   for (const ColumnSpec& c : config_.output) out_names.push_back(c.name);
-  v8::Local<v8::Value> args[] = {StringArray(iso, in_names), StringArray(iso, out_names),
-                                 StringArray(iso, config_.routes), native};
+  v8::Local<v8::Value> args[] = {
+      StringArray(iso, in_names), StringArray(iso, out_names), StringArray(iso, config_.routes),
+      native, Str(iso, config_.routes_note.empty() ? "(none configured)" : config_.routes_note)};
   v8::Local<v8::Object> driver =
       RunEngineScript(iso, ctx, DriverSource(), "flowengine:driver")
           .As<v8::Function>()

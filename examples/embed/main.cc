@@ -1,17 +1,65 @@
 // embed_example: runs FlowEngine pipelines inside an application, through the installed
-// package (find_package(FlowEngine) or pkg-config flowengine).
+// package (find_package(FlowEngine) or pkg-config flowengine). It registers a transform node
+// of its own, `mask` (keeps the first `keep` characters of `column`, the rest become '*'),
+// usable as a step of any pipeline it runs.
 //   embed_example PIPELINE.yaml       runs the pipeline file, prints its summary JSON
-//   embed_example --built-in DIR      builds a pipeline in code (CSV in DIR/in.csv, a
-//                                      JavaScript step, DIR/out.csv) and runs it twice at
-//                                      once, the second one cancelled
+//   embed_example --built-in DIR      runs a YAML pipeline (DIR/in.csv, a JavaScript step,
+//                                      then the `mask` step, DIR/out.csv) and checks its
+//                                      output, while a pipeline built in code runs at the same
+//                                      time and is cancelled
 // Exit status: 0 when every run did what was expected.
 #include <flowengine/flowengine.h>
+#include <flowengine/node.h>
 
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 namespace {
+
+// The application's own node. Process() is const and keeps its state on the stack: the
+// engine calls it from several threads at once.
+class Mask : public flowengine::TransformNode {
+ public:
+  Mask(size_t column, int64_t keep) : column_(column), keep_(keep) {}
+  bool Process(flowengine::Row& row) const override {
+    const std::string_view value = row.Get(column_);
+    std::string out;
+    int64_t chars = 0;
+    for (size_t i = 0; i < value.size(); ++i) {
+      const auto byte = static_cast<unsigned char>(value[i]);
+      const bool starts_char = (byte & 0xC0) != 0x80;
+      if (starts_char) ++chars;
+      if (chars <= keep_) {
+        out += value[i];
+      } else if (starts_char) {
+        out += '*';
+      }
+    }
+    row.Set(column_, out);
+    return true;
+  }
+
+ private:
+  size_t column_;
+  int64_t keep_;
+};
+
+void RegisterMask() {
+  flowengine::RegisterTransformNode(
+      {"mask",
+       "keeps the first `keep` characters of a column, the rest become '*'",
+       {{"column", flowengine::NodeOption::kString, true, "", "the column to mask"},
+        {"keep", flowengine::NodeOption::kInteger, false, "1", "characters kept"}},
+       [](flowengine::NodeSetup& setup) -> std::unique_ptr<flowengine::TransformNode> {
+         const int64_t keep = setup.IntegerOption("keep");
+         if (keep < 0) throw std::invalid_argument("keep must be 0 or more");
+         return std::make_unique<Mask>(setup.InputColumn(setup.Option("column")), keep);
+       }});
+}
 
 class PrintProgress : public flowengine::RunObserver {
  public:
@@ -66,7 +114,23 @@ int RunBuiltIn(const std::string& dir) {
         .Set("sink.outputMode", "replace")
         .Build();
   };
-  flowengine::Pipeline first = build("out.csv");
+  // The YAML pipeline: a JavaScript step, then the application's C++ node.
+  flowengine::Pipeline first = flowengine::Pipeline::FromYaml(R"(
+pipeline: embedded
+source: { path: in.csv, columns: [ { name: id, type: int64 } ] }
+transform:
+  - javascript:
+      code: |
+        function process(c) {
+          const r = c.input.current();
+          c.output.setField('name', r.first_name + ' ' + r.last_name);
+          return true;
+        }
+      output: [id, name]
+  - mask: { column: name, keep: 3 }
+sink: { path: out.csv, outputMode: replace }
+)",
+                                                              dir);
   flowengine::Pipeline second = build("cancelled.csv");
   flowengine::CancellationToken cancel;
   flowengine::RunResult a, b;
@@ -77,6 +141,14 @@ int RunBuiltIn(const std::string& dir) {
   std::cout << "first: ok=" << a.ok << " rows=" << a.rows_written
             << "; second: cancelled=" << b.cancelled << "\n";
   const bool cancelled_file_absent = !std::ifstream(dir + "/cancelled.csv").good();
+  std::string header, line1;
+  {
+    std::ifstream out(dir + "/out.csv");
+    std::getline(out, header);
+    std::getline(out, line1);
+  }
+  std::cout << "out.csv: " << header << " / " << line1 << "\n";
+  const bool masked = header == "id,name" && line1 == "1,Ann*****";
   // The same mistake built in code and written as YAML gives the same code.
   std::string code_in_code, code_in_yaml;
   try {
@@ -95,7 +167,7 @@ int RunBuiltIn(const std::string& dir) {
     code_in_yaml = e.info().code;
   }
   std::cout << "bad format: " << code_in_code << " / " << code_in_yaml << "\n";
-  return a.ok && a.rows_written == 200000 && b.cancelled && cancelled_file_absent &&
+  return a.ok && a.rows_written == 200000 && masked && b.cancelled && cancelled_file_absent &&
                  code_in_code == "FE-CONFIG-VALUE" && code_in_code == code_in_yaml
              ? 0
              : 1;
@@ -104,6 +176,7 @@ int RunBuiltIn(const std::string& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  RegisterMask();
   if (argc == 3 && std::string(argv[1]) == "--built-in") return RunBuiltIn(argv[2]);
   if (argc == 2) return RunFile(argv[1]);
   std::cerr << "usage: embed_example PIPELINE.yaml | --built-in DIR\n";

@@ -104,7 +104,8 @@ class Pipeline {
   bool uses_standard_streams() const;
   /// limits.memory in bytes: the budget of the run's block, batch and output buffers.
   int64_t memory_budget() const;
-  /// limits.scriptHeap in bytes (per thread) when the pipeline has a JavaScript step, else 0.
+  /// The V8 heaps of one thread in bytes: limits.scriptHeap per JavaScript step (each step
+  /// has an isolate per thread), 0 without one.
   int64_t script_heap() const;
   /// limits.threads (0: all cores).
   int threads() const;

@@ -92,7 +92,8 @@ TEST(ConfigsTest, InspectShowsEveryExample) {
   }
   ProcessResult enrich = Flowengine(
       {"inspect", std::string(FLOWENGINE_SOURCE_DIR) + "/configs/customer-enrichment.yaml"});
-  EXPECT_NE(enrich.out.find("  transform  parallel  javascript "), std::string::npos) << enrich.out;
+  EXPECT_NE(enrich.out.find("  transform[0] parallel  javascript "), std::string::npos)
+      << enrich.out;
   EXPECT_NE(enrich.out.find("out: id:string, full_name:string, email:string"), std::string::npos)
       << enrich.out;
   EXPECT_NE(enrich.out.find("  route review  "), std::string::npos) << enrich.out;

@@ -278,9 +278,20 @@ TEST(ConfigLoaderTest, TransformErrors) {
   EXPECT_EQ(missing.message, "Cannot read the script file '/pipelines/a.js'");
   Error kind = LoadError(std::string(kMinimal) + "transform:\n  - python: { code: x }\n");
   EXPECT_EQ(kind.code, "FE-CONFIG-UNKNOWN-KEY");
-  Error two = LoadError(std::string(kMinimal) +
-                        "transform:\n  - javascript: { code: x }\n  - javascript: { code: y }\n");
-  EXPECT_EQ(two.code, "FE-CONFIG-UNSUPPORTED");
+  EXPECT_NE(kind.hint.find("javascript"), std::string::npos) << kind.hint;
+  PipelineSpec two = LoadPipelineSpecFromString(
+      std::string(kMinimal) +
+          "transform:\n  - javascript: { code: x }\n  - javascript: { code: y }\n",
+      kYamlPath);
+  ASSERT_EQ(two.transforms.size(), 2u);
+  EXPECT_EQ(two.transforms[1].code, "y");
+  EXPECT_EQ(two.transforms[1].node, "javascript");
+  EXPECT_EQ(two.transforms[1].where.line, 7);
+  Error empty = LoadError(std::string(kMinimal) + "transform:\n  - {}\n");
+  EXPECT_EQ(empty.code, "FE-CONFIG-MISSING-KEY");
+  Error doubled =
+      LoadError(std::string(kMinimal) + "transform:\n  - javascript: { code: x }\n    python: 1\n");
+  EXPECT_EQ(doubled.code, "FE-CONFIG-UNKNOWN-KEY");
   Error timeout = LoadError(std::string(kMinimal) + "limits: { scriptTimeout: 5 }\n");
   EXPECT_EQ(timeout.code, "FE-CONFIG-VALUE");
   EXPECT_EQ(timeout.message,

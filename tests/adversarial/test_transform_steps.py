@@ -1,0 +1,215 @@
+"""Chained transform steps (transform: a list, each step its own graph node) against a Python
+model of what the steps do: hostile values (quotes, delimiters, line breaks, CRLF, astral and
+lone-surrogate characters, empty fields) cross step boundaries unchanged; a row filtered in
+one step never reaches the next; a row that throws in a later step goes to the dead letters
+with its original record and line; routes take the last step's rows. On 1 and 2 threads, with
+4 KiB and 1 MiB blocks. Also: a step that redefines built-ins does not disturb the next; a
+2 MiB value passes between steps; a small memory budget gives output or a clean error;
+SIGTERM mid-run commits nothing."""
+import csv
+import os
+import random
+import signal
+import time
+import unittest
+
+from harness import TempDirTest, csv_rows, dead_letters, read, run, spawn, write
+
+csv.field_size_limit(1 << 30)
+WORDS = ["alpha", "b,c", 'say "hi"', "two\nlines", "cr\r\nlf", "Dé", "日本", "𝄞", "", "x|y", " sp "]
+
+
+def quote(text):
+    if any(c in text for c in ',"\r\n') or text == "":
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def generate(seed, rows):
+    """The file's bytes and, per record, (id, name, note, line, raw)."""
+    rnd = random.Random(seed)
+    out = ["id,name,note\r\n" if rnd.random() < 0.5 else "id,name,note\n"]
+    line = 2
+    records = []
+    for i in range(1, rows + 1):
+        name, note = rnd.choice(WORDS), rnd.choice(WORDS)
+        raw = f"{i},{quote(name)},{quote(note)}"
+        out.append(raw + rnd.choice(["\n", "\r\n"]))
+        records.append((i, name, note, line, raw))
+        line += raw.count("\n") + raw.count("\r") - raw.count("\r\n") + 1
+    return "".join(out).encode(), records
+
+
+def units(text):
+    return len(text.encode("utf-16-le")) // 2
+
+
+STEP0 = """
+function process(c) {
+  const r = c.input.current();
+  if (r.id % 7 === 0) return false;
+  const name = r.name ?? '', note = r.note ?? '';  // an empty field reads as null
+  c.output.setField('a', name + '|' + note);
+  c.output.setField('note', note.toUpperCase());
+  return true;
+}
+"""
+# Redefines built-ins the engine's own code might use; the next step must not notice.
+STEP1 = """
+String.prototype.toUpperCase = function () { return 'HIJACKED'; };
+Array.prototype.join = null; JSON.stringify = null; Object.keys = null;
+function process(c) {
+  const r = c.input.current();
+  if (r.id % 13 === 0) throw new Error('unlucky ' + r.id);
+  c.output.setField('b', (r.a ?? '').length);
+  return true;
+}
+"""
+STEP2 = """
+function process(c) {
+  const r = c.input.current();
+  if (r.id % 17 === 0) return false;
+  c.output.setField('c', '\\ud800' + (r.name ?? '').toUpperCase());
+  if (r.id % 5 === 0) c.route.sendCopy('review');
+  return true;
+}
+"""
+
+
+def model(records):
+    """Expected main rows, review rows and dead letters (line, raw)."""
+    main, review, dead = [], [], []
+    for (i, name, note, line, raw) in records:
+        if i % 7 == 0:
+            continue
+        a = name + "|" + note
+        if i % 13 == 0:
+            dead.append((line, raw))
+            continue
+        if i % 17 == 0:
+            continue
+        row = [str(i), name, note.upper(), a, str(units(a)), "\ufffd" + name.upper()]
+        main.append(row)
+        if i % 5 == 0:
+            review.append(row)
+    return main, review, dead
+
+
+class TransformStepsTest(TempDirTest):
+    def write_scripts(self):
+        for k, text in enumerate([STEP0, STEP1, STEP2]):
+            write(self.path(f"s{k}.js"), text)
+
+    def three_steps(self, threads, block, extra=""):
+        return self.pipeline(f"""
+pipeline: steps
+source: {{ path: in.csv, columns: [ {{ name: id, type: int64 }} ] }}
+transform:
+  - javascript: {{ file: s0.js, output: [id, name, note, a] }}
+  - javascript: {{ file: s1.js, output: [id, name, note, a, b] }}
+  - javascript: {{ file: s2.js, output: [id, name, note, a, b, c] }}
+sink: {{ path: out.csv, outputMode: replace }}
+routes: {{ review: {{ path: review.csv, outputMode: replace }} }}
+errorHandling: skip-row
+deadLetter: {{ path: dead.csv }}
+limits: {{ threads: {threads}, blockSize: {block} }}
+{extra}""")
+
+    def test_three_steps_equal_the_model(self):
+        data, records = generate(7, 6000)
+        write(self.path("in.csv"), data)
+        self.write_scripts()
+        main, review, dead = model(records)
+        header = ["id", "name", "note", "a", "b", "c"]
+        for threads in (1, 2):
+            for block in ("4KiB", "1MiB"):
+                with self.subTest(threads=threads, block=block):
+                    r = run(["run", self.three_steps(threads, block)])
+                    self.assertEqual(r.code, 0, r)
+                    self.assertEqual(csv_rows(self.path("out.csv")), [header] + main)
+                    self.assertEqual(csv_rows(self.path("review.csv")), [header] + review)
+                    got = [(int(d["line"]), d["raw"]) for d in dead_letters(self.path("dead.csv"))]
+                    self.assertEqual(got, dead)
+                    for d in dead_letters(self.path("dead.csv")):
+                        self.assertEqual(d["error_code"], "FE-SCRIPT-ERROR")
+                        self.assertIn("s1.js", d["script"])
+                    read_, written, routed, filtered, rejected = r.counts()
+                    self.assertEqual(read_, len(records))
+                    self.assertEqual(written, len(main))
+                    self.assertEqual(rejected, len(dead))
+                    self.assertEqual(filtered, len(records) - len(main) - len(dead))
+
+    def test_a_two_mib_value_passes_between_steps(self):
+        write(self.path("in.csv"), "id,name\n1,a\n2,b\n")
+        p = self.pipeline("""
+source: { path: in.csv }
+transform:
+  - javascript:
+      code: "function process(c) { c.output.setField('big', 'é,\\"'.repeat(700000)); return true; }"
+      output: [id, big]
+  - javascript:
+      code: "function process(c) { c.output.setField('n', c.input.getValue('big').length); return true; }"
+      output: [id, n, big]
+sink: { path: out.csv, outputMode: replace }
+""")
+        r = run(["run", p])
+        self.assertEqual(r.code, 0, r)
+        rows = csv_rows(self.path("out.csv"))
+        self.assertEqual([row[:2] for row in rows], [["id", "n"], ["1", "2100000"], ["2", "2100000"]])
+        self.assertEqual(rows[1][2], 'é,"' * 700000)
+
+    def test_small_memory_budget_gives_output_or_a_clean_error(self):
+        data, records = generate(3, 20000)
+        write(self.path("in.csv"), data)
+        self.write_scripts()
+        main, _, _ = model(records)
+        for memory in ("2MiB", "4MiB", "16MiB"):
+            with self.subTest(memory=memory):
+                p = self.three_steps(2, "64KiB", extra=f"# memory\n").replace(
+                    "blockSize: 64KiB }", f"blockSize: 64KiB, memory: {memory} }}")
+                r = run(["run", p])
+                if r.code == 0:
+                    self.assertEqual(csv_rows(self.path("out.csv"))[1:], main)
+                else:
+                    self.assertIn("FE-RESOURCE-MEMORY", r.err, r)
+                    self.assertNotIn("FE-INTERNAL", r.err, r)
+
+    def test_sigterm_between_steps_commits_nothing(self):
+        data, _ = generate(5, 20000)
+        write(self.path("in.csv"), data)
+        write(self.path("out.csv"), "before\n")
+        p = self.pipeline("""
+source: { path: in.csv }
+transform:
+  - javascript: { code: "function process(c) { return true; }" }
+  - javascript:
+      code: "function process(c) { const t = Date.now(); while (Date.now() - t < 1) {} return true; }"
+sink: { path: out.csv, outputMode: replace }
+limits: { blockSize: 4KiB }
+""")
+        proc = spawn(["run", p], stderr_path=self.path("err.log"))
+        time.sleep(0.7)
+        self.assertIsNone(proc.poll(), "the run ended before the signal")
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=30), 143)
+        self.assertEqual(read(self.path("out.csv")), b"before\n")
+        self.assertEqual(sorted(os.listdir(self.dir)), ["err.log", "in.csv", "out.csv", "p.yaml"])
+
+    def test_routes_in_an_earlier_step_are_a_clear_error(self):
+        write(self.path("in.csv"), "id,name\n1,a\n")
+        p = self.pipeline("""
+source: { path: in.csv }
+transform:
+  - javascript: { code: "function process(c) { c.route.send('review'); return true; }" }
+  - javascript: { code: "function process(c) { return true; }" }
+sink: { path: out.csv }
+routes: { review: { path: review.csv } }
+""")
+        r = run(["run", p])
+        self.assertNotEqual(r.code, 0)
+        self.assertIn("routes take rows from the last transform step only, transform[1]", r.err)
+        self.assertFalse(os.path.exists(self.path("out.csv")))
+
+
+if __name__ == "__main__":
+    unittest.main()
