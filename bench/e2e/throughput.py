@@ -47,6 +47,23 @@ SCENARIOS = {
       output: [id, first_name, last_name, email, city, age, amount, created_at, active, notes,
                full_name, amount_with_tax]
 """),
+    # js-enrich as two steps: a filter, then the enrichment of the rows it kept (the same
+    # output as js-enrich; the difference is the cost of a step boundary).
+    "js-enrich-2-steps": ("csv", "csv", True, """transform:
+  - javascript:
+      code: |
+        function process(context) { return context.input.getValue('active') === true; }
+  - javascript:
+      code: |
+        function process(context) {
+          const row = context.input.current();
+          context.output.setField('full_name', row.first_name + ' ' + row.last_name);
+          context.output.setField('amount_with_tax', (row.amount * 1.2).toFixed(2));
+          return true;
+        }
+      output: [id, first_name, last_name, email, city, age, amount, created_at, active, notes,
+               full_name, amount_with_tax]
+"""),
     # Reads every column through current() and writes one value built from all of them.
     "js-all-columns": ("csv", "csv", True, """transform:
   - javascript:

@@ -54,12 +54,54 @@ auto Translating(F&& f) -> decltype(f()) {
   }
 }
 
+// A run's log lines: to the engine's sink (else the process logger) and to the observer,
+// one line at a time (`observer_mutex` is shared with the progress reports).
+class ApiRunLog final : public RunLog {
+ public:
+  ApiRunLog(LogLevel level, std::string pipeline, const std::function<void(const LogRecord&)>* sink,
+            RunObserver* observer, std::mutex* observer_mutex)
+      : RunLog(level),
+        pipeline_(std::move(pipeline)),
+        sink_(sink),
+        observer_(observer),
+        observer_mutex_(observer_mutex) {}
+
+  void Record(LogLevel level, LogCategory category, std::string_view message, const Error* error,
+              const std::vector<LogField>& fields) override {
+    if (sink_ == nullptr || !*sink_) {
+      if (error != nullptr) {
+        LogErrorToProcess(*error, fields, level);
+      } else {
+        LogToProcess(level, category, message, fields);
+      }
+    }
+    if ((sink_ == nullptr || !*sink_) && observer_ == nullptr) return;
+    LogRecord r;
+    r.level = std::string(LogLevelName(level));
+    r.category = std::string(LogCategoryName(category));
+    r.message = std::string(message);
+    if (error != nullptr) r.error = ToInfo(*error);
+    for (const LogField& f : fields) r.fields.emplace_back(f.key, f.value);
+    r.pipeline = pipeline_;
+    std::lock_guard<std::mutex> lock(*observer_mutex_);
+    if (sink_ != nullptr && *sink_) (*sink_)(r);
+    if (observer_ != nullptr) observer_->OnLog(r);
+  }
+
+ private:
+  std::string pipeline_;
+  const std::function<void(const LogRecord&)>* sink_;
+  RunObserver* observer_;
+  std::mutex* observer_mutex_;
+};
+
 // Reports progress every 250 ms while a run lasts.
 class ProgressThread {
  public:
-  ProgressThread(const Metrics& metrics, RunObserver* observer) : metrics_(metrics) {
+  ProgressThread(const Metrics& metrics, RunObserver* observer, std::mutex* observer_mutex)
+      : metrics_(metrics) {
     if (observer == nullptr) return;
-    thread_ = std::thread([this, observer] {
+    thread_ = std::thread([this, observer, observer_mutex] {
       const auto start = std::chrono::steady_clock::now();
       std::unique_lock<std::mutex> lock(mutex_);
       while (!cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return done_; })) {
@@ -72,7 +114,10 @@ class ProgressThread {
         p.input_bytes = metrics_.input_size_bytes.Value();
         p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         lock.unlock();
-        observer->OnProgress(p);
+        {
+          std::lock_guard<std::mutex> calls(*observer_mutex);
+          observer->OnProgress(p);
+        }
         lock.lock();
       }
     });
@@ -185,6 +230,8 @@ void CancellationToken::Cancel() noexcept { flag_->store(true); }
 bool CancellationToken::cancelled() const noexcept { return flag_->load(); }
 
 struct Engine::Impl {
+  LogLevel log_level = LogLevel::kWarn;
+  std::function<void(const LogRecord&)> log_sink;
   int threads = 0;
   bool warm = false;
   std::optional<oneapi::tbb::global_control> pool_cap;
@@ -192,8 +239,13 @@ struct Engine::Impl {
 
 Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
   if (!options.plugin_dir.empty()) SetPluginDirectory(options.plugin_dir);
-  ConfigureLogger(ParseLogLevel(options.log_level).value_or(LogLevel::kWarn),
-                  ParseLogFormat(options.log_format).value_or(LogFormat::kJson));
+  impl_->log_level = ParseLogLevel(options.log_level).value_or(LogLevel::kWarn);
+  impl_->log_sink = std::move(options.log_sink);
+  if (!impl_->log_sink) {
+    // stderr: the process logger (its level and format are process-wide).
+    ConfigureLogger(impl_->log_level,
+                    ParseLogFormat(options.log_format).value_or(LogFormat::kJson));
+  }
   if (options.threads > 0) {
     impl_->threads = options.threads;
     // Every run's task arena draws from oneTBB's one pool of workers; this caps it.
@@ -237,9 +289,12 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
     capped->limits.threads = impl_->threads;
     spec = &*capped;
   }
+  std::mutex observer_mutex;
+  ApiRunLog run_log(impl_->log_level, spec->name, &impl_->log_sink, observer, &observer_mutex);
+  options.log = &run_log;
   RunSummary s;
   {
-    ProgressThread progress(metrics, observer);
+    ProgressThread progress(metrics, observer, &observer_mutex);
     try {
       s = RunPipeline(*spec, DelimitedNodeFactory(), options);
     } catch (const std::exception& e) {  // out of memory, no thread: a failed run, not a crash
@@ -267,6 +322,21 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
   r.seconds = s.seconds;
   r.threads = s.threads;
   r.summary_json = RunSummaryToJson(*spec, s);
+  {
+    // The outcome, as the CLI logs it, in the run's log.
+    const ScopedRunLog scoped(&run_log);
+    if (s.error) {
+      LogError(*s.error, {LogField::Str("pipeline", spec->name)},
+               r.cancelled ? LogLevel::kWarn : LogLevel::kError);
+    } else {
+      Log(LogLevel::kInfo, LogCategory::kEngine,
+          "run '" + spec->name + "' ok: " + std::to_string(s.rows_read) + " rows read, " +
+              std::to_string(s.rows_written) + " written, " + std::to_string(s.rows_rejected) +
+              " rejected",
+          {LogField::Num("rows_read", static_cast<int64_t>(s.rows_read)),
+           LogField::Num("rows_written", static_cast<int64_t>(s.rows_written))});
+    }
+  }
   if (observer != nullptr) observer->OnFinished(r);
   return r;
 }

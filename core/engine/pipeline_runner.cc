@@ -183,6 +183,7 @@ void ValidatePipeline(const PipelineSpec& spec, const NodeFactory& factory) {
 
 RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
                        const RunOptions& options) {
+  const ScopedRunLog run_log(options.log);
   const auto start = std::chrono::steady_clock::now();
   RunSummary summary;
   Stages st;
@@ -268,6 +269,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   graph_options.max_rejects = spec.max_errors.count;
   graph_options.metrics = metrics;
   graph_options.trace = options.trace;
+  graph_options.log = options.log;
   const auto graph_start = std::chrono::steady_clock::now();
   if (metrics != nullptr) metrics->ready.store(true);
   GraphResult result = RunGraph(stages, graph_options);

@@ -23,6 +23,9 @@ struct RunOptions {
   Metrics* metrics = nullptr;         ///< filled while the run lasts (may be null)
   TraceRecorder* trace = nullptr;     ///< a slice per block per stage (null: no trace)
   RowSampler* sampler = nullptr;      ///< --sample (null: none)
+  /// Where the run's log lines go, from every thread working for it (null: the process
+  /// logger); see core/log/logger.h.
+  RunLog* log = nullptr;
   /// Files the caller writes after the run (report files: summary, trace, metrics,
   /// samples): checked with the pipeline's own files so that none of them is an input or
   /// another output.

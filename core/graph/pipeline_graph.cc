@@ -152,6 +152,7 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
   arena.execute([&] {
     flow::graph g;
     flow::input_node<Chunk*> reader(g, [&](oneapi::tbb::flow_control& fc) -> Chunk* {
+      const ScopedRunLog run_log(options.log);  // this thread works for this run now
       if (reader_done || stopping()) {
         if (external_stop.load() && !failed.load()) result.stopped = true;
         fc.stop();
@@ -189,6 +190,7 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
     });
     flow::limiter_node<Chunk*> limiter(g, result.tokens);
     flow::function_node<Chunk*, Chunk*> parse(g, flow::unlimited, [&](Chunk* chunk) {
+      const ScopedRunLog run_log(options.log);  // this thread works for this run now
       if (chunk->error || stopping()) {
         chunk->skipped = true;
       } else {
@@ -208,6 +210,7 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
       const bool last = k + 1 == stages.transforms.size();
       steps.push_back(std::make_unique<flow::function_node<Chunk*, Chunk*>>(
           g, flow::unlimited, [&, k, last](Chunk* chunk) {
+            const ScopedRunLog run_log(options.log);  // this thread works for this run now
             if (chunk->error || chunk->skipped || stopping()) return chunk;
             TransformOutput& t = chunk->transform;
             const uint64_t filtered = t.filtered, routed = t.routed, copies = t.copies,
@@ -225,6 +228,7 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
           }));
     }
     flow::function_node<Chunk*, Chunk*> format(g, flow::unlimited, [&](Chunk* chunk) {
+      const ScopedRunLog run_log(options.log);  // this thread works for this run now
       if (!chunk->error && !chunk->skipped && !stopping()) {
         Timed(format_ns, options, Stage::kFormat, *chunk,
               [&] { Guarded(*chunk, "format", [&] { stages.format(*chunk); }); });
@@ -234,6 +238,7 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
     flow::sequencer_node<Chunk*> sequencer(
         g, [](Chunk* const& chunk) -> size_t { return static_cast<size_t>(chunk->block.seq); });
     flow::function_node<Chunk*, flow::continue_msg> writer(g, flow::serial, [&](Chunk* chunk) {
+      const ScopedRunLog run_log(options.log);  // this thread works for this run now
       if (!failed.load()) {
         // fail-fast: the first chunk with an error in input order ends the run; its
         // good rows are not written because nothing is committed anyway.

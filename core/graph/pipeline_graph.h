@@ -22,6 +22,7 @@
 
 #include "core/batch/row_batch.h"
 #include "core/error/error.h"
+#include "core/log/logger.h"
 #include "core/memory/memory_budget.h"
 #include "core/metrics/metrics.h"
 #include "core/metrics/trace.h"
@@ -45,6 +46,7 @@ struct GraphOptions {
   std::atomic<bool>* stop = nullptr;  ///< set from outside (signals) to stop reading
   Metrics* metrics = nullptr;         ///< per-block counters and latencies (may be null)
   TraceRecorder* trace = nullptr;     ///< a slice per block per stage (null: not traced)
+  RunLog* log = nullptr;              ///< where the stages' log lines go (null: the process logger)
 };
 
 /// Busy time of each stage, summed over threads.

@@ -138,11 +138,45 @@ void ConfigureLogger(LogLevel level, LogFormat format, std::ostream* out) {
 
 LogFormat CurrentLogFormat() { return State().format; }
 
-bool LogEnabled(LogLevel level) { return level >= State().level; }
+namespace {
+thread_local RunLog* t_run_log = nullptr;
+}  // namespace
+
+ScopedRunLog::ScopedRunLog(RunLog* log) : previous_(t_run_log), set_(log != nullptr) {
+  if (set_) t_run_log = log;
+}
+
+ScopedRunLog::~ScopedRunLog() {
+  if (set_) t_run_log = previous_;
+}
+
+bool LogEnabled(LogLevel level) {
+  if (const RunLog* run = t_run_log) return level >= run->level();
+  return level >= State().level;
+}
 
 void Log(LogLevel level, LogCategory category, std::string_view message,
          const std::vector<LogField>& fields) {
   if (!LogEnabled(level)) return;
+  if (RunLog* run = t_run_log) {
+    run->Record(level, category, message, nullptr, fields);
+    return;
+  }
+  LogToProcess(level, category, message, fields);
+}
+
+void LogError(const Error& e, const std::vector<LogField>& fields, LogLevel level) {
+  if (!LogEnabled(level)) return;
+  if (RunLog* run = t_run_log) {
+    run->Record(level, CategoryOfStage(e.stage), e.message, &e, fields);
+    return;
+  }
+  LogErrorToProcess(e, fields, level);
+}
+
+void LogToProcess(LogLevel level, LogCategory category, std::string_view message,
+                  const std::vector<LogField>& fields) {
+  if (level < State().level) return;
   if (State().format == LogFormat::kJson) {
     std::string json = JsonHead(level, category);
     json += ",\"message\":" + JsonQuote(message);
@@ -170,8 +204,8 @@ void Log(LogLevel level, LogCategory category, std::string_view message,
   Emit(line);
 }
 
-void LogError(const Error& e, const std::vector<LogField>& fields, LogLevel level) {
-  if (!LogEnabled(level)) return;
+void LogErrorToProcess(const Error& e, const std::vector<LogField>& fields, LogLevel level) {
+  if (level < State().level) return;
   const LogCategory category = CategoryOfStage(e.stage);
   if (State().format == LogFormat::kText) {
     std::string line = "flowengine: ";

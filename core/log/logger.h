@@ -1,5 +1,9 @@
 // Logger: the one place FlowEngine writes diagnostics (stderr by default). Each line has a
 // level, a category and a message, plus optional fields; errors carry their location.
+// A thread working for one run of an embedding application (the runner thread, and each
+// graph node body on a worker thread) names that run's RunLog with ScopedRunLog: its lines
+// then go there (the application's sink, the run's observer) instead of the process logger,
+// so that concurrent runs keep separate logs.
 // Two formats: JSON lines (one object per line; the default when stderr is not a terminal)
 // and readable text ("flowengine: ..."; the default on a terminal). Configured once at
 // startup (CLI --log-level / --log-format, or FLOWENGINE_LOG_LEVEL / FLOWENGINE_LOG_FORMAT);
@@ -44,6 +48,39 @@ struct LogField {
     return LogField{std::move(key), std::move(v), false};
   }
 };
+
+/// The destination of one run's log lines. Record() is called from any of the run's threads;
+/// implementations serialise it themselves. `level` is the run's threshold.
+class RunLog {
+ public:
+  explicit RunLog(LogLevel level) : level_(level) {}
+  virtual ~RunLog() = default;
+  LogLevel level() const { return level_; }
+  /// One line: `error` is set for LogError lines (message is then error->message).
+  virtual void Record(LogLevel level, LogCategory category, std::string_view message,
+                      const Error* error, const std::vector<LogField>& fields) = 0;
+
+ private:
+  LogLevel level_;
+};
+
+/// Makes `log` (may be null: no change) this thread's destination until the end of the scope.
+class ScopedRunLog {
+ public:
+  explicit ScopedRunLog(RunLog* log);
+  ~ScopedRunLog();
+  ScopedRunLog(const ScopedRunLog&) = delete;
+  ScopedRunLog& operator=(const ScopedRunLog&) = delete;
+
+ private:
+  RunLog* previous_;
+  bool set_;
+};
+
+/// The process logger itself, bypassing any RunLog (for RunLogs that forward there).
+void LogToProcess(LogLevel level, LogCategory category, std::string_view message,
+                  const std::vector<LogField>& fields);
+void LogErrorToProcess(const Error& error, const std::vector<LogField>& fields, LogLevel level);
 
 /// Configures the process logger. `out` null: stderr.
 void ConfigureLogger(LogLevel level, LogFormat format, std::ostream* out = nullptr);

@@ -9,9 +9,10 @@
 // to copy) and may be run any number of times, by any number of threads at once.
 // Thread safety: Engine::Run may be called from several threads concurrently (each run has
 // its own stop flag, metrics and summary); Pipeline is immutable; CancellationToken is
-// thread-safe. What is still process-wide in this version: the log sink (every run logs to
-// the same place, lines carry the pipeline name) and the signal handling of the CLI (an
-// embedding application handles its own signals).
+// thread-safe. Logs: each run's log lines go to its Engine's log sink (EngineOptions::
+// log_sink; without one, the process's stderr) and to its observer (RunObserver::OnLog), so
+// concurrent runs keep separate logs. Still process-wide: stderr itself, and the signal
+// handling of the CLI (an embedding application handles its own signals).
 // Errors: configuration problems throw PipelineError from Pipeline::From* and Validate();
 // Run never throws for a failed run: RunResult::error says what went wrong.
 #pragma once
@@ -143,11 +144,25 @@ struct Progress {
 
 struct RunResult;
 
-/// Called on a thread of the engine while a run lasts (not concurrently for one run).
+/// One log line of a run.
+struct LogRecord {
+  std::string level;     ///< "debug", "info", "warn", "error"
+  std::string category;  ///< "config", "source", "transform", "sink", "engine", "script"
+  std::string message;
+  std::optional<ErrorInfo> error;  ///< for a line about an error (a rejected row, a failure)
+  std::vector<std::pair<std::string, std::string>> fields;  ///< more keys and values
+  std::string pipeline;                                     ///< the run's pipeline name
+};
+
+/// Called on threads of the engine while a run lasts, never concurrently for one run (the
+/// engine serialises a run's calls).
 class RunObserver {
  public:
   virtual ~RunObserver() = default;
   virtual void OnProgress(const Progress& /*progress*/) {}
+  /// Every log line of the run at or above the engine's log level (rejected rows, the
+  /// script's console.log and context.utils.log, the outcome).
+  virtual void OnLog(const LogRecord& /*record*/) {}
   /// Once, when the run has ended (committed, failed or cancelled).
   virtual void OnFinished(const RunResult& /*result*/) {}
 };
@@ -174,8 +189,12 @@ struct EngineOptions {
   /// install layout (<prefix>/lib/flowengine beside libflowengine.so) or beside the
   /// executable, or in $FLOWENGINE_PLUGIN_DIR.
   std::string plugin_dir;
-  /// "debug", "info", "warn" or "error"; logs go to stderr as JSON lines, or "text".
+  /// "debug", "info", "warn" or "error": the level of this engine's runs' log lines.
   std::string log_level = "warn";
+  /// Where this engine's runs log: called for every line, from the runs' threads, never
+  /// concurrently for one run (two runs may call it at once). Unset: the process's stderr,
+  /// as JSON lines or "text" (log_format; that setting is process-wide).
+  std::function<void(const LogRecord&)> log_sink;
   std::string log_format = "json";
   /// The engine's threads, shared by every run (oneTBB's pool, capped for the Engine's
   /// lifetime): a run asking for more (or for limits.threads 0, all cores) gets this many.
