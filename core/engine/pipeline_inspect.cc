@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/csv/scan_kernel.h"
+#include "core/graph/pipeline_graph.h"
 #include "core/memory/memory_plan.h"
 
 namespace flowengine {
@@ -95,26 +96,59 @@ std::string InspectPipeline(const PipelineSpec& spec, const NodeFactory& factory
   const Schema& in = source->schema();
   const MemoryPlan plan = PlanMemory(spec.limits, !spec.transforms.empty());
   const std::string in_schema = SchemaText(in);
+
+  // The graph a run builds, built by the same code (core/graph), not run.
+  GraphStages stages;
+  stages.read = [&](Block& block) { return source->ReadBlock(block); };
+  stages.parse = [&](Chunk& chunk) { source->Parse(chunk); };
+  for (auto& step : steps) {
+    TransformStage* t = step.get();
+    stages.transforms.push_back([t](Chunk& chunk) { t->Transform(chunk); });
+  }
+  stages.format = [](Chunk&) {};
+  stages.write = [](const Chunk&) {};
+  GraphOptions graph_options;
+  graph_options.threads = plan.threads;
+  graph_options.tokens = plan.tokens;
+  const GraphShape graph = CompileGraph(stages, graph_options);
+  // What this pipeline puts in each node, by the node's name.
+  const auto detail = [&](const GraphShape::Node& n) -> std::vector<std::string> {
+    if (n.name == "read") {
+      return {SourceText(spec.source) + " (" + std::string(spec.source.dialect.FormatName()) +
+              (spec.source.header ? ", header" : ", no header") +
+              "; gzip and zstd decompressed on a thread of their own)"};
+    }
+    if (n.name == "parse") return {"out: " + in_schema};
+    for (size_t k = 0; k < steps.size(); ++k) {
+      if (n.name == "transform[" + std::to_string(k) + "]") {
+        return {StepText(spec.transforms[k]), "in:  " + step_in[k], "out: " + step_out[k]};
+      }
+    }
+    if (n.detail.empty()) return {};
+    return {n.detail};
+  };
+  const auto dot_id = [](const std::string& name) {
+    std::string id;
+    for (char c : name) {
+      if (c != '[' && c != ']') id += c;
+    }
+    return id;
+  };
+
   std::ostringstream s;
   if (format == InspectFormat::kDot) {
     s << "digraph \"" << Dot(spec.name) << "\" {\n  rankdir=LR;\n  node [shape=box];\n";
-    s << "  read [label=\"read (serial)\\n" << Dot(spec.source.path) << "\"];\n";
-    s << "  limiter [label=\"limiter\\n"
-      << plan.tokens << " blocks of " << plan.block_size << " bytes\"];\n";
-    s << "  parse [label=\"parse (parallel)\\n" << Dot(in_schema) << "\"];\n";
-    for (size_t k = 0; k < steps.size(); ++k) {
-      s << "  transform" << k << " [label=\"transform[" << k << "] (parallel)\\n"
-        << Dot(StepText(spec.transforms[k])) << "\\n"
-        << Dot(step_out[k]) << "\"];\n";
+    for (const GraphShape::Node& n : graph.nodes) {
+      s << "  " << dot_id(n.name) << " [label=\"" << Dot(n.name)
+        << (n.concurrency.empty() ? "" : " (" + n.concurrency + ")");
+      for (const std::string& line : detail(n)) s << "\\n" << Dot(line);
+      s << "\"];\n";
     }
-    s << "  format [label=\"format (parallel)\"];\n  sequencer [label=\"sequencer\"];\n";
-    s << "  write [label=\"write (serial)\"];\n";
-    s << "  sink [shape=cylinder, label=\"" << Dot(spec.sink.path) << "\"];\n";
-    s << "  read -> limiter -> parse -> ";
-    for (size_t k = 0; k < steps.size(); ++k) s << "transform" << k << " -> ";
-    s << ""
-      << "format -> sequencer -> write -> sink;\n  write -> limiter [style=dashed, "
-         "label=\"decrement\"];\n";
+    for (const GraphShape::Edge& e : graph.edges) {
+      s << "  " << dot_id(graph.nodes[e.from].name) << " -> " << dot_id(graph.nodes[e.to].name)
+        << (e.label.empty() ? "" : " [style=dashed, label=\"" + e.label + "\"]") << ";\n";
+    }
+    s << "  sink [shape=cylinder, label=\"" << Dot(spec.sink.path) << "\"];\n  write -> sink;\n";
     for (size_t k = 0; k < spec.routes.size(); ++k) {
       s << "  route" << k << " [shape=cylinder, label=\"route " << Dot(spec.routes[k].name) << "\\n"
         << Dot(spec.routes[k].sink.path) << "\"];\n  write -> route" << k << ";\n";
@@ -139,19 +173,18 @@ std::string InspectPipeline(const PipelineSpec& spec, const NodeFactory& factory
     << spec.limits.script_heap << " bytes per thread per JavaScript step) and per-thread scratch\n";
   s << "  errorHandling "
     << (spec.error_handling == ErrorHandling::kSkipRow ? "skip-row" : "fail-fast") << "\n";
-  s << "stages:\n";
-  s << "  read       serial    " << SourceText(spec.source) << " ("
-    << spec.source.dialect.FormatName() << (spec.source.header ? ", header" : ", no header")
-    << "; gzip and zstd decompressed on a thread of their own)\n";
-  s << "  limiter              " << plan.tokens << " blocks in flight\n";
-  s << "  parse      parallel  out: " << in_schema << "\n";
-  for (size_t k = 0; k < steps.size(); ++k) {
-    s << "  transform[" << k << "] parallel  " << StepText(spec.transforms[k]) << "\n";
-    s << "                       in:  " << step_in[k] << "\n";
-    s << "                       out: " << step_out[k] << "\n";
+  s << "stages (the compiled graph, in order):\n";
+  const auto pad = [](const std::string& text, size_t width) {
+    return text + std::string(text.size() < width ? width - text.size() : 1, ' ');
+  };
+  for (const GraphShape::Node& n : graph.nodes) {
+    const std::vector<std::string> lines = detail(n);
+    std::string line = "  " + pad(n.name, 11) + pad(n.concurrency, 10) +
+                       (lines.empty() ? std::string() : lines[0]);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    s << line << "\n";
+    for (size_t i = 1; i < lines.size(); ++i) s << std::string(23, ' ') << lines[i] << "\n";
   }
-  s << "  format     parallel\n  sequencer            input order (by block)\n";
-  s << "  write      serial\n";
   s << "sinks:\n  main         " << SinkText(spec.sink) << "\n";
   for (const RouteSpec& r : spec.routes)
     s << "  route " << r.name << "  " << SinkText(r.sink) << "\n";

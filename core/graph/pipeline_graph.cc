@@ -120,8 +120,25 @@ double Seconds(const std::atomic<int64_t>& ns) { return static_cast<double>(ns.l
 
 }  // namespace
 
-GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
+namespace {
+
+// Builds the graph; runs it unless `shape_only`, which receives the nodes and edges instead
+// (what `flowengine inspect` shows is this graph, not a description of it).
+GraphResult BuildAndRun(const GraphStages& stages, const GraphOptions& options,
+                        GraphShape* shape_only) {
   GraphResult result;
+  GraphShape shape;
+  // Every node is recorded as it is made, and every edge as it is connected.
+  const auto node = [&shape](std::string name, std::string concurrency, std::string detail) {
+    shape.nodes.push_back(
+        GraphShape::Node{std::move(name), std::move(concurrency), std::move(detail)});
+    return shape.nodes.size() - 1;
+  };
+  const auto connect = [&shape](auto& from, size_t from_id, auto& to, size_t to_id,
+                                const char* label = "") {
+    flow::make_edge(from, to);
+    shape.edges.push_back(GraphShape::Edge{from_id, to_id, label});
+  };
   result.threads = options.threads > 0 ? options.threads : 1;
   result.tokens = options.tokens > 0 ? options.tokens : 1;
   std::atomic<bool> local_stop{false};
@@ -188,7 +205,10 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
       }
       return chunk;
     });
+    const size_t reader_id = node("read", "serial", "");
     flow::limiter_node<Chunk*> limiter(g, result.tokens);
+    const size_t limiter_id =
+        node("limiter", "", std::to_string(result.tokens) + " blocks in flight");
     flow::function_node<Chunk*, Chunk*> parse(g, flow::unlimited, [&](Chunk* chunk) {
       const ScopedRunLog run_log(options.log);  // this thread works for this run now
       if (chunk->error || stopping()) {
@@ -204,7 +224,9 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
       }
       return chunk;
     });
+    const size_t parse_id = node("parse", "parallel", "");
     // One node per transform step; a chunk that failed or is being dropped passes through.
+    std::vector<size_t> step_ids;
     std::vector<std::unique_ptr<flow::function_node<Chunk*, Chunk*>>> steps;
     for (size_t k = 0; k < stages.transforms.size(); ++k) {
       const bool last = k + 1 == stages.transforms.size();
@@ -226,6 +248,7 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
             }
             return chunk;
           }));
+      step_ids.push_back(node("transform[" + std::to_string(k) + "]", "parallel", ""));
     }
     flow::function_node<Chunk*, Chunk*> format(g, flow::unlimited, [&](Chunk* chunk) {
       const ScopedRunLog run_log(options.log);  // this thread works for this run now
@@ -235,8 +258,10 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
       }
       return chunk;
     });
+    const size_t format_id = node("format", "parallel", "");
     flow::sequencer_node<Chunk*> sequencer(
         g, [](Chunk* const& chunk) -> size_t { return static_cast<size_t>(chunk->block.seq); });
+    const size_t sequencer_id = node("sequencer", "", "input order (by block)");
     flow::function_node<Chunk*, flow::continue_msg> writer(g, flow::serial, [&](Chunk* chunk) {
       const ScopedRunLog run_log(options.log);  // this thread works for this run now
       if (!failed.load()) {
@@ -285,17 +310,25 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
       pool.Release(chunk);
       return flow::continue_msg();
     });
-    flow::make_edge(reader, limiter);
-    flow::make_edge(limiter, parse);
+    const size_t writer_id = node("write", "serial", "");
+    connect(reader, reader_id, limiter, limiter_id);
+    connect(limiter, limiter_id, parse, parse_id);
     flow::sender<Chunk*>* previous = &parse;
-    for (auto& step : steps) {
-      flow::make_edge(*previous, *step);
-      previous = step.get();
+    size_t previous_id = parse_id;
+    for (size_t k = 0; k < steps.size(); ++k) {
+      connect(*previous, previous_id, *steps[k], step_ids[k]);
+      previous = steps[k].get();
+      previous_id = step_ids[k];
     }
-    flow::make_edge(*previous, format);
-    flow::make_edge(format, sequencer);
-    flow::make_edge(sequencer, writer);
-    flow::make_edge(writer, limiter.decrementer());
+    connect(*previous, previous_id, format, format_id);
+    connect(format, format_id, sequencer, sequencer_id);
+    connect(sequencer, sequencer_id, writer, writer_id);
+    connect(writer, writer_id, limiter.decrementer(), limiter_id, "decrement");
+    if (shape_only != nullptr) {
+      *shape_only = std::move(shape);
+      g.wait_for_all();  // connecting buffering nodes may have spawned (empty) tasks
+      return;            // never activated: nothing is read
+    }
     reader.activate();
     g.wait_for_all();
   });
@@ -303,6 +336,18 @@ GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
   result.busy = StageSeconds{Seconds(read_ns), Seconds(parse_ns), Seconds(transform_ns),
                              Seconds(format_ns), Seconds(write_ns)};
   return result;
+}
+
+}  // namespace
+
+GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options) {
+  return BuildAndRun(stages, options, nullptr);
+}
+
+GraphShape CompileGraph(const GraphStages& stages, const GraphOptions& options) {
+  GraphShape shape;
+  BuildAndRun(stages, options, &shape);
+  return shape;
 }
 
 }  // namespace flowengine

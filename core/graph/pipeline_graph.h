@@ -80,4 +80,23 @@ struct GraphResult {
 /// Runs the graph to completion (or to the first error / stop request).
 GraphResult RunGraph(const GraphStages& stages, const GraphOptions& options);
 
+/// The nodes and edges of the graph RunGraph builds, in the order it makes them.
+struct GraphShape {
+  struct Node {
+    std::string name;         ///< "read", "limiter", "parse", "transform[0]", ... "write"
+    std::string concurrency;  ///< "serial", "parallel", or "" (a buffering node)
+    std::string detail;       ///< e.g. "6 blocks in flight"
+  };
+  struct Edge {
+    size_t from, to;
+    std::string label;  ///< "" or "decrement"
+  };
+  std::vector<Node> nodes;
+  std::vector<Edge> edges;
+};
+
+/// Builds the graph RunGraph would run for `stages` and `options` (the same code), without
+/// running it: nothing is read. For `flowengine inspect`.
+GraphShape CompileGraph(const GraphStages& stages, const GraphOptions& options);
+
 }  // namespace flowengine

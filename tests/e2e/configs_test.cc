@@ -82,13 +82,42 @@ TEST(ConfigsTest, InspectShowsEveryExample) {
     SCOPED_TRACE(yaml);
     ProcessResult text = Flowengine({"inspect", yaml});
     EXPECT_EQ(text.exit_code, 0) << text.err;
-    EXPECT_NE(text.out.find("stages:\n  read       serial"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("stages (the compiled graph, in order):\n  read       serial"),
+              std::string::npos)
+        << text.out;
+    // One graph node per transform step, in order.
+    const std::string file = ReadFile(yaml);
+    size_t steps = 0;
+    for (size_t at = file.find("\n  - javascript:"); at != std::string::npos;
+         at = file.find("\n  - javascript:", at + 1)) {
+      ++steps;
+    }
+    size_t last_at = text.out.find("  parse      parallel");
+    for (size_t k = 0; k < steps; ++k) {
+      const size_t at =
+          text.out.find("  transform[" + std::to_string(k) + "] parallel  javascript ");
+      EXPECT_NE(at, std::string::npos) << text.out;
+      EXPECT_GT(at, last_at) << text.out;
+      last_at = at;
+    }
+    EXPECT_EQ(text.out.find("transform[" + std::to_string(steps) + "]"), std::string::npos);
     EXPECT_NE(text.out.find("  parse      parallel  out: id:"), std::string::npos) << text.out;
     EXPECT_NE(text.out.find("blocks in flight"), std::string::npos) << text.out;
     ProcessResult dot = Flowengine({"inspect", yaml, "--format", "dot"});
     EXPECT_EQ(dot.exit_code, 0) << dot.err;
     EXPECT_EQ(dot.out.rfind("digraph ", 0), 0u) << dot.out;
-    EXPECT_NE(dot.out.find("-> sequencer -> write -> sink;"), std::string::npos) << dot.out;
+    EXPECT_NE(dot.out.find("  format -> sequencer;\n  sequencer -> write;\n"), std::string::npos)
+        << dot.out;
+    EXPECT_NE(dot.out.find("  write -> limiter [style=dashed, label=\"decrement\"];"),
+              std::string::npos)
+        << dot.out;
+    EXPECT_NE(dot.out.find("  write -> sink;"), std::string::npos) << dot.out;
+    if (steps > 0) {
+      EXPECT_NE(dot.out.find("  parse -> transform0;"), std::string::npos) << dot.out;
+      EXPECT_NE(dot.out.find("  transform" + std::to_string(steps - 1) + " -> format;"),
+                std::string::npos)
+          << dot.out;
+    }
   }
   ProcessResult enrich = Flowengine(
       {"inspect", std::string(FLOWENGINE_SOURCE_DIR) + "/configs/customer-enrichment.yaml"});
