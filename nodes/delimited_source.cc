@@ -17,9 +17,9 @@
 namespace flowengine {
 
 DelimitedSource::DelimitedSource(SourceSpec spec, LimitsSpec limits, bool skip_bad_rows,
-                                 bool with_transform)
+                                 size_t transform_steps)
     : spec_(std::move(spec)),
-      plan_(PlanMemory(limits, with_transform)),
+      plan_(PlanMemory(limits, transform_steps)),
       skip_bad_rows_(skip_bad_rows) {}
 
 void DelimitedSource::Open() {

@@ -30,10 +30,10 @@ namespace flowengine {
 class DelimitedSource final : public SourceStage {
  public:
   /// With `skip_bad_rows` (errorHandling: skip-row), Parse() sets bad records aside in
-  /// chunk.rejects instead of failing the chunk. `with_transform`: blocks leave room in the
-  /// memory plan for a transform's output.
+  /// chunk.rejects instead of failing the chunk. `transform_steps`: blocks leave room in
+  /// the memory plan for the transform steps' output.
   DelimitedSource(SourceSpec spec, LimitsSpec limits, bool skip_bad_rows = false,
-                  bool with_transform = false);
+                  size_t transform_steps = 0);
 
   /// How transient read failures are retried (call before Open()).
   void SetRetryPolicy(const RetryPolicy& policy) { retry_ = policy; }

@@ -16,7 +16,7 @@ NodeFactory DelimitedNodeFactory() {
   factory.make_source = [](const PipelineSpec& spec) -> std::unique_ptr<SourceStage> {
     auto source = std::make_unique<DelimitedSource>(spec.source, spec.limits,
                                                     spec.error_handling == ErrorHandling::kSkipRow,
-                                                    !spec.transforms.empty());
+                                                    spec.transforms.size());
     source->SetRetryPolicy(spec.retry);
     return source;
   };

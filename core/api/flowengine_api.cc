@@ -67,7 +67,20 @@ class ApiRunLog final : public RunLog {
         observer_mutex_(observer_mutex) {}
 
   void Record(LogLevel level, LogCategory category, std::string_view message, const Error* error,
-              const std::vector<LogField>& fields) override {
+              const std::vector<LogField>& fields) noexcept override {
+    // Called from engine threads and from inside V8 callbacks: nothing may escape.
+    try {
+      Deliver(level, category, message, error, fields);
+    } catch (...) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  /// Lines the sink or the observer threw on.
+  uint64_t dropped() const { return dropped_.load(); }
+
+ private:
+  void Deliver(LogLevel level, LogCategory category, std::string_view message, const Error* error,
+               const std::vector<LogField>& fields) {
     if (sink_ == nullptr || !*sink_) {
       if (error != nullptr) {
         LogErrorToProcess(*error, fields, level);
@@ -88,7 +101,7 @@ class ApiRunLog final : public RunLog {
     if (observer_ != nullptr) observer_->OnLog(r);
   }
 
- private:
+  std::atomic<uint64_t> dropped_{0};
   std::string pipeline_;
   const std::function<void(const LogRecord&)>* sink_;
   RunObserver* observer_;

@@ -123,15 +123,18 @@ struct Chunk {
   bool skipped = false;            ///< work skipped because the run is stopping
   MemoryBudget* budget = nullptr;  ///< where every buffer of the chunk is accounted (or null)
   /// Between two transform steps (core/engine/step_fold.h) the previous step's main rows
-  /// become `batch`, their values packed at the start of transform.values (every span
-  /// kArena, `folded_bytes` bytes); the next step appends its own values after them and
-  /// keeps counting filtered, routed and rejected rows from where the last step left off.
+  /// become `fold_batch`, the next step's input, their values packed at the start of
+  /// transform.values (every span kArena, `folded_bytes` bytes); the next step appends its
+  /// own values after them and keeps counting filtered, routed and rejected rows from where
+  /// the last step left off. `batch` stays the parse stage's (samples, accounting).
   bool folded = false;
   size_t folded_bytes = 0;
-  RowBatch fold_batch;     ///< scratch of the fold, swapped with `batch`
-  ByteBuffer fold_values;  ///< scratch of the fold, swapped with transform.values
+  RowBatch fold_batch;     ///< the input of a step after the first
+  ByteBuffer fold_values;  ///< scratch: the fold's packing, a C++ node's staged values
 
-  /// The bytes `batch`'s spans point into: the block's, or after a fold the packed values.
+  /// The rows a transform step reads: the parsed batch, or after a fold the previous step's.
+  const RowBatch& StepInput() const { return folded ? fold_batch : batch; }
+  /// The bytes StepInput()'s spans point into: the block's, or after a fold the packed values.
   std::string_view BatchText() const {
     return folded ? std::string_view(transform.values.data(), folded_bytes)
                   : std::string_view(block.bytes.data(), block.bytes.size());

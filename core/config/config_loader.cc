@@ -787,6 +787,17 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
 
   if (root["transform"]) ReadTransforms(r, root["transform"], yaml_path, spec);
   if (root["routes"]) ReadRoutes(r, root["routes"], spec);
+  if (!spec.routes.empty() && !spec.transforms.empty() &&
+      spec.transforms.back().node != "javascript") {
+    // Routes take the last step's rows, and only a script sends rows to them: they would be
+    // committed empty (replacing their targets).
+    const size_t last = spec.transforms.size() - 1;
+    r.Fail(root["routes"], "routes", "FE-CONFIG-VALUE",
+           "Routes take rows from the last transform step, and transform[" + std::to_string(last) +
+               "] (" + spec.transforms[last].node + ") is a node that cannot send rows to routes",
+           "End the transform with a javascript step that calls context.route.send, or remove "
+           "'routes'.");
+  }
 
   if (root["errorHandling"]) {
     std::string eh = r.Enum(root["errorHandling"], "errorHandling", Allowed("errorHandling"));
@@ -845,7 +856,7 @@ PipelineSpec BuildSpec(YAML::Node root, const std::string& yaml_path,
                  std::to_string(spec.limits.block_size) + " bytes)",
              "Set limits.maxRecordSize to at least limits.blockSize.");
     }
-    const MemoryPlan plan = PlanMemory(spec.limits, !spec.transforms.empty());
+    const MemoryPlan plan = PlanMemory(spec.limits, spec.transforms.size());
     if (lim["maxRecordSize"] &&
         plan.max_record < static_cast<size_t>(spec.limits.max_record_size)) {
       r.Fail(lim["maxRecordSize"], "limits.maxRecordSize", "FE-CONFIG-VALUE",

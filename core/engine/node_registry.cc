@@ -39,8 +39,15 @@ void NodeRegistry::Add(NodeType type, bool built_in) {
                                 "letter");
   }
   if (!type.make) throw std::invalid_argument("Node type '" + type.name + "' has no factory");
-  for (const NodeOptionSpec& o : type.options) {
+  for (size_t i = 0; i < type.options.size(); ++i) {
+    const NodeOptionSpec& o = type.options[i];
     if (o.name.empty()) throw std::invalid_argument("Node type '" + type.name + "': empty option");
+    for (size_t j = 0; j < i; ++j) {
+      if (type.options[j].name == o.name) {
+        throw std::invalid_argument("Node type '" + type.name + "': option '" + o.name +
+                                    "' is declared twice");
+      }
+    }
     if (!o.default_value.empty() && !IsValidOption(o.type, o.default_value)) {
       throw std::invalid_argument("Node type '" + type.name + "': the default of option '" +
                                   o.name + "' is not a valid " + OptionTypeName(o.type));

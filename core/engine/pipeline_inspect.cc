@@ -94,7 +94,7 @@ std::string InspectPipeline(const PipelineSpec& spec, const NodeFactory& factory
   }
   const bool transform = !steps.empty();
   const Schema& in = source->schema();
-  const MemoryPlan plan = PlanMemory(spec.limits, !spec.transforms.empty());
+  const MemoryPlan plan = PlanMemory(spec.limits, spec.transforms.size());
   const std::string in_schema = SchemaText(in);
 
   // The graph a run builds, built by the same code (core/graph), not run.

@@ -191,7 +191,7 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   std::atomic<bool>& stop = options.stop != nullptr ? *options.stop : local_stop;
   JobTimer timer(spec.limits.timeout_ms, stop);
   Metrics* const metrics = options.metrics;
-  const MemoryPlan plan = PlanMemory(spec.limits, !spec.transforms.empty());
+  const MemoryPlan plan = PlanMemory(spec.limits, spec.transforms.size());
   if (metrics != nullptr) {
     metrics->start_unix_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
@@ -199,7 +199,10 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
     metrics->threads.Set(plan.threads);
     metrics->memory_budget_bytes.Set(plan.budget);
     metrics->job_timeout_ms.Set(spec.limits.timeout_ms);
-    metrics->script_heap_limit_bytes.Set(spec.transforms.empty() ? 0 : spec.limits.script_heap);
+    bool javascript = false;
+    for (const TransformSpec& t : spec.transforms)
+      javascript = javascript || t.node == "javascript";
+    metrics->script_heap_limit_bytes.Set(javascript ? spec.limits.script_heap : 0);
   }
   // The budget exists before the source opens: the reader's buffer is charged to it too,
   // so moving bytes between the reader and a block never changes the account.

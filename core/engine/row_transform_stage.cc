@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <exception>
+#include <new>
 #include <optional>
 #include <stdexcept>
 
@@ -9,6 +11,7 @@
 #include "core/csv/utf8_check.h"
 #include "core/engine/node_registry.h"
 #include "core/error/error.h"
+#include "core/memory/memory_budget.h"
 #include "core/types/column_type.h"
 
 namespace flowengine {
@@ -22,24 +25,25 @@ std::string JoinColumnNames(const std::vector<std::string>& names) {
 
 }  // namespace
 
-// What a Row points to while Process() runs: the chunk, the row's input values and the
-// first problem with a value the node set (reported after Process() returns, so that a node
-// cannot catch and ignore it).
+// What a Row points to while Process() runs: the chunk, the row's input values (views into
+// the block, the packed values of a fold, or `scratch` for unescaped fields), the values set
+// so far (staged apart from the input text, which they must not move), and the first problem
+// with a value set (reported after Process() returns, so that a node cannot catch and ignore
+// it).
 struct RowTransformStage::RowState {
   const RowTransformStage* stage = nullptr;
   Chunk* chunk = nullptr;
   std::vector<std::string_view> in;
+  std::vector<std::string> scratch;  // per call: a nested task on this thread has its own
+  ByteBuffer* staged = nullptr;      // values set in this chunk, appended to the arena at the end
+  std::vector<std::pair<size_t, FieldSpan>> sets;  // (output field, span into `staged`)
   std::optional<std::string> problem;
+  std::exception_ptr fatal;  // the memory budget spent while setting a value
 };
 
 class RowAccess {
  public:
-  static Row Make(RowTransformStage::RowState* state, size_t row) {
-    Row r;
-    r.impl_ = state;
-    r.row_ = row;
-    return r;
-  }
+  static Row Make(RowTransformStage::RowState* state, size_t row) { return Row(state, row); }
   static RowTransformStage::RowState& State(const Row& r) {
     return *static_cast<RowTransformStage::RowState*>(r.impl_);
   }
@@ -81,15 +85,18 @@ void Row::Set(size_t column, std::string_view value) {
     }
     return;
   }
-  TransformOutput& t = s.chunk->transform;
-  if (t.values.size() + value.size() > FieldSpan::kLengthMask) {
+  if (s.chunk->transform.values.size() + s.staged->size() + value.size() > FieldSpan::kLengthMask) {
     if (!s.problem) s.problem = "The values set in one block pass 512 MiB";
     return;
   }
   const size_t index = RowAccess::Index(*this) * out.columns.size() + column;
-  t.batch.fields[index] = FieldSpan{static_cast<uint32_t>(t.values.size()),
-                                    static_cast<uint32_t>(value.size()) | FieldSpan::kArena};
-  t.values.Append(value.data(), value.size());
+  try {
+    s.sets.emplace_back(index, FieldSpan{static_cast<uint32_t>(s.staged->size()),
+                                         static_cast<uint32_t>(value.size()) | FieldSpan::kArena});
+    s.staged->Append(value.data(), value.size());
+  } catch (...) {  // limits.memory spent, out of memory: the run's failure, not the row's
+    if (!s.fatal) s.fatal = std::current_exception();
+  }
 }
 
 int64_t Row::line() const {
@@ -109,10 +116,16 @@ void RowTransformStage::Open(const Schema& input) {
   for (const ColumnSpec& c : input.columns) names.push_back(c.name);
   NodeSetup setup(t.options, names);
   const std::string where = "transform[" + std::to_string(step_) + "] (" + type_.name + ")";
+  std::string refused;
   try {
     node_ = type_.create(setup);
   } catch (const std::exception& e) {
-    Error err = MakeError("FE-CONFIG-VALUE", where + ": " + e.what(), t.where, "startup");
+    refused = e.what();
+  } catch (...) {
+    refused = "create threw an exception that is not a std::exception";
+  }
+  if (!refused.empty()) {
+    Error err = MakeError("FE-CONFIG-VALUE", where + ": " + refused, t.where, "startup");
     err.hint = "Fix the step's options or its input columns (" + JoinColumnNames(names) + ").";
     throw ErrorException(std::move(err));
   }
@@ -138,7 +151,7 @@ void RowTransformStage::Open(const Schema& input) {
 void RowTransformStage::Transform(Chunk& chunk) {
   chunk.BeginTransformStep();
   TransformOutput& t = chunk.transform;
-  const RowBatch& in = chunk.batch;
+  const RowBatch& in = chunk.StepInput();
   const size_t n = in.num_rows;
   const auto n_out = static_cast<uint32_t>(output_.columns.size());
   RowBatch& ob = t.batch;
@@ -148,12 +161,15 @@ void RowTransformStage::Transform(Chunk& chunk) {
   ob.rows.ResizeDiscard(n);
   const std::string_view text = chunk.BatchText();
   const size_t parse_rejects = chunk.rejects.size();
-  thread_local std::vector<std::string> scratch;
   RowState state;
   state.stage = this;
   state.chunk = &chunk;
   state.in.resize(in.num_columns);
-  if (scratch.size() < in.num_columns) scratch.resize(in.num_columns);
+  state.scratch.resize(in.num_columns);
+  // After a fold, fold_values is free (the packed input moved to transform.values).
+  ByteBuffer& staged = chunk.fold_values;
+  staged.Clear();
+  state.staged = &staged;
   for (size_t r = 0; r < n; ++r) {
     ob.rows[r] = in.rows[r];
     for (uint32_t c = 0; c < n_out; ++c) {
@@ -162,19 +178,25 @@ void RowTransformStage::Transform(Chunk& chunk) {
           from >= 0 ? in.Field(r, static_cast<size_t>(from)) : FieldSpan{0, FieldSpan::kArena};
     }
     for (uint32_t c = 0; c < in.num_columns; ++c) {
-      state.in[c] = FieldText(text.data(), in.Field(r, c), spec_.source.dialect, scratch[c]);
+      state.in[c] = FieldText(text.data(), in.Field(r, c), spec_.source.dialect, state.scratch[c]);
     }
     state.problem.reset();
+    const size_t sets_before = state.sets.size();
     Row row = RowAccess::Make(&state, r);
     bool keep = false;
     std::optional<std::string> failure;
     try {
       keep = node_->Process(row);
+    } catch (const MemoryBudgetExceeded&) {
+      throw;  // the run's failure (FE-RESOURCE-MEMORY), not the row's
+    } catch (const std::bad_alloc&) {
+      throw;
     } catch (const std::exception& e) {
       failure = e.what();
     } catch (...) {
       failure = "an exception that is not a std::exception";
     }
+    if (state.fatal) std::rethrow_exception(state.fatal);
     std::string code = "FE-NODE-ROW";
     std::string message;
     if (failure) {
@@ -194,6 +216,7 @@ void RowTransformStage::Transform(Chunk& chunk) {
         chunk.error = std::move(err);
         return;
       }
+      state.sets.resize(sets_before);  // what a failing row set goes nowhere
       ++t.rejected;
       chunk.rejects.push_back(
           Reject{std::move(err), info.begin, info.end, loc.line, loc.byte_offset});
@@ -205,6 +228,15 @@ void RowTransformStage::Transform(Chunk& chunk) {
     } else {
       ++t.filtered;
     }
+  }
+  // The values set, after the input text they must not have moved.
+  const size_t base = t.values.size();
+  if (base + staged.size() > FieldSpan::kLengthMask) {
+    ThrowError("FE-RESOURCE-MEMORY", "The values set in one block pass 512 MiB", {}, "transform");
+  }
+  t.values.Append(staged.data(), staged.size());
+  for (const auto& [index, span] : state.sets) {
+    ob.fields[index] = FieldSpan{span.offset + static_cast<uint32_t>(base), span.length_and_flags};
   }
   // Rejects in input order: the earlier stages', then this step's, merged by position.
   auto by_position = [](const Reject& x, const Reject& y) { return x.raw_begin < y.raw_begin; };

@@ -57,7 +57,7 @@ class TransformStage {
   /// Transform stage, on the graph's worker threads, concurrently on different chunks (never
   /// two calls on one chunk). Must not block on I/O or on other chunks (the graph's threads
   /// are shared by every stage); may wait only for its own per-thread resources. Reads
-  /// chunk.batch (its spans point into chunk.BatchText()); writes only:
+  /// chunk.StepInput() (its spans point into chunk.BatchText()); writes only:
   ///   - chunk.transform, after chunk.BeginTransformStep(): batch (one output row per input
   ///     row, rows[] copied from the input), values (appended, never rewritten), main_rows,
   ///     route_rows, and adds to filtered, routed, copies, rejected;

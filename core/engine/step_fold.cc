@@ -14,6 +14,7 @@ void FoldForNextStep(Chunk& chunk, const Dialect& source) {
   const RowBatch& out = t.batch;
   const uint32_t cols = out.num_columns;
   const size_t n = t.main_rows.size();
+  // Step k's input (fold_batch after an earlier fold) is no longer needed: it is rewritten.
   RowBatch& next = chunk.fold_batch;
   ByteBuffer& packed = chunk.fold_values;
   next.num_columns = cols;
@@ -32,7 +33,9 @@ void FoldForNextStep(Chunk& chunk, const Dialect& source) {
                           : FieldText(chunk.block.bytes.data(), span, source, scratch);
       if (packed.size() + text.size() > FieldSpan::kLengthMask) {
         Location loc;
+        if (chunk.block.file != nullptr) loc.file = *chunk.block.file;
         loc.line = chunk.block.first_line + out.rows[r].line_delta;
+        loc.byte_offset = chunk.block.byte_offset + out.rows[r].begin;
         ThrowError("FE-RESOURCE-MEMORY",
                    "The values one block hands from one transform step to the next pass 512 MiB",
                    loc, "transform");
@@ -42,7 +45,6 @@ void FoldForNextStep(Chunk& chunk, const Dialect& source) {
       packed.Append(text.data(), text.size());
     }
   }
-  std::swap(chunk.batch, next);
   std::swap(t.values, packed);
   chunk.folded = true;
   chunk.folded_bytes = t.values.size();

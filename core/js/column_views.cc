@@ -123,7 +123,7 @@ size_t Utf8ToUtf16(const unsigned char* in, size_t n, uint16_t* out,
 void ColumnViews::PrepareBlock(const Chunk& chunk) {
   if (block_ready_) return;
   const std::string_view bytes = chunk.BatchText();
-  const RowBatch& in = chunk.batch;
+  const RowBatch& in = chunk.StepInput();
   block_ascii_ = IsAscii(bytes.data(), bytes.size());
   if (block_ascii_) {
     // The batch's spans are already in characters.
@@ -158,7 +158,7 @@ void ColumnViews::PrepareBlock(const Chunk& chunk) {
 v8::Local<v8::Value> ColumnViews::BlockView(v8::Isolate* isolate, const Chunk& chunk) {
   if (block_fields_.IsEmpty()) {
     PrepareBlock(chunk);
-    const RowBatch& in = chunk.batch;
+    const RowBatch& in = chunk.StepInput();
     const size_t words = in.num_rows * in.num_columns * 2;
     auto store =
         v8::ArrayBuffer::NewBackingStore(const_cast<uint32_t*>(spans_), words * sizeof(uint32_t),
@@ -170,7 +170,7 @@ v8::Local<v8::Value> ColumnViews::BlockView(v8::Isolate* isolate, const Chunk& c
 }
 
 v8::Local<v8::Value> ColumnViews::Window(v8::Isolate* isolate, const Chunk& chunk, uint32_t row) {
-  const RowBatch& in = chunk.batch;
+  const RowBatch& in = chunk.StepInput();
   if (row >= in.num_rows || in.num_columns == 0) return {};
   PrepareBlock(chunk);
   // V8 allocates strings up to 128 KiB in the young generation (kMaxRegularHeapObjectSize);
@@ -203,7 +203,7 @@ v8::Local<v8::Value> ColumnViews::Window(v8::Isolate* isolate, const Chunk& chun
 
 v8::Local<v8::Value> ColumnViews::Unescaped(v8::Isolate* isolate, const Chunk& chunk,
                                             uint32_t field) {
-  const RowBatch& in = chunk.batch;
+  const RowBatch& in = chunk.StepInput();
   if (field >= in.num_rows * in.num_columns) return {};
   const std::string_view text =
       FieldText(chunk.BatchText().data(), in.fields[field], dialect_, text_scratch_);
@@ -214,7 +214,7 @@ v8::Local<v8::Value> ColumnViews::Unescaped(v8::Isolate* isolate, const Chunk& c
 
 v8::Local<v8::Value> ColumnViews::Build(v8::Isolate* isolate, const Chunk& chunk, uint32_t c) {
   if (c >= columns_.size()) return {};
-  const RowBatch& in = chunk.batch;
+  const RowBatch& in = chunk.StepInput();
   const size_t n = in.num_rows;
   const char* data = chunk.BatchText().data();
   const ColumnType type = columns_[c].type;
@@ -245,7 +245,7 @@ v8::Local<v8::Value> ColumnViews::Build(v8::Isolate* isolate, const Chunk& chunk
 }
 
 v8::Local<v8::Value> ColumnViews::Values(v8::Isolate* isolate, const Chunk& chunk, uint32_t c) {
-  const RowBatch& in = chunk.batch;
+  const RowBatch& in = chunk.StepInput();
   const size_t n = in.num_rows;
   const char* data = chunk.BatchText().data();
   const ColumnType type = columns_[c].type;

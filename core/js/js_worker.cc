@@ -78,7 +78,7 @@ struct JsWorker::Impl final : public js::ScriptHooks {
   int64_t CurrentLine() const override {
     if (current == nullptr) return 0;
     const int32_t started = script->progress()[0];
-    if (started <= 0 || static_cast<size_t>(started) > current->batch.num_rows) return 0;
+    if (started <= 0 || static_cast<size_t>(started) > current->StepInput().num_rows) return 0;
     return RowLine(*current, static_cast<size_t>(started - 1));
   }
 
@@ -101,14 +101,14 @@ struct JsWorker::Impl final : public js::ScriptHooks {
   }
 
   static int64_t RowLine(const Chunk& chunk, size_t row) {
-    return chunk.block.first_line + chunk.batch.rows[row].line_delta;
+    return chunk.block.first_line + chunk.StepInput().rows[row].line_delta;
   }
 
   Location RowLocation(const Chunk& chunk, size_t row) const {
     Location loc;
     loc.file = chunk.block.file != nullptr ? *chunk.block.file : config.input_file;
     loc.line = RowLine(chunk, row);
-    loc.byte_offset = chunk.block.byte_offset + chunk.batch.rows[row].begin;
+    loc.byte_offset = chunk.block.byte_offset + chunk.StepInput().rows[row].begin;
     return loc;
   }
 
@@ -122,7 +122,7 @@ struct JsWorker::Impl final : public js::ScriptHooks {
     if (moves[row] == js::kRejected) return;
     moves[row] = js::kRejected;
     ++chunk.transform.rejected;
-    const RowInfo& info = chunk.batch.rows[row];
+    const RowInfo& info = chunk.StepInput().rows[row];
     chunk.rejects.push_back(flowengine::Reject{
         std::move(error), info.begin, info.end, chunk.block.first_line + info.line_delta,
         chunk.block.byte_offset + static_cast<int64_t>(info.begin)});
@@ -170,7 +170,7 @@ struct JsWorker::Impl final : public js::ScriptHooks {
 // False when the chunk failed.
 bool JsWorker::Impl::RunRows(Chunk& chunk, v8::Local<v8::Context> ctx, bool* broken) {
   v8::Isolate* iso = script->isolate();
-  const size_t n = chunk.batch.num_rows;
+  const size_t n = chunk.StepInput().num_rows;
   size_t start = 0;
   while (start < n) {
     v8::HandleScope scope(iso);  // what one call leaves behind goes with it
@@ -332,7 +332,7 @@ void JsWorker::Impl::ReportMemory() {
 
 void JsWorker::Impl::Run(Chunk& chunk, bool* broken) {
   TransformOutput& out = chunk.transform;
-  const size_t n = chunk.batch.num_rows;
+  const size_t n = chunk.StepInput().num_rows;
   chunk.BeginTransformStep();
   chunk.EnsureRoutes(config.routes.size());
   out.batch.num_columns = static_cast<uint32_t>(config.output.size());
@@ -379,7 +379,7 @@ void JsWorker::Impl::Run(Chunk& chunk, bool* broken) {
   if (!RunRows(chunk, ctx, broken)) return;
   if (!HandBack(chunk, ctx, copy_list, broken)) return;
 
-  js::BuildOutputSpans(chunk.batch, out_from_in, set_values, out);
+  js::BuildOutputSpans(chunk.StepInput(), out_from_in, set_values, out);
   // Declared output types and required outputs hold for every row that goes anywhere.
   for (size_t r = 0; checked_outputs && r < n; ++r) {
     if (moves[r] == js::kFiltered || moves[r] == js::kRejected) continue;

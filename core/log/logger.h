@@ -58,7 +58,7 @@ class RunLog {
   LogLevel level() const { return level_; }
   /// One line: `error` is set for LogError lines (message is then error->message).
   virtual void Record(LogLevel level, LogCategory category, std::string_view message,
-                      const Error* error, const std::vector<LogField>& fields) = 0;
+                      const Error* error, const std::vector<LogField>& fields) noexcept = 0;
 
  private:
   LogLevel level_;

@@ -10,9 +10,16 @@ namespace flowengine {
 namespace {
 
 // A typical block reserves about 4x its size (block, spans, rows, output); plan for 5x, and
-// for 9x with a transform (its spans, values and the larger output of its rows).
+// for 9x with a transform (its spans, values and the larger output of its rows), plus 4x for
+// each further step (the folded batch, its packed values, the step's own output).
 constexpr size_t kNominalChunkFactor = 5;
 constexpr size_t kTransformChunkFactor = 9;
+constexpr size_t kFurtherStepFactor = 4;
+
+size_t ChunkFactor(size_t steps) {
+  return steps == 0 ? kNominalChunkFactor
+                    : kTransformChunkFactor + kFurtherStepFactor * (steps - 1);
+}
 constexpr size_t kMinBlock = 64 << 10;
 
 }  // namespace
@@ -22,9 +29,9 @@ int EffectiveThreads(int requested) {
   return AvailableCpus();
 }
 
-MemoryPlan PlanMemory(const LimitsSpec& limits, bool with_transform) {
+MemoryPlan PlanMemory(const LimitsSpec& limits, size_t transform_steps) {
   MemoryPlan plan;
-  const size_t factor = with_transform ? kTransformChunkFactor : kNominalChunkFactor;
+  const size_t factor = ChunkFactor(transform_steps);
   plan.threads = EffectiveThreads(limits.threads);
   plan.budget = limits.memory;
   const size_t budget = static_cast<size_t>(limits.memory);
@@ -41,9 +48,7 @@ MemoryPlan PlanMemory(const LimitsSpec& limits, bool with_transform) {
   plan.tokens = std::clamp<size_t>(tokens, 2, wanted_tokens);
   plan.block_size = block;
   plan.chunk_bytes = (budget - block) / (plan.tokens + 1);
-  plan.input_chunk_bytes = with_transform
-                               ? plan.chunk_bytes / kTransformChunkFactor * kNominalChunkFactor
-                               : plan.chunk_bytes;
+  plan.input_chunk_bytes = plan.chunk_bytes / factor * kNominalChunkFactor;
   // A record must fit a chunk: its block, spans and output are about 3x its size.
   plan.max_record =
       std::min(static_cast<size_t>(limits.max_record_size), plan.input_chunk_bytes / 4);

@@ -27,7 +27,8 @@ struct MemoryPlan {
   size_t block_size = 0;   ///< bytes read per block
   size_t chunk_bytes = 0;  ///< bytes one chunk's buffers may reserve
   /// The share of chunk_bytes for what the reader can foresee (block, spans, rows, the
-  /// formatted output of the input): all of it without a transform, 5/9 with one.
+  /// formatted output of the input): all of it without a transform, 5/9 with one step,
+  /// 5/13 with two, and so on (each further step holds a folded batch and its values).
   size_t input_chunk_bytes = 0;
   size_t max_record = 0;  ///< largest record that fits (min of limit and budget)
   int64_t budget = 0;     ///< limits.memory
@@ -36,8 +37,8 @@ struct MemoryPlan {
 /// Threads the graph uses for `requested` (0: the cores available to the process).
 int EffectiveThreads(int requested);
 
-/// The plan for these limits; `with_transform` when the pipeline has a transform step.
-MemoryPlan PlanMemory(const LimitsSpec& limits, bool with_transform = false);
+/// The plan for these limits and the pipeline's number of transform steps.
+MemoryPlan PlanMemory(const LimitsSpec& limits, size_t transform_steps = 0);
 
 /// Bytes a chunk reserves for a block of `bytes` bytes (in a buffer of `block_capacity`)
 /// holding `delimiters` delimiter bytes and `lines` line breaks, parsed into `num_columns`

@@ -160,11 +160,12 @@ class RunObserver {
  public:
   virtual ~RunObserver() = default;
   virtual void OnProgress(const Progress& /*progress*/) {}
-  /// Every log line of the run at or above the engine's log level (rejected rows, the
-  /// script's console.log and context.utils.log, the outcome).
-  virtual void OnLog(const LogRecord& /*record*/) {}
   /// Once, when the run has ended (committed, failed or cancelled).
   virtual void OnFinished(const RunResult& /*result*/) {}
+  /// Every log line of the run at or above the engine's log level (rejected rows, the
+  /// script's console.log and context.utils.log, the outcome). Added
+  /// (Declared last in the vtable.)
+  virtual void OnLog(const LogRecord& /*record*/) {}
 };
 
 struct RunResult {
@@ -191,10 +192,6 @@ struct EngineOptions {
   std::string plugin_dir;
   /// "debug", "info", "warn" or "error": the level of this engine's runs' log lines.
   std::string log_level = "warn";
-  /// Where this engine's runs log: called for every line, from the runs' threads, never
-  /// concurrently for one run (two runs may call it at once). Unset: the process's stderr,
-  /// as JSON lines or "text" (log_format; that setting is process-wide).
-  std::function<void(const LogRecord&)> log_sink;
   std::string log_format = "json";
   /// The engine's threads, shared by every run (oneTBB's pool, capped for the Engine's
   /// lifetime): a run asking for more (or for limits.threads 0, all cores) gets this many.
@@ -204,6 +201,11 @@ struct EngineOptions {
   /// one instead of making one, and gets fresh contexts in it (no script state passes from
   /// one run to the next). 0: every isolate is disposed when its run ends.
   int warm_isolates = 0;
+  /// Where this engine's runs log: called for every line, from the runs' threads, never
+  /// concurrently for one run (two runs may call it at once). Unset: the process's stderr,
+  /// as JSON lines or "text" (log_format; that setting is process-wide). A sink that
+  /// throws loses that line, nothing else.
+  std::function<void(const LogRecord&)> log_sink;
 };
 
 /// Runs pipelines. One per process is enough; runs may overlap.

@@ -62,11 +62,14 @@ class Row {
   /// The row's line in its input file (1-based).
   int64_t line() const;
 
+  Row(const Row&) = delete;  // a Row is only valid during its Process() call
+  Row& operator=(const Row&) = delete;
+
  private:
   friend class RowAccess;
-  Row() = default;
-  void* impl_ = nullptr;
-  size_t row_ = 0;
+  Row(void* impl, size_t row) : impl_(impl), row_(row) {}
+  void* impl_;
+  size_t row_;
 };
 
 /// One step of a pipeline, built by a registered node type's `create`.

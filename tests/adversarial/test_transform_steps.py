@@ -139,6 +139,25 @@ limits: {{ threads: {threads}, blockSize: {block} }}
                     self.assertEqual(rejected, len(dead))
                     self.assertEqual(filtered, len(records) - len(main) - len(dead))
 
+    def test_samples_of_a_multi_step_run_show_the_source_and_the_last_step(self):
+        data, records = generate(11, 3000)
+        write(self.path("in.csv"), data)
+        self.write_scripts()
+        os.mkdir(self.path("samples"))
+        p = self.three_steps(2, "4KiB")
+        r = run(["run", p, "--sample", "5", "--sample-dir", self.path("samples")])
+        self.assertEqual(r.code, 0, r)
+        source = csv_rows(self.path("samples", "source.csv"))
+        self.assertEqual(source[0][:4], ["_line", "id", "name", "note"])
+        self.assertEqual([row[:4] for row in source[1:]],
+                         [[str(line), str(i), name, note] for (i, name, note, line, _) in records[:5]])
+        transform = csv_rows(self.path("samples", "transform.csv"))
+        self.assertEqual(transform[0][:8], ["_line", "_to", "id", "name", "note", "a", "b", "c"])
+        main, _, _ = model(records)
+        kept = [row[2:8] for row in transform[1:] if row[1] == "main"]
+        self.assertEqual(kept, main[:len(kept)])
+        self.assertGreater(len(kept), 0)
+
     def test_a_two_mib_value_passes_between_steps(self):
         write(self.path("in.csv"), "id,name\n1,a\n2,b\n")
         p = self.pipeline("""

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 
 namespace {
 
@@ -29,6 +30,11 @@ class Suffix : public flowengine::TransformNode {
   bool Process(flowengine::Row& row) const override {
     const std::string_view v = row.Get(in_);
     if (v == "boom") throw std::runtime_error("cannot suffix 'boom'");
+    if (v == "int") throw 42;  // not a std::exception
+    if (v == "huge") {
+      row.Set(out_, std::string(8 << 20, 'h'));  // more than limits.memory allows
+      return true;
+    }
     if (v == "drop") return false;
     calls.fetch_add(1);
     {
@@ -55,9 +61,38 @@ std::atomic<uint64_t> Suffix::calls{0};
 std::mutex Suffix::threads_mutex;
 std::set<std::thread::id> Suffix::threads;
 
+// Copies column `from` into `to` after setting a 4 KiB value: the values set must not move the
+// input text that Get() views point into (after a fold, both live in the chunk's arena).
+class GrowAndCopy : public flowengine::TransformNode {
+ public:
+  GrowAndCopy(size_t pad, size_t from, size_t to) : pad_(pad), from_(from), to_(to) {}
+  bool Process(flowengine::Row& row) const override {
+    const std::string_view before = row.Get(from_);
+    row.Set(pad_, std::string(4096, 'p'));
+    row.Set(to_, row.Get(from_));
+    if (row.Get(from_) != before) throw std::runtime_error("the input moved");
+    return true;
+  }
+
+ private:
+  size_t pad_, from_, to_;
+};
+
+static_assert(!std::is_copy_constructible_v<flowengine::Row>, "a Row lives for one call");
+
 void RegisterOnce() {
   static std::once_flag once;
   std::call_once(once, [] {
+    flowengine::RegisterTransformNode(
+        {"grow_and_copy",
+         "sets a 4 KiB pad column, then copies name into copy",
+         {},
+         [](flowengine::NodeSetup& setup) -> std::unique_ptr<flowengine::TransformNode> {
+           setup.output_columns().push_back("pad");
+           setup.output_columns().push_back("copy");
+           return std::make_unique<GrowAndCopy>(
+               setup.OutputColumn("pad"), setup.InputColumn("name"), setup.OutputColumn("copy"));
+         }});
     flowengine::RegisterTransformNode(
         {"suffix",
          "appends a suffix to a column",
@@ -67,6 +102,7 @@ void RegisterOnce() {
           {"raw", flowengine::NodeOption::kString, false, "", "value set for rows 'raw'"},
           {"repeat", flowengine::NodeOption::kInteger, false, "1", "times the suffix is added"}},
          [](flowengine::NodeSetup& setup) -> std::unique_ptr<flowengine::TransformNode> {
+           if (setup.Option("column") == "throw-int") throw 7;
            const size_t in = setup.InputColumn(setup.Option("column"));
            const std::string into =
                setup.Option("into").empty() ? setup.Option("column") : setup.Option("into");
@@ -327,6 +363,87 @@ TEST_F(NodeApiTest, TwoJavascriptStepsRoutesFromTheLastStepOnly) {
   EXPECT_NE(early.error->message.find("routes take rows from the last transform step only"),
             std::string::npos)
       << early.error->message;
+}
+
+TEST_F(NodeApiTest, ValuesSetNeverMoveTheInputTheyRead) {
+  Write("in.csv", HostileInput(20000));
+  Write("first.js",
+        "function process(c) { c.output.setField('name', (c.input.getValue('name') ?? '') + "
+        "'\u00e9'); return true; }\n");
+  const flowengine::RunResult r =
+      Run("source: { path: in.csv }\ntransform:\n  - javascript: { file: first.js }\n"
+          "  - grow_and_copy:\nsink: { path: out.csv, outputMode: replace }\n"
+          "limits: { threads: 2, blockSize: 64KiB }\n");
+  ASSERT_TRUE(r.ok) << r.error->ToString();
+  EXPECT_EQ(r.rows_written, 20000u);
+  // The same work in JavaScript gives the same bytes.
+  const flowengine::RunResult js = Run(
+      "source: { path: in.csv }\ntransform:\n  - javascript: { file: first.js }\n"
+      "  - javascript:\n      code: \"function process(c) { c.output.setField('pad', "
+      "'p'.repeat(4096)); c.output.setField('copy', c.input.getValue('name')); return true; }\"\n"
+      "      output: [id, name, city, pad, copy]\n"
+      "sink: { path: js.csv, outputMode: replace }\nlimits: { threads: 2, blockSize: 64KiB }\n");
+  ASSERT_TRUE(js.ok) << js.error->ToString();
+  const std::string out = Read("out.csv");
+  EXPECT_EQ(out.substr(0, 23), "id,name,city,pad,copy\n1");
+  EXPECT_TRUE(out == Read("js.csv")) << "C++ and JavaScript outputs differ";
+}
+
+TEST_F(NodeApiTest, RunFailuresInsideANodeAreNotRowRejects) {
+  Write("in.csv", "id,name\n1,a\n2,huge\n3,b\n");
+  Write("out.csv", "before\n");
+  const flowengine::RunResult r =
+      Run("source: { path: in.csv }\ntransform:\n  - suffix: { column: name }\n"
+          "sink: { path: out.csv, outputMode: replace }\n"
+          "errorHandling: skip-row\ndeadLetter: { path: dead.csv }\n"
+          "limits: { memory: 4MiB }\n");
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error->code, "FE-RESOURCE-MEMORY") << r.error->ToString();
+  EXPECT_EQ(Read("out.csv"), "before\n");
+  EXPECT_FALSE(fs::exists(Path("dead.csv")));
+  // An exception that is not a std::exception: the row fails, the run goes on.
+  Write("in.csv", "id,name\n1,a\n2,int\n");
+  const flowengine::RunResult i =
+      Run("source: { path: in.csv }\ntransform:\n  - suffix: { column: name }\n"
+          "sink: { path: out.csv, outputMode: replace }\n"
+          "errorHandling: skip-row\ndeadLetter: { path: dead.csv }\n");
+  ASSERT_TRUE(i.ok) << i.error->ToString();
+  EXPECT_EQ(i.rows_rejected, 1u);
+  EXPECT_NE(Read("dead.csv").find("not a std::exception"), std::string::npos);
+  // ... and from create: the step is refused, nothing escapes.
+  const flowengine::ErrorInfo e = LoadError(
+      "source: { path: in.csv }\nsink: { path: o.csv }\n"
+      "transform:\n  - suffix: { column: throw-int }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+}
+
+TEST_F(NodeApiTest, RoutesNeedAScriptAsTheLastStep) {
+  Write("in.csv", "id,name\n1,a\n");
+  const flowengine::ErrorInfo e = LoadError(
+      "source: { path: in.csv }\nsink: { path: o.csv }\n"
+      "transform:\n  - javascript: { code: 'function process(c) { return true; }' }\n"
+      "  - suffix: { column: name }\nroutes: { review: { path: r.csv } }\n");
+  EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+  EXPECT_NE(e.message.find("transform[1] (suffix) is a node that cannot send rows to routes"),
+            std::string::npos)
+      << e.message;
+}
+
+TEST_F(NodeApiTest, AThrowingLogSinkLosesOnlyItsLine) {
+  Write("in.csv", "id,name\n1,a\n2,boom\n3,b\n");
+  flowengine::EngineOptions eo;
+  eo.log_level = "debug";
+  eo.log_sink = [](const flowengine::LogRecord&) { throw std::runtime_error("sink down"); };
+  flowengine::Engine engine(eo);
+  const flowengine::RunResult r = engine.Run(flowengine::Pipeline::FromYaml(
+      "source: { path: in.csv }\ntransform:\n  - javascript: { code: \"function process(c) { "
+      "console.log('row'); return true; }\" }\n  - suffix: { column: name }\n"
+      "sink: { path: out.csv, outputMode: replace }\n"
+      "errorHandling: skip-row\ndeadLetter: { path: dead.csv }\n",
+      dir_.string()));
+  ASSERT_TRUE(r.ok) << r.error->ToString();
+  EXPECT_EQ(r.rows_rejected, 1u);
+  EXPECT_EQ(Read("out.csv"), "id,name\n1,a!\n3,b!\n");
 }
 
 }  // namespace
