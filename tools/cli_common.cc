@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "core/api/api_errors.h"
 #include "core/log/logger.h"
 
 namespace flowengine::cli {
@@ -43,6 +44,10 @@ int ExitCodeFor(const Error& e) {
                        e.code == "FE-SCRIPT-NO-PROCESS";
   return invalid ? kExitUsage : kExitFailed;
 }
+
+int ExitCodeFor(const ErrorInfo& e) { return ExitCodeFor(ToError(e)); }
+
+Error ToError(const ErrorInfo& info) { return FromErrorInfo(info); }
 
 int UsageError(const std::string& message, const char* help) {
   LogError(MakeError("FE-USAGE", message, {}, "cli"));

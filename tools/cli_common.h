@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error/error.h"
+#include "flowengine/flowengine.h"
 
 namespace flowengine::cli {
 
@@ -15,6 +16,9 @@ constexpr int kExitUsage = 2;
 
 /// Invalid configuration (including a script that does not compile) is 2; a failed run, 1.
 int ExitCodeFor(const Error& e);
+int ExitCodeFor(const ErrorInfo& e);
+/// An error of the public API as the logger's Error (same code, class, place and hint).
+Error ToError(const ErrorInfo& e);
 
 /// Logs a usage error; on a text log also prints `help`. Returns kExitUsage.
 int UsageError(const std::string& message, const char* help);

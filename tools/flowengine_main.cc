@@ -73,13 +73,13 @@ int Validate(const std::vector<std::string>& args) {
     return kExitOk;
   }
   try {
-    flowengine::PipelineSpec spec = flowengine::LoadPipelineSpec(pa.path, pa.overrides);
-    flowengine::ValidatePipeline(spec, flowengine::DelimitedNodeFactory());
+    const flowengine::Pipeline pipeline = flowengine::Pipeline::FromFile(pa.path, pa.overrides);
+    pipeline.Validate();
     flowengine::Log(flowengine::LogLevel::kInfo, flowengine::LogCategory::kConfig,
-                    "pipeline '" + spec.name + "' is valid");
+                    "pipeline '" + pipeline.name() + "' is valid");
     return kExitOk;
-  } catch (const flowengine::ErrorException& e) {
-    flowengine::LogError(e.error());
+  } catch (const flowengine::PipelineError& e) {
+    flowengine::LogError(flowengine::cli::ToError(e.info()));
     return kExitUsage;
   }
 }
@@ -107,13 +107,11 @@ int Inspect(const std::vector<std::string>& args) {
     return kExitOk;
   }
   try {
-    flowengine::PipelineSpec spec = flowengine::LoadPipelineSpec(pa.path, pa.overrides);
-    std::cout << flowengine::InspectPipeline(
-        spec, flowengine::DelimitedNodeFactory(),
-        pa.format == "dot" ? flowengine::InspectFormat::kDot : flowengine::InspectFormat::kText);
+    const flowengine::Pipeline pipeline = flowengine::Pipeline::FromFile(pa.path, pa.overrides);
+    std::cout << pipeline.Inspect(pa.format == "dot");
     return kExitOk;
-  } catch (const flowengine::ErrorException& e) {
-    flowengine::LogError(e.error());
+  } catch (const flowengine::PipelineError& e) {
+    flowengine::LogError(flowengine::cli::ToError(e.info()));
     return kExitUsage;
   }
 }

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -10,36 +9,24 @@
 
 namespace flowengine::cli {
 
-ProgressLine::ProgressLine(const Metrics& metrics) : metrics_(metrics) {
-  if (!isatty(STDERR_FILENO) || CurrentLogFormat() != LogFormat::kText) return;
-  thread_ = std::thread([this] { Loop(); });
-}
+ProgressLine::ProgressLine()
+    : enabled_(isatty(STDERR_FILENO) != 0 && CurrentLogFormat() == LogFormat::kText) {}
 
-ProgressLine::~ProgressLine() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    done_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+ProgressLine::~ProgressLine() { Erase(); }
+
+void ProgressLine::Erase() {
   if (drawn_) std::fputs("\r\033[K", stderr);
+  drawn_ = false;
 }
 
-void ProgressLine::Loop() {
-  const auto start = std::chrono::steady_clock::now();
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return done_; })) {
-    Draw(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-}
+void ProgressLine::OnFinished(const RunResult& /*result*/) { Erase(); }
 
-void ProgressLine::Draw(double seconds) {
-  const double bytes = static_cast<double>(metrics_.bytes_read.Value());
-  const double rows =
-      static_cast<double>(metrics_.rows_parsed.Value() + metrics_.rows_parse_rejected.Value());
-  const double size = static_cast<double>(metrics_.input_size_bytes.Value());
-  uint64_t rejects = 0;
-  for (const auto& [code, n] : metrics_.RejectsByCode()) rejects += n;
+void ProgressLine::OnProgress(const Progress& p) {
+  if (!enabled_) return;
+  const auto bytes = static_cast<double>(p.bytes_read);
+  const auto rows = static_cast<double>(p.rows_read);
+  const auto size = static_cast<double>(p.input_bytes);
+  const double seconds = p.seconds;
   const double rate = seconds > 0 ? bytes / seconds : 0;
   std::string eta = "?";
   if (size > 0 && rate > 0 && bytes <= size) {
@@ -54,7 +41,7 @@ void ProgressLine::Draw(double seconds) {
       "\r\033[K%.1f MB%s  %.0f rows  %.0f MB/s  %.0f rows/s  ETA %s  rejects %llu", bytes / 1e6,
       size > 0 ? (" of " + std::to_string(static_cast<long long>(size / 1e6)) + " MB").c_str() : "",
       rows, rate / 1e6, seconds > 0 ? rows / seconds : 0, eta.c_str(),
-      static_cast<unsigned long long>(rejects));
+      static_cast<unsigned long long>(p.rows_rejected));
   std::fputs(line, stderr);
   std::fflush(stderr);
   drawn_ = true;

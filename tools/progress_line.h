@@ -1,34 +1,28 @@
-// ProgressLine: on a terminal, a line on stderr redrawn four times a second while a run
-// lasts: bytes and rows done, MB/s, rows/s, ETA (from the input size), rejects so far.
-// Erased when the run ends. Does nothing when stderr is not a terminal or the log is JSON.
+// ProgressLine: on a terminal, a line on stderr redrawn at each progress report of a run
+// (four times a second): bytes and rows done, MB/s, rows/s, ETA (from the input size),
+// rejects so far. Erased when the run ends. Does nothing when stderr is not a terminal or the
+// log is JSON. A RunObserver of the public API (include/flowengine/flowengine.h); the engine
+// calls it from one thread at a time.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-
-#include "core/metrics/metrics.h"
+#include "flowengine/flowengine.h"
 
 namespace flowengine::cli {
 
-class ProgressLine {
+class ProgressLine final : public RunObserver {
  public:
-  explicit ProgressLine(const Metrics& metrics);
-  ~ProgressLine();  ///< stops and erases the line
+  ProgressLine();
+  ~ProgressLine() override;  ///< erases the line
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
 
- private:
-  void Loop();
-  void Draw(double seconds);
+  void OnProgress(const Progress& p) override;
+  void OnFinished(const RunResult& result) override;
 
-  const Metrics& metrics_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool done_ = false;
+ private:
+  void Erase();
+  bool enabled_ = false;
   bool drawn_ = false;
-  std::thread thread_;
 };
 
 }  // namespace flowengine::cli

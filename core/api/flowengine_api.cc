@@ -10,15 +10,23 @@
 #include <optional>
 #include <thread>
 
+#include "core/api/api_errors.h"
 #include "core/config/config_keys.h"
 #include "core/config/config_loader.h"
+#include "core/engine/pipeline_inspect.h"
 #include "core/engine/pipeline_paths.h"
 #include "core/engine/pipeline_runner.h"
+#include "core/engine/row_sampler.h"
+#include "core/engine/run_outcome_log.h"
 #include "core/engine/run_summary_json.h"
 #include "core/error/error.h"
 #include "core/error/error_codes.h"
+#include "core/graph/cpu_count.h"
+#include "core/io/atomic_file.h"
 #include "core/log/logger.h"
 #include "core/metrics/metrics.h"
+#include "core/metrics/trace.h"
+#include "core/ops/metrics_endpoint.h"
 #include "core/ops/plugin_loader.h"
 #include "core/ops/warm_isolates.h"
 #include "flowengine/flowengine.h"
@@ -31,19 +39,7 @@
 namespace flowengine {
 namespace {
 
-ErrorInfo ToInfo(const Error& e) {
-  ErrorInfo info;
-  info.code = e.code;
-  info.error_class = ErrorClassName(e.error_class);
-  info.message = e.message;
-  info.hint = e.hint;
-  info.file = e.location.file;
-  info.line = e.location.line;
-  info.column = e.location.column;
-  info.byte_offset = e.location.byte_offset;
-  info.stage = e.stage;
-  return info;
-}
+ErrorInfo ToInfo(const Error& e) { return ToErrorInfo(e); }
 
 template <typename F>
 auto Translating(F&& f) -> decltype(f()) {
@@ -108,6 +104,18 @@ class ApiRunLog final : public RunLog {
   std::mutex* observer_mutex_;
 };
 
+// Writes a report file (trace, metrics, summary) atomically like every sink; a failure is
+// logged, not fatal: the run's outcome is already decided.
+void WriteReport(const std::string& what, const std::string& path, const std::string& text) {
+  if (path.empty()) return;
+  try {
+    WriteFileAtomically(path, text);
+    Log(LogLevel::kDebug, LogCategory::kEngine, what + " written to " + path);
+  } catch (const ErrorException& e) {
+    LogError(e.error());
+  }
+}
+
 // Reports progress every 250 ms while a run lasts.
 class ProgressThread {
  public:
@@ -154,19 +162,41 @@ class ProgressThread {
 
 }  // namespace
 
-std::string ErrorInfo::ToString() const {
-  Error e;
-  e.code = code;
-  e.message = message;
-  e.hint = hint;
-  e.stage = stage;
-  e.location.file = file;
-  e.location.line = line;
-  e.location.column = column;
-  e.location.byte_offset = byte_offset;
-  if (const ErrorCodeInfo* c = FindErrorCode(code)) e.error_class = c->error_class;
-  return e.ToString();
+ErrorInfo ToErrorInfo(const Error& e) {
+  ErrorInfo info;
+  info.code = e.code;
+  info.error_class = ErrorClassName(e.error_class);
+  info.message = e.message;
+  info.hint = e.hint;
+  info.file = e.location.file;
+  info.line = e.location.line;
+  info.column = e.location.column;
+  info.byte_offset = e.location.byte_offset;
+  info.stage = e.stage;
+  info.field = e.location.field;
+  info.script = e.script;
+  info.retryable = e.retryable;
+  return info;
 }
+
+Error FromErrorInfo(const ErrorInfo& info) {
+  Error e;
+  e.code = info.code;
+  e.message = info.message;
+  e.hint = info.hint;
+  e.stage = info.stage;
+  e.script = info.script;
+  e.retryable = info.retryable;
+  e.location.file = info.file;
+  e.location.line = info.line;
+  e.location.column = info.column;
+  e.location.byte_offset = info.byte_offset;
+  e.location.field = info.field;
+  if (const ErrorCodeInfo* c = FindErrorCode(info.code)) e.error_class = c->error_class;
+  return e;
+}
+
+std::string ErrorInfo::ToString() const { return FromErrorInfo(*this).ToString(); }
 
 PipelineError::PipelineError(ErrorInfo info) : info_(std::move(info)), text_(info_.ToString()) {}
 
@@ -205,6 +235,13 @@ Pipeline Pipeline::Builder::Build() const {
 
 void Pipeline::Validate() const {
   Translating([&] { ValidatePipeline(*spec_, DelimitedNodeFactory()); });
+}
+
+std::string Pipeline::Inspect(bool dot) const {
+  return Translating([&] {
+    return InspectPipeline(*spec_, DelimitedNodeFactory(),
+                           dot ? InspectFormat::kDot : InspectFormat::kText);
+  });
 }
 
 const std::string& Pipeline::name() const { return spec_->name; }
@@ -287,6 +324,11 @@ std::string Engine::Version() { return FLOWENGINE_VERSION; }
 
 RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
                       RunObserver* observer) {
+  return Run(pipeline, cancel, observer, RunReports{});
+}
+
+RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
+                      RunObserver* observer, const RunReports& reports) {
   // Each run: its own stop flag (the token's, or a local one), metrics and summary.
   std::shared_ptr<std::atomic<bool>> stop =
       cancel != nullptr ? cancel->flag_ : std::make_shared<std::atomic<bool>>(false);
@@ -305,6 +347,60 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
   std::mutex observer_mutex;
   ApiRunLog run_log(impl_->log_level, spec->name, &impl_->log_sink, observer, &observer_mutex);
   options.log = &run_log;
+  const ScopedRunLog scoped(&run_log);  // the lines of this thread are the run's until it returns
+  RunResult r;
+
+  const int cpus = AvailableCpus();
+  if (spec->limits.threads > cpus) {
+    Log(LogLevel::kWarn, LogCategory::kConfig,
+        "limits.threads is " + std::to_string(spec->limits.threads) + " but this process may use " +
+            std::to_string(cpus) + " CPUs (affinity / cgroup quota); threads will share them");
+  }
+  // The report files are outputs too: none of them may be an input or another output.
+  const auto report = [&](const std::string& key, const std::string& path) {
+    if (path.empty()) return;
+    Location where;
+    where.file = key + " " + path;
+    options.report_files.push_back(PathUse{key, path, true, where, false});
+  };
+  report("--summary", reports.summary_file);
+  report("--trace", reports.trace_file);
+  report("--metrics-file", reports.metrics_file);
+  if (!reports.sample_dir.empty()) {
+    report("--sample-dir", reports.sample_dir + "/source.csv");
+    if (!spec->transforms.empty()) report("--sample-dir", reports.sample_dir + "/transform.csv");
+  }
+  const auto fail_early = [&](const Error& e) {
+    LogError(e);
+    r.error = ToInfo(e);
+    if (observer != nullptr) observer->OnFinished(r);
+    return r;
+  };
+  if (!reports.sample_dir.empty() && !std::filesystem::is_directory(reports.sample_dir)) {
+    return fail_early(MakeError("FE-CONFIG-VALUE",
+                                "--sample-dir '" + reports.sample_dir + "' is not a directory", {},
+                                "startup"));
+  }
+  std::unique_ptr<MetricsEndpoint> endpoint;
+  if (!reports.metrics_listen.empty()) {
+    try {
+      endpoint = StartMetricsEndpoint(metrics, reports.metrics_listen);
+    } catch (const ErrorException& e) {
+      return fail_early(e.error());
+    }
+    const std::string address = endpoint->host() + ":" + std::to_string(endpoint->port());
+    Log(LogLevel::kInfo, LogCategory::kEngine,
+        "serving /metrics, /healthz and /readyz on http://" + address,
+        {LogField::Str("listen", address), LogField::Num("port", endpoint->port())});
+  }
+  std::unique_ptr<TraceRecorder> trace;
+  if (!reports.trace_file.empty()) trace = std::make_unique<TraceRecorder>();
+  std::unique_ptr<RowSampler> sampler;
+  if (reports.sample_rows > 0)
+    sampler = std::make_unique<RowSampler>(reports.sample_rows, reports.sample_dir);
+  options.trace = trace.get();
+  options.sampler = sampler.get();
+
   RunSummary s;
   {
     ProgressThread progress(metrics, observer, &observer_mutex);
@@ -316,7 +412,6 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
                           std::string("The run stopped on an exception: ") + e.what(), {}, "run");
     }
   }
-  RunResult r;
   r.ok = !s.error.has_value();
   r.cancelled = s.stopped || (s.error && s.error->code == "FE-RESOURCE-INTERRUPTED");
   if (s.error) r.error = ToInfo(*s.error);
@@ -334,21 +429,36 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
   r.bytes_read = s.bytes_read;
   r.seconds = s.seconds;
   r.threads = s.threads;
+  r.targets_replaced = s.targets_replaced;
   r.summary_json = RunSummaryToJson(*spec, s);
-  {
-    // The outcome, as the CLI logs it, in the run's log.
-    const ScopedRunLog scoped(&run_log);
-    if (s.error) {
-      LogError(*s.error, {LogField::Str("pipeline", spec->name)},
-               r.cancelled ? LogLevel::kWarn : LogLevel::kError);
-    } else {
-      Log(LogLevel::kInfo, LogCategory::kEngine,
-          "run '" + spec->name + "' ok: " + std::to_string(s.rows_read) + " rows read, " +
-              std::to_string(s.rows_written) + " written, " + std::to_string(s.rows_rejected) +
-              " rejected",
-          {LogField::Num("rows_read", static_cast<int64_t>(s.rows_read)),
-           LogField::Num("rows_written", static_cast<int64_t>(s.rows_written))});
+  // Report files are written only once they are known not to alias an input or output.
+  if (s.paths_checked) {
+    if (sampler != nullptr) {
+      try {
+        sampler->Finish();
+      } catch (const ErrorException& e) {
+        LogError(e.error());
+      }
     }
+    if (trace != nullptr) {
+      WriteReport("trace", reports.trace_file, trace->ToJson());
+      Log(LogLevel::kInfo, LogCategory::kEngine,
+          "trace: " + std::to_string(trace->event_count()) + " slices in " + reports.trace_file);
+    }
+    WriteReport("metrics", reports.metrics_file, metrics.RenderPrometheus());
+    WriteReport("summary", reports.summary_file, r.summary_json);
+  }
+  if (endpoint != nullptr) endpoint->Stop();
+  if (s.error) {
+    LogRunFailure(*spec, s, r.cancelled);
+  } else {
+    LogRunSummary(*spec, s, metrics);
+  }
+  if (run_log.dropped() > 0 && (!impl_->log_sink || observer != nullptr)) {
+    LogToProcess(LogLevel::kWarn, LogCategory::kEngine,
+                 std::to_string(run_log.dropped()) +
+                     " log lines were lost: the log sink or the observer threw",
+                 {});
   }
   if (observer != nullptr) observer->OnFinished(r);
   return r;

@@ -138,6 +138,8 @@ void ConfigureLogger(LogLevel level, LogFormat format, std::ostream* out) {
 
 LogFormat CurrentLogFormat() { return State().format; }
 
+LogLevel CurrentLogLevel() { return State().level; }
+
 namespace {
 thread_local RunLog* t_run_log = nullptr;
 }  // namespace

@@ -86,6 +86,8 @@ void LogErrorToProcess(const Error& error, const std::vector<LogField>& fields, 
 void ConfigureLogger(LogLevel level, LogFormat format, std::ostream* out = nullptr);
 /// The format the logger writes (for callers that draw on the terminal themselves).
 LogFormat CurrentLogFormat();
+/// The process logger's level.
+LogLevel CurrentLogLevel();
 bool LogEnabled(LogLevel level);
 
 /// Writes one line. Text: "flowengine: [warning: ]message" (fields only in JSON; a script

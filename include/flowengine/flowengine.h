@@ -41,6 +41,9 @@ struct ErrorInfo {
   int64_t column = 0;
   int64_t byte_offset = -1;
   std::string stage;
+  std::string field;   ///< the column, for errors about one value
+  std::string script;  ///< where in the script (file:line:column), for script errors
+  bool retryable = false;
   std::string ToString() const;  ///< "file:line:col: error CODE (class, stage): message" + hint
 };
 
@@ -114,6 +117,12 @@ class Pipeline {
   /// The JSON Schema (draft 2020-12) every pipeline file follows.
   static std::string JsonSchema();
 
+  /// What `flowengine inspect` prints: the compiled graph (one node per stage and transform
+  /// step, in order, with its concurrency), the memory plan and the schema in and out of each
+  /// stage, as text or (`dot`) Graphviz. Opens the source's header and compiles the scripts;
+  /// writes nothing. Throws PipelineError.
+  std::string Inspect(bool dot = false) const;
+
  private:
   explicit Pipeline(std::shared_ptr<const PipelineSpec> spec);
   std::shared_ptr<const PipelineSpec> spec_;
@@ -181,8 +190,26 @@ struct RunResult {
   uint64_t bytes_read = 0;
   double seconds = 0;
   int threads = 0;
+  /// Output targets replaced by the commit: all of them after a success, none after almost
+  /// any failure, some after FE-OUTPUT-PARTIAL-COMMIT (the error names them).
+  size_t targets_replaced = 0;
   /// The same JSON object as `flowengine run --summary` (docs/operations.md).
   std::string summary_json;
+};
+
+/// What a run reports besides its result: the files and the endpoint of `flowengine run`'s
+/// options of the same names. Every file is checked with the pipeline's own files before the
+/// run (none may be an input or another output) and written atomically after it; a file
+/// that cannot be written is logged, the run's outcome stays what it was.
+struct RunReports {
+  std::string summary_file;  ///< the summary JSON (RunResult::summary_json)
+  std::string metrics_file;  ///< the final metrics, Prometheus textfile format
+  std::string trace_file;    ///< a Chrome trace: one slice per block per stage
+  size_t sample_rows = 0;    ///< log the first N rows leaving the source and the transform
+  std::string sample_dir;    ///< ... or write them to DIR/source.csv and DIR/transform.csv
+  /// Serve /metrics, /healthz and /readyz on HOST:PORT while the run lasts (port 0: any
+  /// free port, logged). A port that cannot be bound fails the run before it starts.
+  std::string metrics_listen;
 };
 
 struct EngineOptions {
@@ -221,6 +248,9 @@ class Engine {
   /// for a failed run; RunResult::error says why.
   RunResult Run(const Pipeline& pipeline, const CancellationToken* cancel = nullptr,
                 RunObserver* observer = nullptr);
+  /// The same, with report files and a metrics endpoint (what `flowengine run` uses).
+  RunResult Run(const Pipeline& pipeline, const CancellationToken* cancel, RunObserver* observer,
+                const RunReports& reports);
 
   /// The version of the library ("0.1.0").
   static std::string Version();

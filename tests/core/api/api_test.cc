@@ -350,3 +350,48 @@ TEST_F(ApiTest, ConcurrentRunsKeepSeparateLogs) {
   // The engine's sink got both runs' lines, and nothing else.
   EXPECT_EQ(sunk.size(), la.records.size() + lb.records.size());
 }
+
+TEST_F(ApiTest, RunReportsWriteTheRunsFilesLikeTheCli) {
+  WriteRows("in.csv", 1000);
+  fs::create_directories(dir_ / "samples");
+  flowengine::Engine engine;
+  const flowengine::Pipeline p = flowengine::Pipeline::FromYaml(
+      "pipeline: reports\nsource: { path: in.csv }\n"
+      "transform:\n  - javascript: { code: 'function process(c) { return true; }' }\n"
+      "sink: { path: out.csv, outputMode: replace }\n",
+      dir_.string());
+  flowengine::RunReports reports;
+  reports.summary_file = Path("summary.json");
+  reports.metrics_file = Path("metrics.prom");
+  reports.trace_file = Path("trace.json");
+  reports.sample_rows = 3;
+  reports.sample_dir = Path("samples");
+  reports.metrics_listen = "127.0.0.1:0";
+  const flowengine::RunResult r = engine.Run(p, nullptr, nullptr, reports);
+  ASSERT_TRUE(r.ok) << r.error->ToString();
+  EXPECT_EQ(Read("summary.json"), r.summary_json);
+  EXPECT_NE(Read("metrics.prom").find("flowengine_rows_total{"), std::string::npos);
+  EXPECT_NE(Read("trace.json").find("traceEvents"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir_ / "samples" / "source.csv"));
+  EXPECT_TRUE(fs::exists(dir_ / "samples" / "transform.csv"));
+  EXPECT_EQ(r.targets_replaced, 1u);
+
+  // A report file that is the input: refused before anything runs, the input untouched.
+  const std::string before = Read("in.csv");
+  flowengine::RunReports alias;
+  alias.summary_file = Path("in.csv");
+  const flowengine::RunResult a = engine.Run(p, nullptr, nullptr, alias);
+  ASSERT_FALSE(a.ok);
+  EXPECT_EQ(a.error->code, "FE-CONFIG-ALIAS");
+  EXPECT_EQ(Read("in.csv"), before);
+  // A port that cannot be bound, and a sample directory that is not one: errors, no run.
+  flowengine::RunReports bad;
+  bad.metrics_listen = "256.0.0.1:1";
+  EXPECT_FALSE(engine.Run(p, nullptr, nullptr, bad).ok);
+  flowengine::RunReports nodir;
+  nodir.sample_rows = 1;
+  nodir.sample_dir = Path("missing");
+  const flowengine::RunResult n = engine.Run(p, nullptr, nullptr, nodir);
+  ASSERT_FALSE(n.ok);
+  EXPECT_EQ(n.error->code, "FE-CONFIG-VALUE");
+}
