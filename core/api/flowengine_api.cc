@@ -24,6 +24,7 @@
 #include "core/graph/cpu_count.h"
 #include "core/io/atomic_file.h"
 #include "core/log/logger.h"
+#include "core/memory/memory_plan.h"
 #include "core/metrics/metrics.h"
 #include "core/metrics/trace.h"
 #include "core/ops/metrics_endpoint.h"
@@ -103,6 +104,13 @@ class ApiRunLog final : public RunLog {
   RunObserver* observer_;
   std::mutex* observer_mutex_;
 };
+
+// limits.scriptHeap for each JavaScript step: the V8 heaps of one thread.
+int64_t ScriptHeapsPerThread(const PipelineSpec& spec) {
+  int64_t steps = 0;
+  for (const TransformSpec& t : spec.transforms) steps += t.node == "javascript" ? 1 : 0;
+  return steps * spec.limits.script_heap;
+}
 
 // Writes a report file (trace, metrics, summary) atomically like every sink; a failure is
 // logged, not fatal: the run's outcome is already decided.
@@ -265,11 +273,7 @@ bool Pipeline::uses_standard_streams() const {
 
 int64_t Pipeline::memory_budget() const { return spec_->limits.memory; }
 
-int64_t Pipeline::script_heap() const {
-  int64_t steps = 0;
-  for (const TransformSpec& t : spec_->transforms) steps += t.node == "javascript" ? 1 : 0;
-  return steps * spec_->limits.script_heap;
-}
+int64_t Pipeline::script_heap() const { return ScriptHeapsPerThread(*spec_); }
 
 int Pipeline::threads() const { return spec_->limits.threads; }
 
@@ -285,7 +289,81 @@ struct Engine::Impl {
   int threads = 0;
   bool warm = false;
   std::optional<oneapi::tbb::global_control> pool_cap;
+  // EngineOptions::memory_budget: reserved bytes, and the runs waiting, first come first
+  // served (tickets).
+  int64_t memory_budget = 0;
+  std::mutex memory_mutex;
+  std::condition_variable memory_freed;
+  int64_t memory_reserved = 0;
+  uint64_t next_ticket = 0;
+  uint64_t serving = 0;           // the ticket whose turn it is
+  std::vector<uint64_t> skipped;  // tickets of runs cancelled while waiting
 };
+
+namespace {
+
+// A run's share of the engine's memory budget, held while it runs.
+class MemoryReservation {
+ public:
+  MemoryReservation() = default;
+  MemoryReservation(const MemoryReservation&) = delete;
+  MemoryReservation& operator=(const MemoryReservation&) = delete;
+  ~MemoryReservation() { Release(); }
+
+  // Waits for `bytes` in `budget`'s turn order; false when `stop` was set first.
+  template <typename Impl>
+  bool Acquire(Impl& e, int64_t bytes, const std::atomic<bool>& stop) {
+    std::unique_lock<std::mutex> lock(e.memory_mutex);
+    const uint64_t ticket = e.next_ticket++;
+    while (ticket != e.serving || e.memory_reserved + bytes > e.memory_budget) {
+      if (stop.load()) {
+        // Give up the turn: the tickets after it must not wait for it.
+        if (ticket == e.serving) {
+          ++e.serving;
+        } else {
+          e.skipped.push_back(ticket);
+        }
+        AdvancePastSkipped(e);
+        e.memory_freed.notify_all();
+        return false;
+      }
+      e.memory_freed.wait_for(lock, std::chrono::milliseconds(50));
+    }
+    ++e.serving;
+    AdvancePastSkipped(e);
+    e.memory_reserved += bytes;
+    release_ = [&e, bytes] {
+      std::lock_guard<std::mutex> l(e.memory_mutex);
+      e.memory_reserved -= bytes;
+      e.memory_freed.notify_all();
+    };
+    e.memory_freed.notify_all();
+    return true;
+  }
+  void Release() {
+    if (release_) release_();
+    release_ = nullptr;
+  }
+
+ private:
+  template <typename Impl>
+  static void AdvancePastSkipped(Impl& e) {
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (size_t i = 0; i < e.skipped.size(); ++i) {
+        if (e.skipped[i] == e.serving) {
+          ++e.serving;
+          e.skipped.erase(e.skipped.begin() + static_cast<std::ptrdiff_t>(i));
+          moved = true;
+          break;
+        }
+      }
+    }
+  }
+  std::function<void()> release_;
+};
+
+}  // namespace
 
 Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
   if (!options.plugin_dir.empty()) SetPluginDirectory(options.plugin_dir);
@@ -302,6 +380,7 @@ Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->pool_cap.emplace(oneapi::tbb::global_control::max_allowed_parallelism,
                             static_cast<size_t>(options.threads));
   }
+  impl_->memory_budget = options.memory_budget > 0 ? options.memory_budget : 0;
   if (options.warm_isolates > 0) {
     impl_->warm = true;
     SetWarmIsolateLimit(static_cast<size_t>(options.warm_isolates));
@@ -380,6 +459,31 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
     return fail_early(MakeError("FE-CONFIG-VALUE",
                                 "--sample-dir '" + reports.sample_dir + "' is not a directory", {},
                                 "startup"));
+  }
+  // The engine's memory budget: what the run may use, reserved before it starts.
+  MemoryReservation reservation;
+  if (impl_->memory_budget > 0) {
+    const int64_t need =
+        spec->limits.memory +
+        static_cast<int64_t>(EffectiveThreads(spec->limits.threads)) * ScriptHeapsPerThread(*spec);
+    if (need > impl_->memory_budget) {
+      Error e = MakeError("FE-RESOURCE-MEMORY",
+                          "The run needs " + std::to_string(need >> 20) +
+                              " MiB (limits.memory plus limits.scriptHeap per thread per "
+                              "JavaScript step), more than the engine's whole memory budget (" +
+                              std::to_string(impl_->memory_budget >> 20) + " MiB)",
+                          {}, "startup");
+      e.hint = "Lower limits.memory, limits.scriptHeap or limits.threads, or raise the budget.";
+      return fail_early(e);
+    }
+    if (!reservation.Acquire(*impl_, need, *stop)) {
+      Error e = MakeError("FE-RESOURCE-INTERRUPTED",
+                          "The run was cancelled while it waited for the engine's memory budget",
+                          {}, "startup");
+      e.hint = "Nothing was read or written.";
+      r.cancelled = true;
+      return fail_early(e);
+    }
   }
   std::unique_ptr<MetricsEndpoint> endpoint;
   if (!reports.metrics_listen.empty()) {

@@ -228,6 +228,12 @@ struct EngineOptions {
   /// one instead of making one, and gets fresh contexts in it (no script state passes from
   /// one run to the next). 0: every isolate is disposed when its run ends.
   int warm_isolates = 0;
+  /// One memory budget for every run of this engine, in bytes: a run reserves its
+  /// limits.memory plus limits.scriptHeap per thread per JavaScript step (what it may use)
+  /// and starts when that fits in what is left, in the order the runs were asked for; it
+  /// waits until then (a cancelled run stops waiting). A run larger than the whole budget
+  /// fails at once with FE-RESOURCE-MEMORY. 0: no engine budget (each run has its own).
+  int64_t memory_budget = 0;
   /// Where this engine's runs log: called for every line, from the runs' threads, never
   /// concurrently for one run (two runs may call it at once). Unset: the process's stderr,
   /// as JSON lines or "text" (log_format; that setting is process-wide). A sink that

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -394,4 +395,76 @@ TEST_F(ApiTest, RunReportsWriteTheRunsFilesLikeTheCli) {
   const flowengine::RunResult n = engine.Run(p, nullptr, nullptr, nodir);
   ASSERT_FALSE(n.ok);
   EXPECT_EQ(n.error->code, "FE-CONFIG-VALUE");
+}
+
+namespace {
+
+// When each run started and ended (its first progress report, its finish).
+class Span : public flowengine::RunObserver {
+ public:
+  void OnProgress(const flowengine::Progress&) override {
+    if (!started) started = std::chrono::steady_clock::now();
+  }
+  void OnFinished(const flowengine::RunResult&) override {
+    ended = std::chrono::steady_clock::now();
+  }
+  std::optional<std::chrono::steady_clock::time_point> started;
+  std::chrono::steady_clock::time_point ended;
+};
+
+}  // namespace
+
+TEST_F(ApiTest, EngineMemoryBudgetAdmitsRunsInTurn) {
+  WriteRows("in.csv", 600);
+  flowengine::EngineOptions eo;
+  eo.memory_budget = 64ll << 20;  // two runs of 32 MiB at once
+  flowengine::Engine engine(eo);
+  const auto pipeline = [&](int i) {
+    return flowengine::Pipeline::FromYaml(
+        "source: { path: in.csv }\n" + std::string(kSlowStep) + "sink: { path: out" +
+            std::to_string(i) + ".csv, outputMode: replace }\n" +
+            "limits: { threads: 1, memory: 16MiB, scriptHeap: 16MiB }\n",
+        dir_.string());
+  };
+  std::vector<flowengine::Pipeline> pipelines;
+  for (int i = 0; i < 4; ++i) pipelines.push_back(pipeline(i));
+  Span spans[4];
+  flowengine::RunResult results[4];
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] { results[i] = engine.Run(pipelines[i], nullptr, &spans[i]); });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(results[i].ok) << results[i].error->ToString();
+    ASSERT_TRUE(spans[i].started.has_value());
+  }
+  // At no moment were more than two runs between their first progress and their end.
+  for (int i = 0; i < 4; ++i) {
+    int running = 0;
+    for (int j = 0; j < 4; ++j) {
+      if (*spans[j].started <= *spans[i].started && *spans[i].started < spans[j].ended) ++running;
+    }
+    EXPECT_LE(running, 2) << "run " << i;
+  }
+  // Larger than the whole budget: refused at once.
+  const flowengine::RunResult big = engine.Run(flowengine::Pipeline::FromYaml(
+      "source: { path: in.csv }\nsink: { path: big.csv }\nlimits: { memory: 128MiB }\n",
+      dir_.string()));
+  ASSERT_FALSE(big.ok);
+  EXPECT_EQ(big.error->code, "FE-RESOURCE-MEMORY");
+  // A run cancelled while it waits stops waiting.
+  flowengine::CancellationToken cancel;
+  std::thread holder([&] { engine.Run(pipelines[0]); });
+  std::thread holder2([&] { engine.Run(pipelines[1]); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  flowengine::RunResult waited;
+  std::thread waiter([&] { waited = engine.Run(pipelines[2], &cancel); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  cancel.Cancel();
+  waiter.join();
+  holder.join();
+  holder2.join();
+  EXPECT_TRUE(waited.cancelled);
+  EXPECT_FALSE(waited.ok);
 }
