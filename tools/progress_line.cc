@@ -21,6 +21,8 @@ void ProgressLine::Erase() {
 
 void ProgressLine::OnFinished(const RunResult& /*result*/) { Erase(); }
 
+void ProgressLine::OnLog(const LogRecord& /*record*/) { Erase(); }
+
 void ProgressLine::OnProgress(const Progress& p) {
   if (!enabled_) return;
   const auto bytes = static_cast<double>(p.bytes_read);

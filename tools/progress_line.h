@@ -18,6 +18,9 @@ class ProgressLine final : public RunObserver {
 
   void OnProgress(const Progress& p) override;
   void OnFinished(const RunResult& result) override;
+  /// A log line is about to be written: the progress line makes way (redrawn at the next
+  /// progress report).
+  void OnLog(const LogRecord& record) override;
 
  private:
   void Erase();

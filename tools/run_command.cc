@@ -21,7 +21,7 @@ namespace flowengine::cli {
 namespace {
 
 volatile sig_atomic_t g_signal = 0;
-CancellationToken* g_token = nullptr;  // the run's; lives until the process exits
+CancellationToken* g_token = nullptr;  // the run's; never destroyed (a late signal finds it)
 
 void OnSignal(int sig) {
   if (g_signal != 0) {
@@ -31,7 +31,7 @@ void OnSignal(int sig) {
   }
   g_signal = sig;
   ProcessStopFlag().store(true);
-  if (g_token != nullptr) g_token->Cancel();  // an atomic store: safe in a handler
+  if (g_token != nullptr) g_token->CancelForSignal(sig);  // atomic stores: safe in a handler
 }
 
 void InstallSignalHandlers() {
@@ -96,8 +96,7 @@ int RunCommand(const std::vector<std::string>& args) {
     LogError(ToError(e.info()));
     return ExitCodeFor(e.info());
   }
-  CancellationToken token;
-  g_token = &token;
+  g_token = new CancellationToken();  // leaked on purpose: signal handlers may outlive the run
   InstallSignalHandlers();
   RunReports reports;
   reports.summary_file = pa.summary_file;
@@ -107,16 +106,11 @@ int RunCommand(const std::vector<std::string>& args) {
   reports.sample_dir = pa.sample_dir;
   reports.metrics_listen = pa.listen;
   ProgressLine progress;
-  const RunResult r = engine.Run(*pipeline, &token, &progress, reports);
+  const RunResult r = engine.Run(*pipeline, g_token, &progress, reports);
 
-  // A signal after a successful commit does not undo it: report the success.
-  if (!r.ok && g_signal != 0) {
-    Log(LogLevel::kError, LogCategory::kEngine,
-        "run '" + pipeline->name() + "' interrupted by " +
-            std::string(g_signal == SIGTERM ? "SIGTERM" : "SIGINT") + " after " +
-            std::to_string(r.rows_written) + " rows; nothing was committed, targets are untouched");
-    return 128 + static_cast<int>(g_signal);
-  }
+  // A signal after a successful commit does not undo it: report the success. (The run's log
+  // has named the signal.)
+  if (!r.ok && g_signal != 0) return 128 + static_cast<int>(g_signal);
   if (r.ok) return kExitOk;
   // `flowengine run p.yaml | head`: the reader has what it wanted; the exit status says the
   // run did not finish, as for any writer to a closed pipe.

@@ -78,24 +78,34 @@ class ApiRunLog final : public RunLog {
  private:
   void Deliver(LogLevel level, LogCategory category, std::string_view message, const Error* error,
                const std::vector<LogField>& fields) {
-    if (sink_ == nullptr || !*sink_) {
-      if (error != nullptr) {
-        LogErrorToProcess(*error, fields, level);
-      } else {
-        LogToProcess(level, category, message, fields);
-      }
+    const bool to_sink = sink_ != nullptr && *sink_;
+    if (to_sink || observer_ != nullptr) {
+      LogRecord r;
+      r.level = std::string(LogLevelName(level));
+      r.category = std::string(LogCategoryName(category));
+      r.message = std::string(message);
+      if (error != nullptr) r.error = ToInfo(*error);
+      for (const LogField& f : fields) r.fields.emplace_back(f.key, f.value);
+      r.pipeline = pipeline_;
+      // The observer first: a progress line on the terminal is erased before the line lands.
+      std::lock_guard<std::mutex> lock(*observer_mutex_);
+      if (observer_ != nullptr) observer_->OnLog(r);
+      if (to_sink) (*sink_)(r);
     }
-    if ((sink_ == nullptr || !*sink_) && observer_ == nullptr) return;
-    LogRecord r;
-    r.level = std::string(LogLevelName(level));
-    r.category = std::string(LogCategoryName(category));
-    r.message = std::string(message);
-    if (error != nullptr) r.error = ToInfo(*error);
-    for (const LogField& f : fields) r.fields.emplace_back(f.key, f.value);
-    r.pipeline = pipeline_;
-    std::lock_guard<std::mutex> lock(*observer_mutex_);
-    if (sink_ != nullptr && *sink_) (*sink_)(r);
-    if (observer_ != nullptr) observer_->OnLog(r);
+    if (to_sink) return;
+    // stderr, shared by every run of the process: each line names its pipeline.
+    std::vector<LogField> named = fields;
+    bool has_pipeline = false;
+    for (const LogField& f : fields) has_pipeline = has_pipeline || f.key == "pipeline";
+    // (JSON lines only: a text line is for a person reading one run's output.)
+    if (!has_pipeline && CurrentLogFormat() == LogFormat::kJson) {
+      named.push_back(LogField::Str("pipeline", pipeline_));
+    }
+    if (error != nullptr) {
+      LogErrorToProcess(*error, named, level);
+    } else {
+      LogToProcess(level, category, message, named);
+    }
   }
 
   std::atomic<uint64_t> dropped_{0};
@@ -279,9 +289,14 @@ int Pipeline::threads() const { return spec_->limits.threads; }
 
 std::string Pipeline::JsonSchema() { return ConfigJsonSchema(); }
 
-CancellationToken::CancellationToken() : flag_(std::make_shared<std::atomic<bool>>(false)) {}
-void CancellationToken::Cancel() noexcept { flag_->store(true); }
-bool CancellationToken::cancelled() const noexcept { return flag_->load(); }
+CancellationToken::CancellationToken() : state_(std::make_shared<State>()) {}
+void CancellationToken::Cancel() noexcept { state_->flag.store(true); }
+void CancellationToken::CancelForSignal(int signo) noexcept {
+  state_->signal.store(signo);
+  state_->flag.store(true);
+}
+bool CancellationToken::cancelled() const noexcept { return state_->flag.load(); }
+int CancellationToken::signal() const noexcept { return state_->signal.load(); }
 
 struct Engine::Impl {
   LogLevel log_level = LogLevel::kWarn;
@@ -327,7 +342,14 @@ class MemoryReservation {
         e.memory_freed.notify_all();
         return false;
       }
-      e.memory_freed.wait_for(lock, std::chrono::milliseconds(50));
+      try {
+        e.memory_freed.wait_for(lock, std::chrono::milliseconds(50));
+      } catch (...) {  // never leave a ticket that no one will serve
+        e.skipped.push_back(ticket);
+        AdvancePastSkipped(e);
+        e.memory_freed.notify_all();
+        throw;
+      }
     }
     ++e.serving;
     AdvancePastSkipped(e);
@@ -409,11 +431,13 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
 RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
                       RunObserver* observer, const RunReports& reports) {
   // Each run: its own stop flag (the token's, or a local one), metrics and summary.
-  std::shared_ptr<std::atomic<bool>> stop =
-      cancel != nullptr ? cancel->flag_ : std::make_shared<std::atomic<bool>>(false);
+  const CancellationToken local;
+  const std::shared_ptr<CancellationToken::State> token =
+      cancel != nullptr ? cancel->state_ : local.state_;
+  std::atomic<bool>* const stop = &token->flag;
   Metrics metrics;
   RunOptions options;
-  options.stop = stop.get();
+  options.stop = stop;
   options.metrics = &metrics;
   // An engine with a thread cap gives each run at most that many threads.
   const PipelineSpec* spec = pipeline.spec_.get();
@@ -430,9 +454,10 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
   RunResult r;
 
   const int cpus = AvailableCpus();
-  if (spec->limits.threads > cpus) {
+  const int asked = pipeline.spec_->limits.threads;  // as the user wrote it (not capped)
+  if (asked > cpus && spec->limits.threads > cpus) {
     Log(LogLevel::kWarn, LogCategory::kConfig,
-        "limits.threads is " + std::to_string(spec->limits.threads) + " but this process may use " +
+        "limits.threads is " + std::to_string(asked) + " but this process may use " +
             std::to_string(cpus) + " CPUs (affinity / cgroup quota); threads will share them");
   }
   // The report files are outputs too: none of them may be an input or another output.
@@ -450,7 +475,7 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
     if (!spec->transforms.empty()) report("--sample-dir", reports.sample_dir + "/transform.csv");
   }
   const auto fail_early = [&](const Error& e) {
-    LogError(e);
+    LogError(e, {}, r.cancelled ? LogLevel::kWarn : LogLevel::kError);
     r.error = ToInfo(e);
     if (observer != nullptr) observer->OnFinished(r);
     return r;
@@ -516,6 +541,7 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
                           std::string("The run stopped on an exception: ") + e.what(), {}, "run");
     }
   }
+  reservation.Release();  // the memory is free again: an observer may start the next run
   r.ok = !s.error.has_value();
   r.cancelled = s.stopped || (s.error && s.error->code == "FE-RESOURCE-INTERRUPTED");
   if (s.error) r.error = ToInfo(*s.error);
@@ -554,7 +580,7 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
   }
   if (endpoint != nullptr) endpoint->Stop();
   if (s.error) {
-    LogRunFailure(*spec, s, r.cancelled);
+    LogRunFailure(*spec, s, r.cancelled, token->signal.load());
   } else {
     LogRunSummary(*spec, s, metrics);
   }

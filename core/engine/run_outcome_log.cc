@@ -1,5 +1,6 @@
 #include "core/engine/run_outcome_log.h"
 
+#include <csignal>
 #include <cstdio>
 #include <string>
 
@@ -100,11 +101,22 @@ void LogRunSummary(const PipelineSpec& spec, const RunSummary& s, const Metrics&
           ", write " + blocks_of(Stage::kWrite));
 }
 
-void LogRunFailure(const PipelineSpec& spec, const RunSummary& s, bool cancelled) {
+void LogRunFailure(const PipelineSpec& spec, const RunSummary& s, bool cancelled, int signal) {
   if (!s.error) return;
+  if (signal != 0) {
+    Log(LogLevel::kError, LogCategory::kEngine,
+        "run '" + spec.name + "' interrupted by " +
+            std::string(signal == SIGTERM  ? "SIGTERM"
+                        : signal == SIGINT ? "SIGINT"
+                                           : "a signal") +
+            " after " + std::to_string(s.rows_written) +
+            " rows; nothing was committed, targets are untouched",
+        {LogField::Num("signal", signal)});
+    return;
+  }
   if (cancelled) {
     Log(LogLevel::kWarn, LogCategory::kEngine,
-        "run '" + spec.name + "' was stopped after " + std::to_string(s.rows_written) +
+        "run '" + spec.name + "' was cancelled after " + std::to_string(s.rows_written) +
             " rows; nothing was committed, targets are untouched");
     return;
   }

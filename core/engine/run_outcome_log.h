@@ -16,6 +16,7 @@ void LogRunSummary(const PipelineSpec& spec, const RunSummary& summary, const Me
 
 /// The lines of a failed or cancelled run: the error, then what became of the targets. A
 /// reader of standard output that closed it early (FE-OUTPUT-CLOSED) is not shouted about.
-void LogRunFailure(const PipelineSpec& spec, const RunSummary& summary, bool cancelled);
+/// `signal`: the signal that cancelled the run (SIGINT, SIGTERM), named in the line; 0: none.
+void LogRunFailure(const PipelineSpec& spec, const RunSummary& summary, bool cancelled, int signal);
 
 }  // namespace flowengine

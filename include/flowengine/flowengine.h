@@ -134,11 +134,19 @@ class CancellationToken {
  public:
   CancellationToken();
   void Cancel() noexcept;
+  /// Cancel() because of signal `signo` (SIGINT, SIGTERM): the run's log names the signal.
+  /// Async-signal-safe (two atomic stores): call it from a signal handler.
+  void CancelForSignal(int signo) noexcept;
   bool cancelled() const noexcept;
+  int signal() const noexcept;  ///< the signal given to CancelForSignal, else 0
 
  private:
   friend class Engine;
-  std::shared_ptr<std::atomic<bool>> flag_;
+  struct State {
+    std::atomic<bool> flag{false};
+    std::atomic<int> signal{0};
+  };
+  std::shared_ptr<State> state_;
 };
 
 /// How far a run is, reported to RunObserver::OnProgress about four times a second.
