@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include "scratch_dir_test.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -24,32 +26,13 @@ constexpr const char* kSlowStep =
     "        function process(c) { const t = Date.now(); while (Date.now() - t < 1) {} "
     "return true; }\n";
 
-class ApiTest : public ::testing::Test {
+class ApiTest : public flowengine::testing::ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("fe-api-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-  void Write(const std::string& name, const std::string& text) const {
-    std::ofstream(Path(name), std::ios::binary) << text;
-  }
-  std::string Read(const std::string& name) const {
-    std::ifstream in(Path(name), std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
   void WriteRows(const std::string& name, int rows) const {
     std::string text = "id,name\n";
     for (int i = 1; i <= rows; ++i) text += std::to_string(i) + ",n" + std::to_string(i) + "\n";
     Write(name, text);
   }
-  fs::path dir_;
 };
 
 TEST_F(ApiTest, ConcurrentRunsOfDifferentPipelinesEachGetTheirOwnOutputAndSummary) {

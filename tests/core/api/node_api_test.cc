@@ -17,6 +17,8 @@
 #include <thread>
 #include <type_traits>
 
+#include "scratch_dir_test.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -119,26 +121,11 @@ void RegisterOnce() {
   });
 }
 
-class NodeApiTest : public ::testing::Test {
+class NodeApiTest : public flowengine::testing::ScratchDirTest {
  protected:
   void SetUp() override {
     RegisterOnce();
-    dir_ = fs::temp_directory_path() /
-           ("fe-node-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-  void Write(const std::string& name, const std::string& text) const {
-    std::ofstream(Path(name), std::ios::binary) << text;
-  }
-  std::string Read(const std::string& name) const {
-    std::ifstream in(Path(name), std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+    ScratchDirTest::SetUp();
   }
   flowengine::RunResult Run(const std::string& yaml) {
     flowengine::Engine engine;
@@ -153,7 +140,6 @@ class NodeApiTest : public ::testing::Test {
     ADD_FAILURE() << "accepted: " << yaml;
     return {};
   }
-  fs::path dir_;
 };
 
 // Hostile values: delimiters, quotes, line breaks, multi-byte and astral characters, empty.
