@@ -30,6 +30,7 @@ void JavascriptTransform::Open(const Schema& input) {
                           std::to_string(spec_.transforms.size() - 1) + "])";
   }
   config_.heap_bytes = spec_.limits.script_heap;
+  if (spec_.transforms.size() > 1) config_.step_label = "transform[" + std::to_string(step_) + "]";
   config_.skip_bad_rows = spec_.error_handling == ErrorHandling::kSkipRow;
   output_.columns = config_.output;
   watchdog_ =

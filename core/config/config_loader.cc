@@ -523,16 +523,30 @@ void ReadTransforms(const SpecReader& r, const YAML::Node& node, const std::stri
       t.display_name = t.script_path;
     } else if (js["code"]) {
       t.code = r.Scalar(js["code"], path + ".code");
-      t.display_name = yaml_path;
-      const int mark_line = js["code"].Mark().line;
-      // A block scalar (code: |) starts on the line after its key.
-      t.code_line_offset = mark_line < 0 ? 0 : mark_line + (t.code.find('\n') != std::string::npos);
+      if (r.IsOverridden(path + ".code")) {
+        // Code given on the command line: its lines are its own, not the file's.
+        t.display_name = "--set " + path + ".code";
+        t.code_line_offset = 0;
+      } else {
+        t.display_name = yaml_path;
+        const int mark_line = js["code"].Mark().line;
+        // A block scalar (code: |) starts on the line after its key.
+        t.code_line_offset =
+            mark_line < 0 ? 0 : mark_line + (t.code.find('\n') != std::string::npos);
+      }
     } else {
       r.Fail(js, path, "FE-CONFIG-MISSING-KEY",
              "Missing key '" + path + ".file' or '" + path + ".code'",
              "Point 'file' at a script, or write the script inline under 'code: |'.");
     }
-    if (js["output"]) t.output = ReadColumnList(r, js["output"], path + ".output", true);
+    if (js["output"]) {
+      t.output = ReadColumnList(r, js["output"], path + ".output", true);
+      if (t.output.empty()) {
+        r.Fail(js["output"], path + ".output", "FE-CONFIG-VALUE",
+               "'" + path + ".output' is an empty list: a step must write at least one column",
+               "List the output columns, or remove 'output' to keep the input columns.");
+      }
+    }
     spec.transforms.push_back(std::move(t));
   }
 }

@@ -34,6 +34,20 @@ struct Stages {
   }
 };
 
+// A step's startup error in a pipeline of several steps names the step, and points at the
+// step in the pipeline file when it has no place of its own (inline code without a line).
+Error NameTheStep(const PipelineSpec& spec, size_t k, Error e) {
+  if (spec.transforms.size() < 2) return e;
+  const std::string label = "transform[" + std::to_string(k) + "]";
+  if (e.message.rfind(label, 0) != 0) e.message = label + ": " + e.message;
+  const Location& where = spec.transforms[k].where;
+  if (e.location.line == 0 && where.line > 0 &&
+      (e.location.file.empty() || e.location.file == where.file)) {
+    e.location = where;
+  }
+  return e;
+}
+
 // Opens the source and transform and builds (but does not open) every sink. `stop` (may be
 // null: the process's flag) ends waits for input and running scripts; `metrics` (may be
 // null) receives the transform's own measures.
@@ -52,7 +66,11 @@ void Build(const PipelineSpec& spec, const NodeFactory& factory, Stages& st,
     std::unique_ptr<TransformStage> step = factory.make_transform(spec, k);
     if (stop != nullptr) step->SetStopFlag(stop);
     if (metrics != nullptr) step->AttachMetrics(metrics);  // before the first isolate
-    step->Open(input);
+    try {
+      step->Open(input);
+    } catch (const ErrorException& e) {
+      throw ErrorException(NameTheStep(spec, k, e.error()));
+    }
     st.transforms.push_back(std::move(step));
   }
   st.sinks.push_back(factory.make_sink(spec, spec.sink, st.OutputSchema()));

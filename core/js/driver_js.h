@@ -154,26 +154,41 @@ inline constexpr const char* kDriverSource = R"JS(
     setField(name, v, r) {
       const c = outIndex.get(name);
       if (c === undefined) return false;
+      const t = typeof v;
+      if (t === 'object' && v !== null || t === 'function' || t === 'symbol') {
+        // Converted now, by C++, as the value is when it is set (a Date or object changed
+        // afterwards must not change what was written): its text, null for an empty field,
+        // or [problem]. User code may run here (toJSON, toString), even a nested setField:
+        // so before this call is recorded.
+        v = native.convert(v);
+        if (v !== null && typeof v !== 'string') {
+          if (setCount === setIdx.length) {
+            const grown = native.grow(setCount);
+            setIdx = grown[0]; setLen = grown[1];
+          }
+          setIdx[setCount] = r * nOut + c;
+          others.push(v[0]);  // why it cannot be written: the row fails in C++
+          setLen[setCount] = SET_OTHER;
+          ++setCount;
+          return true;
+        }
+      }
       if (setCount === setIdx.length) {
         const grown = native.grow(setCount);
         setIdx = grown[0]; setLen = grown[1];
       }
       setIdx[setCount] = r * nOut + c;
-      const t = typeof v;
-      if (t === 'string') {
+      if (typeof v === 'string') {
         pieces.push(v);
         setLen[setCount] = v.length;
-      } else if (t === 'number' || t === 'bigint') {
+      } else if (typeof v === 'number' || typeof v === 'bigint') {
         const s = String(v);  // a primitive: no code of the user's realm runs
         pieces.push(s);
         setLen[setCount] = s.length;
       } else if (v === null || v === undefined) {
         setLen[setCount] = SET_EMPTY;
-      } else if (t === 'boolean') {
-        setLen[setCount] = v ? SET_TRUE : SET_FALSE;
       } else {
-        others.push(v);  // converted by C++ on its own (Date, object, function, symbol, ...)
-        setLen[setCount] = SET_OTHER;
+        setLen[setCount] = v ? SET_TRUE : SET_FALSE;  // a boolean (objects were converted)
       }
       ++setCount;
       return true;

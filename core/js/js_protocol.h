@@ -33,7 +33,9 @@ inline constexpr int32_t kRejected = -3;  ///< set aside under skip-row (C++ wri
 inline constexpr int32_t kSetEmpty = -1;  ///< null or undefined: an empty field
 inline constexpr int32_t kSetTrue = -2;
 inline constexpr int32_t kSetFalse = -3;
-inline constexpr int32_t kSetOther = -4;  ///< anything else: the next of the `others` values
+/// a value setField could not convert (converted when set, by native.convert): the next of
+/// the `others` strings says why
+inline constexpr int32_t kSetOther = -4;
 
 /// runBatch(start, n) returns kBatchDone when rows [start, n) all ran, or the index of a row
 /// whose process() returned something other than true or false (its value is then in the

@@ -114,7 +114,11 @@ struct JsWorker::Impl final : public js::ScriptHooks {
 
   Error RowError(const std::string& code, const std::string& message, const Chunk& chunk,
                  size_t row) const {
-    return MakeError(code, message, RowLocation(chunk, row), "transform");
+    Error e =
+        MakeError(code, config.step_label.empty() ? message : config.step_label + ": " + message,
+                  RowLocation(chunk, row), "transform");
+    e.script = config.display_name;  // which script, when no line of it is to blame
+    return e;
   }
 
   // Skip-row: sets `row` aside with `error`; it goes nowhere else.
@@ -160,8 +164,7 @@ struct JsWorker::Impl final : public js::ScriptHooks {
     }
     return false;
   }
-  bool HandBack(Chunk& chunk, v8::Local<v8::Context> ctx, v8::Local<v8::Array> copy_list,
-                bool* broken);
+  bool HandBack(Chunk& chunk, v8::Local<v8::Context> ctx, v8::Local<v8::Array> copy_list);
   void ReportMemory();
 };
 
@@ -228,10 +231,11 @@ bool JsWorker::Impl::RunRows(Chunk& chunk, v8::Local<v8::Context> ctx, bool* bro
 // The values set, each converted on its own, and the copies, into the chunk's transform
 // output. Strings and numbers arrive as one concatenated text cut by UTF-16 lengths, each
 // piece transcoded on its own (a lone surrogate becomes U+FFFD inside its own value);
-// other values are converted one by one (user code may run there: toJSON, toString, under
-// the watchdog). False when the chunk failed.
+// objects, Dates and the like were converted to text when they were set (native.convert,
+// inside the script's watched call), so a value changed after setField does not change what
+// was written. False when the chunk failed.
 bool JsWorker::Impl::HandBack(Chunk& chunk, v8::Local<v8::Context> ctx,
-                              v8::Local<v8::Array> copy_list, bool* broken) {
+                              v8::Local<v8::Array> copy_list) {
   v8::Isolate* iso = script->isolate();
   TransformOutput& out = chunk.transform;
   const auto n_out = static_cast<uint32_t>(config.output.size());
@@ -277,32 +281,21 @@ bool JsWorker::Impl::HandBack(Chunk& chunk, v8::Local<v8::Context> ctx,
       bytes = kind == js::kSetTrue ? 4 : 5;
       out.values.Append(word, bytes);
     } else if (kind == js::kSetOther) {
+      // A value setField could not convert (converted when set: native.convert); the
+      // driver kept why.
       v8::HandleScope scope(iso);
-      v8::Local<v8::Value> value;
-      if (!others->Get(ctx, other++).ToLocal(&value)) value = v8::Undefined(iso);
+      v8::Local<v8::Value> why;
+      if (!others->Get(ctx, other++).ToLocal(&why)) why = v8::Undefined(iso);
       if (moves[row] == js::kRejected) continue;
-      std::string problem;
-      script->watched().BeginCall();
-      const js::OutputText converted =
-          js::AppendOutputText(iso, ctx, value, out.values, &bytes, &problem);
-      const WatchedRun::Ended ended = script->watched().EndCall();
-      if (CallEndedTheBatch(ended, chunk, row, broken)) return false;
-      std::optional<std::string> failed;
-      if (ended == WatchedRun::Ended::kTimedOut) {
-        failed = "converting it ran longer than limits.scriptTimeout";
-      } else if (converted == js::OutputText::kError) {
-        failed = problem;
+      const std::string column = config.output[index % n_out].name;
+      if (!Fail(chunk, row,
+                RowError("FE-SCRIPT-OUTPUT",
+                         "Value of output column '" + column +
+                             "' cannot be written: " + ToUtf8(iso, why),
+                         chunk, row))) {
+        return false;
       }
-      if (failed) {
-        const std::string column = config.output[index % n_out].name;
-        if (!Fail(chunk, row,
-                  RowError("FE-SCRIPT-OUTPUT",
-                           "Value of output column '" + column + "' cannot be written: " + *failed,
-                           chunk, row))) {
-          return false;
-        }
-        continue;
-      }
+      continue;
     }
     if (moves[row] == js::kRejected) continue;
     span.length_and_flags |= bytes;  // kSetEmpty: length 0, an empty field
@@ -377,7 +370,7 @@ void JsWorker::Impl::Run(Chunk& chunk, bool* broken) {
 
   const size_t parse_rejects = chunk.rejects.size();
   if (!RunRows(chunk, ctx, broken)) return;
-  if (!HandBack(chunk, ctx, copy_list, broken)) return;
+  if (!HandBack(chunk, ctx, copy_list)) return;
 
   js::BuildOutputSpans(chunk.StepInput(), out_from_in, set_values, out);
   // Declared output types and required outputs hold for every row that goes anywhere.

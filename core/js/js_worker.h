@@ -33,7 +33,10 @@ struct ScriptConfig {
   std::vector<ColumnSpec> input;
   std::vector<ColumnSpec> output;
   std::vector<std::string> routes;
-  std::string routes_note;  ///< shown for the routes when `routes` is empty ("" : none configured)
+  std::string routes_note;
+  /// "transform[k]" in a pipeline of several steps (prefixed to the messages of the errors
+  /// this step finds, so that each names its step); "" for a pipeline of one step.
+  std::string step_label;  ///< shown for the routes when `routes` is empty ("" : none configured)
   int64_t heap_bytes = 128ll << 20;
   bool skip_bad_rows = false;  ///< errorHandling: skip-row: failing rows become rejects
   Metrics* metrics = nullptr;  ///< V8 heap + ArrayBuffers in use, reported after each batch

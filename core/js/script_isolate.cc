@@ -388,6 +388,10 @@ v8::Local<v8::Object> ScriptIsolate::InitDriverContext() {
             v8::Function::New(ctx, &ScriptIsolate::NativeWindow, self).ToLocalChecked())
       .Check();
   native
+      ->Set(ctx, Str(iso, "convert"),
+            v8::Function::New(ctx, &ScriptIsolate::NativeConvert, self).ToLocalChecked())
+      .Check();
+  native
       ->Set(ctx, Str(iso, "unescaped"),
             v8::Function::New(ctx, &ScriptIsolate::NativeUnescaped, self).ToLocalChecked())
       .Check();
@@ -571,7 +575,9 @@ void ScriptIsolate::EndBatch() {
 
 Error ScriptIsolate::ScriptError(const std::string& code, const std::string& what,
                                  const v8::TryCatch& tc, Location row) const {
-  Error e = MakeError(code, what, std::move(row), "transform");
+  Error e = MakeError(code, config_.step_label.empty() ? what : config_.step_label + ": " + what,
+                      std::move(row), "transform");
+  e.script = config_.display_name;
   v8::Local<v8::Message> m = tc.Message();
   if (m.IsEmpty()) return e;
   v8::Local<v8::Context> ctx = isolate_->GetCurrentContext();
@@ -622,6 +628,34 @@ void ScriptIsolate::NativeUnescaped(const v8::FunctionCallbackInfo<v8::Value>& a
   const uint32_t field = args[0]->Uint32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
   v8::Local<v8::Value> value = self->hooks_->UnescapedField(field);
   if (!value.IsEmpty()) args.GetReturnValue().Set(value);
+}
+
+// native.convert(v): an object, Date, function or symbol given to setField, converted at once
+// (core/js/output_values.h): its text as a string, null for an empty field, or [problem].
+void ScriptIsolate::NativeConvert(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  auto* self = static_cast<ScriptIsolate*>(args.Data().As<v8::External>()->Value());
+  v8::Isolate* iso = args.GetIsolate();
+  ByteBuffer text;
+  uint32_t length = 0;
+  std::string problem;
+  const OutputText kind =
+      AppendOutputText(iso, self->driver_context(), args[0], text, &length, &problem);
+  if (kind == OutputText::kText) {
+    v8::Local<v8::String> s;
+    if (v8::String::NewFromUtf8(iso, text.data(), v8::NewStringType::kNormal,
+                                static_cast<int>(length))
+            .ToLocal(&s)) {
+      args.GetReturnValue().Set(s);
+      return;
+    }
+    problem = "the value's text is too long";
+  } else if (kind == OutputText::kEmpty) {
+    args.GetReturnValue().SetNull();
+    return;
+  }
+  if (iso->IsExecutionTerminating()) return;  // stopped (timeout, heap): the call unwinds
+  v8::Local<v8::Value> why[] = {Str(iso, problem)};
+  args.GetReturnValue().Set(v8::Array::New(iso, why, 1));
 }
 
 void ScriptIsolate::NativeWindow(const v8::FunctionCallbackInfo<v8::Value>& args) {

@@ -110,6 +110,7 @@ class ScriptIsolate {
   static void NativeWindow(const v8::FunctionCallbackInfo<v8::Value>& args);
   static void NativeGrow(const v8::FunctionCallbackInfo<v8::Value>& args);
   static void NativeUnescaped(const v8::FunctionCallbackInfo<v8::Value>& args);
+  static void NativeConvert(const v8::FunctionCallbackInfo<v8::Value>& args);
   static void NativeLog(const v8::FunctionCallbackInfo<v8::Value>& args);
   static void NativeConsole(const v8::FunctionCallbackInfo<v8::Value>& args);
   static size_t NearHeapLimit(void* data, size_t current_limit, size_t initial_limit);

@@ -10,15 +10,17 @@ namespace flowengine {
 namespace {
 
 // A typical block reserves about 4x its size (block, spans, rows, output); plan for 5x, and
-// for 9x with a transform (its spans, values and the larger output of its rows), plus 4x for
-// each further step (the folded batch, its packed values, the step's own output).
+// for 9x with a transform (its spans, values and the larger output of its rows), plus 4x with
+// more than one step (the folded batch and its packed values). Those buffers are reused from
+// one step to the next, so the share does not grow with the number of steps.
 constexpr size_t kNominalChunkFactor = 5;
 constexpr size_t kTransformChunkFactor = 9;
-constexpr size_t kFurtherStepFactor = 4;
+constexpr size_t kFoldChunkFactor = 4;
 
 size_t ChunkFactor(size_t steps) {
-  return steps == 0 ? kNominalChunkFactor
-                    : kTransformChunkFactor + kFurtherStepFactor * (steps - 1);
+  return steps == 0   ? kNominalChunkFactor
+         : steps == 1 ? kTransformChunkFactor
+                      : kTransformChunkFactor + kFoldChunkFactor;
 }
 constexpr size_t kMinBlock = 64 << 10;
 

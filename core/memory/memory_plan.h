@@ -28,7 +28,7 @@ struct MemoryPlan {
   size_t chunk_bytes = 0;  ///< bytes one chunk's buffers may reserve
   /// The share of chunk_bytes for what the reader can foresee (block, spans, rows, the
   /// formatted output of the input): all of it without a transform, 5/9 with one step,
-  /// 5/13 with two, and so on (each further step holds a folded batch and its values).
+  /// 5/13 with more (a folded batch and its packed values, reused by every step).
   size_t input_chunk_bytes = 0;
   size_t max_record = 0;  ///< largest record that fits (min of limit and budget)
   int64_t budget = 0;     ///< limits.memory

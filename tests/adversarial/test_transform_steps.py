@@ -214,6 +214,63 @@ limits: { blockSize: 4KiB }
         self.assertEqual(read(self.path("out.csv")), b"before\n")
         self.assertEqual(sorted(os.listdir(self.dir)), ["err.log", "in.csv", "out.csv", "p.yaml"])
 
+    def test_many_steps_fit_the_smallest_memory_budget(self):
+        # Found by a hostile trial: 12 steps at limits.memory 4MiB refused an 11-byte record
+        # (the plan reserved a share per step; the fold's buffers are reused by every step).
+        write(self.path("in.csv"), "c0,c1,c2,c3,c4,c5\nv,v,v,v,v,v\n")
+        steps = "".join("  - javascript: { code: 'function process(c) { return true; }' }\n"
+                        for _ in range(12))
+        p = self.pipeline("source: { path: in.csv }\ntransform:\n" + steps +
+                          "sink: { path: out.csv, outputMode: replace }\nlimits: { memory: 4MiB }\n")
+        r = run(["run", p])
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(read(self.path("out.csv")), b"c0,c1,c2,c3,c4,c5\nv,v,v,v,v,v\n")
+
+    def test_each_steps_errors_name_the_step(self):
+        write(self.path("in.csv"), "id\n1\n2\n3\n")
+        write(self.path("s1.js"), "function process(c) { return c.input.getValue('id') === '1' ? 5 : true; }")
+        write(self.path("s2.js"), "function process(c) { return c.input.getValue('id') === '2' ? 'x' : true; }")
+        p = self.pipeline("""
+source: { path: in.csv }
+transform:
+  - javascript: { file: s1.js }
+  - javascript: { file: s2.js }
+sink: { path: out.csv, outputMode: replace }
+errorHandling: skip-row
+deadLetter: { path: dead.csv }
+""")
+        r = run(["run", p])
+        self.assertEqual(r.code, 0, r)
+        dead = dead_letters(self.path("dead.csv"))
+        self.assertEqual([d["error_code"] for d in dead], ["FE-SCRIPT-RETURN"] * 2)
+        self.assertTrue(dead[0]["message"].startswith("transform[0]: "), dead[0])
+        self.assertTrue(dead[0]["script"].endswith("s1.js"), dead[0])
+        self.assertTrue(dead[1]["message"].startswith("transform[1]: "), dead[1])
+        self.assertTrue(dead[1]["script"].endswith("s2.js"), dead[1])
+        # A step without process(), inline: the error names the step and its line.
+        p = self.pipeline("""
+source: { path: in.csv }
+transform:
+  - javascript: { code: "function process(c) { return true; }" }
+  - javascript: { code: "function proces(c) { return true; }" }
+sink: { path: out.csv, outputMode: replace }
+""", name="np.yaml")
+        r = run(["validate", p])
+        self.assertEqual(r.code, 2, r)
+        self.assertIn("np.yaml:5:5: error FE-SCRIPT-NO-PROCESS", r.err)
+        self.assertIn("transform[1]: Script does not define", r.err)
+        # An empty output list is an error, not "the input columns".
+        p = self.pipeline("""
+source: { path: in.csv }
+transform:
+  - javascript: { code: "function process(c) { return true; }", output: [] }
+sink: { path: out.csv, outputMode: replace }
+""", name="eo.yaml")
+        r = run(["validate", p])
+        self.assertEqual(r.code, 2, r)
+        self.assertIn("FE-CONFIG-VALUE", r.err)
+        self.assertIn("an empty list", r.err)
+
     def test_routes_in_an_earlier_step_are_a_clear_error(self):
         write(self.path("in.csv"), "id,name\n1,a\n")
         p = self.pipeline("""

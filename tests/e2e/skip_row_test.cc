@@ -236,18 +236,19 @@ function process(context) {
   const std::string in = dir.File("in.csv");
   EXPECT_NE(dead.find(",,," + dir.File("t.js") + ":4:17," + in + ",\"2,b\"\n"), std::string::npos)
       << dead;
+  // A row the script fails without throwing names the script (no line of it is to blame).
   // Each rejected row is logged with its dead-letter row.
   EXPECT_NE(r.err.find("dead_letter_row=1"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("dead_letter_row=4"), std::string::npos) << r.err;
   EXPECT_NE(dead.find("\n4,13,transform,FE-SCRIPT-RETURN,script,\"process() must return true or "
-                      "false, got string maybe\",,,," +
-                      in + ",\"3,c\"\n"),
+                      "false, got string maybe\",,," +
+                      dir.File("t.js") + "," + in + ",\"3,c\"\n"),
             std::string::npos)
       << dead;
   EXPECT_NE(dead.find("\n5,17,transform,FE-SCRIPT-TIMEOUT,script,"), std::string::npos) << dead;
   EXPECT_NE(dead.find("\n6,21,transform,FE-SCRIPT-OUTPUT,script,Value of output column 'n' is "
-                      "not a valid int32: 'five',,,," +
-                      in + ",\"5,e\"\n"),
+                      "not a valid int32: 'five',,," +
+                      dir.File("t.js") + "," + in + ",\"5,e\"\n"),
             std::string::npos)
       << dead;
   EXPECT_NE(r.err.find("6 rows read, 2 rows written, 0 routed, 0 filtered, 4 rejected"),
