@@ -24,6 +24,7 @@ void Guarded(Chunk& chunk, const char* stage, Body&& body) noexcept {
     chunk.error = e.error();
   } catch (const MemoryBudgetExceeded& e) {
     Location loc;
+    if (chunk.block.file != nullptr) loc.file = *chunk.block.file;
     loc.line = chunk.block.first_line;
     loc.byte_offset = chunk.block.byte_offset;
     const auto mib = [](int64_t bytes) {

@@ -50,6 +50,8 @@ limits: {{ memory: {memory}, threads: 2, blockSize: 64KiB }}
         self.assertEqual(r.code, 1, repr(r))
         self.assertIn("FE-RESOURCE-MEMORY", r.err)
         self.assertIn("limits.memory (16 MiB) is spent", r.err)
+        # The error names the input file and the line of the block (text: "file:line: error").
+        self.assertIn(self.path("in.csv") + ":", r.err)
         self.assertEqual(read(self.path("out.csv")), b"old\n")
         summary = json.loads(read(self.path("s.json")))
         self.assertLessEqual(summary["memory"]["peak_bytes"], 16 << 20)
