@@ -2,9 +2,11 @@
 // ValidatePipeline and RunPipeline with the built-in nodes.
 #include <oneapi/tbb/global_control.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -304,15 +306,12 @@ struct Engine::Impl {
   int threads = 0;
   bool warm = false;
   std::optional<oneapi::tbb::global_control> pool_cap;
-  // EngineOptions::memory_budget: reserved bytes, and the runs waiting, first come first
-  // served (tickets).
+  // EngineOptions::memory_budget: reserved bytes, and the runs waiting in turn.
   int64_t memory_budget = 0;
   std::mutex memory_mutex;
   std::condition_variable memory_freed;
   int64_t memory_reserved = 0;
-  uint64_t next_ticket = 0;
-  uint64_t serving = 0;           // the ticket whose turn it is
-  std::vector<uint64_t> skipped;  // tickets of runs cancelled while waiting
+  std::deque<const void*> memory_queue;  // the waiting runs, first come first served
 };
 
 namespace {
@@ -325,41 +324,30 @@ class MemoryReservation {
   MemoryReservation& operator=(const MemoryReservation&) = delete;
   ~MemoryReservation() { Release(); }
 
-  // Waits for `bytes` in `budget`'s turn order; false when `stop` was set first.
+  // Waits in the queue until this run is first and `bytes` fit; false when `stop` was set
+  // first. A run that stops waiting (or throws) leaves the queue, so no one waits for it.
   template <typename Impl>
   bool Acquire(Impl& e, int64_t bytes, const std::atomic<bool>& stop) {
     std::unique_lock<std::mutex> lock(e.memory_mutex);
-    const uint64_t ticket = e.next_ticket++;
-    while (ticket != e.serving || e.memory_reserved + bytes > e.memory_budget) {
-      if (stop.load()) {
-        // Give up the turn: the tickets after it must not wait for it.
-        if (ticket == e.serving) {
-          ++e.serving;
-        } else {
-          e.skipped.push_back(ticket);
-        }
-        AdvancePastSkipped(e);
+    e.memory_queue.push_back(this);
+    struct Leave {  // on every way out: out of the queue, and the next one woken
+      Impl& e;
+      const void* self;
+      ~Leave() {
+        e.memory_queue.erase(std::find(e.memory_queue.begin(), e.memory_queue.end(), self));
         e.memory_freed.notify_all();
-        return false;
       }
-      try {
-        e.memory_freed.wait_for(lock, std::chrono::milliseconds(50));
-      } catch (...) {  // never leave a ticket that no one will serve
-        e.skipped.push_back(ticket);
-        AdvancePastSkipped(e);
-        e.memory_freed.notify_all();
-        throw;
-      }
+    } leave{e, this};
+    while (e.memory_queue.front() != this || e.memory_reserved + bytes > e.memory_budget) {
+      if (stop.load()) return false;
+      e.memory_freed.wait_for(lock, std::chrono::milliseconds(50));  // polls `stop`
     }
-    ++e.serving;
-    AdvancePastSkipped(e);
     e.memory_reserved += bytes;
     release_ = [&e, bytes] {
       std::lock_guard<std::mutex> l(e.memory_mutex);
       e.memory_reserved -= bytes;
       e.memory_freed.notify_all();
     };
-    e.memory_freed.notify_all();
     return true;
   }
   void Release() {
@@ -368,20 +356,6 @@ class MemoryReservation {
   }
 
  private:
-  template <typename Impl>
-  static void AdvancePastSkipped(Impl& e) {
-    for (bool moved = true; moved;) {
-      moved = false;
-      for (size_t i = 0; i < e.skipped.size(); ++i) {
-        if (e.skipped[i] == e.serving) {
-          ++e.serving;
-          e.skipped.erase(e.skipped.begin() + static_cast<std::ptrdiff_t>(i));
-          moved = true;
-          break;
-        }
-      }
-    }
-  }
   std::function<void()> release_;
 };
 
