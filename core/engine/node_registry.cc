@@ -7,18 +7,9 @@
 
 namespace flowengine {
 
-struct NodeRegistry::Impl {
-  mutable std::mutex mutex;
-  std::vector<NodeType> types;
-};
-
 NodeRegistry& NodeRegistry::Instance() {
-  static NodeRegistry* registry = [] {
-    auto* r = new NodeRegistry();  // never destroyed: runs may outlive static destruction
-    r->impl_ = std::make_shared<Impl>();
-    return r;
-  }();
-  return *registry;
+  static NodeRegistry* registry = new NodeRegistry();  // never destroyed: runs may outlive
+  return *registry;                                    // static destruction
 }
 
 void NodeRegistry::Register(NodeType type) { Add(std::move(type), false); }
@@ -53,26 +44,26 @@ void NodeRegistry::Add(NodeType type, bool built_in) {
                                   o.name + "' is not a valid " + OptionTypeName(o.type));
     }
   }
-  std::lock_guard<std::mutex> lock(impl_->mutex);
-  for (const NodeType& t : impl_->types) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const NodeType& t : types_) {
     if (t.name == type.name) {
       throw std::invalid_argument("Node type '" + type.name + "' is already registered");
     }
   }
-  impl_->types.push_back(std::move(type));
+  types_.push_back(std::move(type));
 }
 
 std::optional<NodeType> NodeRegistry::Find(const std::string& name) const {
-  std::lock_guard<std::mutex> lock(impl_->mutex);
-  for (const NodeType& t : impl_->types) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const NodeType& t : types_) {
     if (t.name == name) return t;
   }
   return std::nullopt;
 }
 
 std::vector<NodeType> NodeRegistry::All() const {
-  std::lock_guard<std::mutex> lock(impl_->mutex);
-  return impl_->types;
+  std::lock_guard<std::mutex> lock(mutex_);
+  return types_;
 }
 
 bool IsValidOption(NodeOptionSpec::Type type, const std::string& text) {

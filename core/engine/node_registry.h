@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,8 +59,8 @@ class NodeRegistry {
  private:
   NodeRegistry() = default;
   void Add(NodeType type, bool built_in);
-  struct Impl;
-  std::shared_ptr<Impl> impl_;
+  mutable std::mutex mutex_;
+  std::vector<NodeType> types_;
 };
 
 /// The schema of option values: whether `text` is a valid `type` (integer: a whole number

@@ -101,7 +101,7 @@ void Row::Set(size_t column, std::string_view value) {
 
 int64_t Row::line() const {
   const auto& s = RowAccess::State(*this);
-  return s.chunk->block.first_line + s.chunk->batch.rows[RowAccess::Index(*this)].line_delta;
+  return s.chunk->block.first_line + s.chunk->StepInput().rows[RowAccess::Index(*this)].line_delta;
 }
 
 RowTransformStage::RowTransformStage(const PipelineSpec& spec, size_t step, TransformNodeType type)

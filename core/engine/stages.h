@@ -40,7 +40,7 @@ class SourceStage {
 
 /// One transform step (a JavaScript step, or a node an application registered:
 /// core/engine/node_registry.h). A pipeline's steps run in order, each its own parallel node
-/// of the graph; step k+1 sees the rows step k sent on, folded into chunk.batch
+/// of the graph; step k+1 sees the rows step k sent on, folded into chunk.fold_batch
 /// (core/engine/step_fold.h).
 class TransformStage {
  public:

@@ -49,7 +49,7 @@ class JsWorker {
   JsWorker(const JsWorker&) = delete;
   JsWorker& operator=(const JsWorker&) = delete;
 
-  /// Runs process(context) for every row of chunk.batch and fills chunk.transform; on a
+  /// Runs process(context) for every row of chunk.StepInput() and fills chunk.transform; on a
   /// failing row sets chunk.error (script error, timeout, heap limit, bad return value).
   void Run(Chunk& chunk);
 

@@ -33,6 +33,10 @@ class Suffix : public flowengine::TransformNode {
     const std::string_view v = row.Get(in_);
     if (v == "boom") throw std::runtime_error("cannot suffix 'boom'");
     if (v == "int") throw 42;  // not a std::exception
+    if (v == "line") {
+      row.Set(out_, std::to_string(row.line()));
+      return true;
+    }
     if (v == "huge") {
       row.Set(out_, std::string(8 << 20, 'h'));  // more than limits.memory allows
       return true;
@@ -401,6 +405,18 @@ TEST_F(NodeApiTest, RunFailuresInsideANodeAreNotRowRejects) {
       "source: { path: in.csv }\nsink: { path: o.csv }\n"
       "transform:\n  - suffix: { column: throw-int }\n");
   EXPECT_EQ(e.code, "FE-CONFIG-VALUE");
+}
+
+TEST_F(NodeApiTest, RowLineIsTheLineOfTheRecordInItsFile) {
+  // After a CRLF header, a quoted two-line record and a filtering step: lines 4 and 6.
+  Write("in.csv", "id,name\r\n1,\"a\nb\"\r\n2,line\r\n3,drop\r\n4,line\r\n");
+  const flowengine::RunResult r =
+      Run("source: { path: in.csv }\ntransform:\n"
+          "  - javascript: { code: \"function process(c) { return c.input.getValue('id') !== '1'; "
+          "}\" }\n  - suffix: { column: name, into: at }\n"
+          "sink: { path: out.csv, outputMode: replace }\nlimits: { blockSize: 4KiB }\n");
+  ASSERT_TRUE(r.ok) << r.error->ToString();
+  EXPECT_EQ(Read("out.csv"), "id,name,at\n2,line,4\n4,line,6\n");
 }
 
 TEST_F(NodeApiTest, RoutesNeedAScriptAsTheLastStep) {
