@@ -24,7 +24,7 @@ inline constexpr const char* kDriverSource = R"JS(
   'use strict';
   const VIEW_NUMBERS = $VIEW_NUMBERS$, VIEW_BOOLS = $VIEW_BOOLS$;
   const SET_EMPTY = $SET_EMPTY$, SET_TRUE = $SET_TRUE$, SET_FALSE = $SET_FALSE$;
-  const SET_OTHER = $SET_OTHER$;
+  const SET_OTHER = $SET_OTHER$, FLUSH_UNITS = $FLUSH_UNITS$, FLUSH_PIECES = $FLUSH_PIECES$;
   const VIEW_BLOCK = $VIEW_BLOCK$, SPAN_LENGTH_MASK = $SPAN_LENGTH_MASK$;
   const SPAN_ESCAPED = $SPAN_ESCAPED$;
   const nIn = inNames.length;
@@ -90,7 +90,21 @@ inline constexpr const char* kDriverSource = R"JS(
   // (SET_* or UTF-16 units of its piece of the concatenated text). Int32Arrays over C++
   // memory; native.grow() gives larger ones when they are full.
   let setIdx = null, setLen = null, setCount = 0;
-  let pieces = [];    // the text of string and number values, joined at the end of the batch
+  // The text of string and number values not yet handed to C++: joined and handed over
+  // (native.text) every FLUSH_UNITS units or FLUSH_PIECES pieces, so that the values set die
+  // young and no batch-sized string (a V8 large object) is ever made.
+  let pieces = [], pendingUnits = 0;
+  function flush() {
+    if (pieces.length === 0) return;
+    native.text(pieces.length === 1 ? pieces[0] : pieces.join(''));
+    pieces.length = 0;
+    pendingUnits = 0;
+  }
+  function addPiece(s) {
+    pieces.push(s);
+    pendingUnits += s.length;
+    if (pendingUnits >= FLUSH_UNITS || pieces.length >= FLUSH_PIECES) flush();
+  }
   let others = [];    // values that are neither strings, numbers, booleans nor empty
   let copies = null;  // sendCopy calls: r, route, r, route, ...
 
@@ -131,14 +145,15 @@ inline constexpr const char* kDriverSource = R"JS(
     beginBatch(mv, idx, len, cp) {
       release();
       moves = mv; setIdx = idx; setLen = len; setCount = 0; copies = cp;
-      pieces = []; others = [];
+      pieces.length = 0; pendingUnits = 0; others = [];
     },
-    // What the batch set: [count, text of every string and number value, others].
-    collect() { return [setCount, pieces.join(''), others]; },
+    // What the batch set: [count, others]; the text of the string and number values is handed
+    // over (native.text) before this returns.
+    collect() { flush(); return [setCount, others]; },
     endBatch() {
       release();  // the views point into C++ buffers that the next batch reuses
       moves = null; setIdx = null; setLen = null; setCount = 0; copies = null;
-      pieces = []; others = [];
+      pieces.length = 0; pendingUnits = 0; others = [];
       rowValues.fill(null);
     },
     // The values of row r, in schema order, in a reused array.
@@ -179,12 +194,14 @@ inline constexpr const char* kDriverSource = R"JS(
       }
       setIdx[setCount] = r * nOut + c;
       if (typeof v === 'string') {
-        pieces.push(v);
-        setLen[setCount] = v.length;
+        setLen[setCount++] = v.length;
+        addPiece(v);
+        return true;
       } else if (typeof v === 'number' || typeof v === 'bigint') {
         const s = String(v);  // a primitive: no code of the user's realm runs
-        pieces.push(s);
-        setLen[setCount] = s.length;
+        setLen[setCount++] = s.length;
+        addPiece(s);
+        return true;
       } else if (v === null || v === undefined) {
         setLen[setCount] = SET_EMPTY;
       } else {

@@ -22,6 +22,8 @@ std::string Fill(std::string source) {
       {"$SET_TRUE$", kSetTrue},
       {"$SET_FALSE$", kSetFalse},
       {"$SET_OTHER$", kSetOther},
+      {"$FLUSH_UNITS$", kFlushUnits},
+      {"$FLUSH_PIECES$", kFlushPieces},
       {"$VIEW_BLOCK$", kViewBlock},
       {"$SPAN_LENGTH_MASK$", static_cast<int>(kSpanLengthMask)},
       {"$SPAN_ESCAPED$", static_cast<int>(kSpanEscaped)},

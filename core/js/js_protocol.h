@@ -37,6 +37,11 @@ inline constexpr int32_t kSetFalse = -3;
 /// the `others` strings says why
 inline constexpr int32_t kSetOther = -4;
 
+/// The driver hands the text of the values set to C++ (native.text) once this many UTF-16
+/// units, or this many values, are pending: small enough for a young-generation string.
+inline constexpr int kFlushUnits = 16 * 1024;
+inline constexpr int kFlushPieces = 2048;
+
 /// runBatch(start, n) returns kBatchDone when rows [start, n) all ran, or the index of a row
 /// whose process() returned something other than true or false (its value is then in the
 /// driver's `lastResult`, read with badResult()).

@@ -47,8 +47,7 @@ struct JsWorker::Impl final : public js::ScriptHooks {
   PodBuffer<int32_t> moves;
   PodBuffer<int32_t> set_idx, set_len;      // setField calls of the batch (driver writes them)
   std::vector<PodBuffer<int32_t>> retired;  // buffers replaced by GrowSetBuffers this batch
-  ByteBuffer text8;                         // the batch's concatenated text, one-byte
-  PodBuffer<uint16_t> text16;               // ... or two-byte
+  PodBuffer<uint16_t> text16;  // the text of the values set so far (native.text), UTF-16
   std::vector<js::SetValue> set_values;
   std::vector<std::pair<uint32_t, uint32_t>> copies;
 
@@ -68,6 +67,13 @@ struct JsWorker::Impl final : public js::ScriptHooks {
   v8::Local<v8::Value> TextWindow(uint32_t row) override {
     if (current == nullptr) return {};
     return views.Window(script->isolate(), *current, row);
+  }
+
+  void AppendSetText(v8::Local<v8::String> text) override {
+    const int length = text->Length();
+    const size_t at = text16.size();
+    text16.Resize(at + static_cast<size_t>(length));
+    text->Write(script->isolate(), text16.data() + at, 0, length, v8::String::NO_NULL_TERMINATION);
   }
 
   std::string CurrentFile() const override {
@@ -229,33 +235,22 @@ bool JsWorker::Impl::RunRows(Chunk& chunk, v8::Local<v8::Context> ctx, bool* bro
 }
 
 // The values set, each converted on its own, and the copies, into the chunk's transform
-// output. Strings and numbers arrive as one concatenated text cut by UTF-16 lengths, each
-// piece transcoded on its own (a lone surrogate becomes U+FFFD inside its own value);
-// objects, Dates and the like were converted to text when they were set (native.convert,
-// inside the script's watched call), so a value changed after setField does not change what
-// was written. False when the chunk failed.
+// output. Strings and numbers arrive as one text (handed over in pieces during the batch:
+// native.text) cut by UTF-16 lengths, each piece transcoded on its own (a lone surrogate becomes
+// U+FFFD inside its own value); objects, Dates and the like were converted to text when they were
+// set (native.convert, inside the script's watched call), so a value changed after setField does
+// not change what was written. False when the chunk failed.
 bool JsWorker::Impl::HandBack(Chunk& chunk, v8::Local<v8::Context> ctx,
                               v8::Local<v8::Array> copy_list) {
   v8::Isolate* iso = script->isolate();
   TransformOutput& out = chunk.transform;
   const auto n_out = static_cast<uint32_t>(config.output.size());
   uint32_t count = 0;
-  v8::Local<v8::String> text;
   v8::Local<v8::Array> others;
-  if (!script->Collect(&count, &text, &others)) {
+  if (!script->Collect(&count, &others)) {
     chunk.error =
         RowError("FE-INTERNAL", "The values set by the script could not be read", chunk, 0);
     return false;
-  }
-  const int length = text->Length();
-  const bool one_byte = text->IsOneByte();
-  if (one_byte) {
-    text8.Resize(static_cast<size_t>(length));
-    text->WriteOneByte(iso, reinterpret_cast<uint8_t*>(text8.data()), 0, length,
-                       v8::String::NO_NULL_TERMINATION);
-  } else {
-    text16.Resize(static_cast<size_t>(length));
-    text->Write(iso, text16.data(), 0, length, v8::String::NO_NULL_TERMINATION);
   }
   set_values.clear();
   set_values.reserve(count);
@@ -269,11 +264,13 @@ bool JsWorker::Impl::HandBack(Chunk& chunk, v8::Local<v8::Context> ctx,
     uint32_t bytes = 0;
     if (kind >= 0) {
       const auto units = static_cast<size_t>(kind);
+      if (at + units > text16.size()) {  // the driver handed over less text than it counted
+        chunk.error =
+            RowError("FE-INTERNAL", "The values set by the script could not be read", chunk, row);
+        return false;
+      }
       if (moves[row] != js::kRejected) {
-        bytes = one_byte
-                    ? js::AppendLatin1AsUtf8(reinterpret_cast<const uint8_t*>(text8.data()) + at,
-                                             units, out.values)
-                    : js::AppendUtf16AsUtf8(text16.data() + at, units, out.values);
+        bytes = js::AppendUtf16AsUtf8(text16.data() + at, units, out.values);
       }
       at += units;
     } else if (kind == js::kSetTrue || kind == js::kSetFalse) {
@@ -357,6 +354,7 @@ void JsWorker::Impl::Run(Chunk& chunk, bool* broken) {
   set_idx.ResizeDiscard(capacity);
   set_len.ResizeDiscard(capacity);
   retired.clear();
+  text16.Clear();
   v8::Local<v8::Array> copy_list;
   if (!script->BeginBatch(moves.data(), n, set_idx.data(), set_len.data(), set_idx.capacity(),
                           &copy_list)) {

@@ -62,41 +62,24 @@ uint32_t AppendUtf8(v8::Isolate* isolate, v8::Local<v8::String> str, ByteBuffer&
   return static_cast<uint32_t>(written);
 }
 
-uint32_t AppendLatin1AsUtf8(const uint8_t* text, size_t n, ByteBuffer& arena) {
-  const size_t at = arena.size();
-  arena.Resize(at + 2 * n);  // at most two bytes a character
-  char* out = arena.data() + at;
-  size_t i = 0;
-  while (i < n) {
-    // Eight ASCII bytes at a time.
-    if (i + 8 <= n) {
-      uint64_t word;
-      std::memcpy(&word, text + i, 8);
-      if ((word & 0x8080808080808080ull) == 0) {
-        std::memcpy(out, text + i, 8);
-        out += 8;
-        i += 8;
-        continue;
-      }
-    }
-    const uint8_t c = text[i++];
-    if (c < 0x80) {
-      *out++ = static_cast<char>(c);
-    } else {
-      *out++ = static_cast<char>(0xC0 | (c >> 6));
-      *out++ = static_cast<char>(0x80 | (c & 0x3F));
-    }
-  }
-  const auto written = static_cast<size_t>(out - (arena.data() + at));
-  arena.Resize(at + written);
-  return static_cast<uint32_t>(written);
-}
-
 uint32_t AppendUtf16AsUtf8(const uint16_t* text, size_t n, ByteBuffer& arena) {
   const size_t at = arena.size();
   arena.Resize(at + 3 * n);  // at most three bytes a unit (a pair: four bytes for two)
   char* out = arena.data() + at;
   for (size_t i = 0; i < n; ++i) {
+    // Four ASCII units at a time.
+    while (i + 4 <= n) {
+      uint64_t word;
+      std::memcpy(&word, text + i, 8);
+      if ((word & 0xFF80FF80FF80FF80ull) != 0) break;
+      out[0] = static_cast<char>(text[i]);
+      out[1] = static_cast<char>(text[i + 1]);
+      out[2] = static_cast<char>(text[i + 2]);
+      out[3] = static_cast<char>(text[i + 3]);
+      out += 4;
+      i += 4;
+    }
+    if (i >= n) break;
     uint32_t c = text[i];
     if (c < 0x80) {
       *out++ = static_cast<char>(c);

@@ -31,9 +31,6 @@ OutputText AppendOutputText(v8::Isolate* isolate, v8::Local<v8::Context> ctx,
 /// returns the bytes appended.
 uint32_t AppendUtf8(v8::Isolate* isolate, v8::Local<v8::String> str, ByteBuffer& arena);
 
-/// Latin-1 text (a one-byte V8 string's contents) as UTF-8, appended; returns the bytes.
-uint32_t AppendLatin1AsUtf8(const uint8_t* text, size_t n, ByteBuffer& arena);
-
 /// UTF-16 text as UTF-8, appended; a lone surrogate becomes U+FFFD. Returns the bytes.
 uint32_t AppendUtf16AsUtf8(const uint16_t* text, size_t n, ByteBuffer& arena);
 

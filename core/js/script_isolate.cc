@@ -392,6 +392,10 @@ v8::Local<v8::Object> ScriptIsolate::InitDriverContext() {
             v8::Function::New(ctx, &ScriptIsolate::NativeConvert, self).ToLocalChecked())
       .Check();
   native
+      ->Set(ctx, Str(iso, "text"),
+            v8::Function::New(ctx, &ScriptIsolate::NativeText, self).ToLocalChecked())
+      .Check();
+  native
       ->Set(ctx, Str(iso, "unescaped"),
             v8::Function::New(ctx, &ScriptIsolate::NativeUnescaped, self).ToLocalChecked())
       .Check();
@@ -541,8 +545,7 @@ bool ScriptIsolate::BeginBatch(int32_t* moves, size_t n, int32_t* set_idx, int32
   return !driver_begin_batch_.Get(iso)->Call(driver, v8::Undefined(iso), 4, args).IsEmpty();
 }
 
-bool ScriptIsolate::Collect(uint32_t* count, v8::Local<v8::String>* text,
-                            v8::Local<v8::Array>* others) {
+bool ScriptIsolate::Collect(uint32_t* count, v8::Local<v8::Array>* others) {
   v8::Isolate* iso = isolate_;
   v8::Local<v8::Context> driver = driver_context();
   v8::TryCatch tc(iso);
@@ -551,13 +554,9 @@ bool ScriptIsolate::Collect(uint32_t* count, v8::Local<v8::String>* text,
     return false;
   }
   v8::Local<v8::Array> parts = result.As<v8::Array>();
-  v8::Local<v8::Value> c, t, o;
-  if (!parts->Get(driver, 0).ToLocal(&c) || !parts->Get(driver, 1).ToLocal(&t) ||
-      !parts->Get(driver, 2).ToLocal(&o)) {
-    return false;
-  }
+  v8::Local<v8::Value> c, o;
+  if (!parts->Get(driver, 0).ToLocal(&c) || !parts->Get(driver, 1).ToLocal(&o)) return false;
   *count = c->Uint32Value(driver).FromMaybe(0);
-  *text = t.As<v8::String>();
   *others = o.As<v8::Array>();
   return true;
 }
@@ -621,6 +620,11 @@ void ScriptIsolate::NativeGrow(const v8::FunctionCallbackInfo<v8::Value>& args) 
   auto* self = static_cast<ScriptIsolate*>(args.Data().As<v8::External>()->Value());
   const uint32_t count = args[0]->Uint32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
   args.GetReturnValue().Set(self->hooks_->GrowSetBuffers(count));
+}
+
+void ScriptIsolate::NativeText(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  auto* self = static_cast<ScriptIsolate*>(args.Data().As<v8::External>()->Value());
+  if (args[0]->IsString()) self->hooks_->AppendSetText(args[0].As<v8::String>());
 }
 
 void ScriptIsolate::NativeUnescaped(const v8::FunctionCallbackInfo<v8::Value>& args) {

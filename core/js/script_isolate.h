@@ -50,6 +50,9 @@ class ScriptHooks {
   virtual v8::Local<v8::Value> UnescapedField(uint32_t field) = 0;
   /// native.window(row): the text of the block view from `row` on, as [text, base, end row].
   virtual v8::Local<v8::Value> TextWindow(uint32_t row) = 0;
+  /// native.text(s): the next piece of the text of the string and number values set in this
+  /// batch (the driver hands it over in pieces; core/js/js_protocol.h, kFlushUnits).
+  virtual void AppendSetText(v8::Local<v8::String> text) = 0;
 };
 
 class ScriptIsolate {
@@ -73,9 +76,10 @@ class ScriptIsolate {
   /// anything any more (its heap limit was hit).
   bool BeginBatch(int32_t* moves, size_t n, int32_t* set_idx, int32_t* set_len, size_t capacity,
                   v8::Local<v8::Array>* copies);
-  /// What the batch set: the number of setField calls, the concatenated text of the string
-  /// and number values, and the other values in order. False when that fails.
-  bool Collect(uint32_t* count, v8::Local<v8::String>* text, v8::Local<v8::Array>* others);
+  /// What the batch set: the number of setField calls and the other values in order; the
+  /// text of the string and number values reaches ScriptHooks::AppendSetText before this
+  /// returns. False when that fails.
+  bool Collect(uint32_t* count, v8::Local<v8::Array>* others);
   /// Int32Array of `n` ints over `data` (C++ memory), in the driver's realm.
   v8::Local<v8::Int32Array> DriverInts(int32_t* data, size_t n);
   /// Ends a batch on both sides (the column views are dropped). No user code runs.
@@ -109,6 +113,7 @@ class ScriptIsolate {
   static void NativeColumn(const v8::FunctionCallbackInfo<v8::Value>& args);
   static void NativeWindow(const v8::FunctionCallbackInfo<v8::Value>& args);
   static void NativeGrow(const v8::FunctionCallbackInfo<v8::Value>& args);
+  static void NativeText(const v8::FunctionCallbackInfo<v8::Value>& args);
   static void NativeUnescaped(const v8::FunctionCallbackInfo<v8::Value>& args);
   static void NativeConvert(const v8::FunctionCallbackInfo<v8::Value>& args);
   static void NativeLog(const v8::FunctionCallbackInfo<v8::Value>& args);
