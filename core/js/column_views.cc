@@ -1,5 +1,6 @@
 #include "core/js/column_views.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #if defined(__SSE2__)
@@ -17,12 +18,29 @@ namespace {
 
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
 
-// Values were validated by the parse stage; a leading '+' is allowed there.
+// Values were validated by the parse stage (an optional sign, then digits, within int64).
 int64_t ParseInt(std::string_view text) {
   const char* first = text.data() + (text[0] == '+' ? 1 : 0);
-  int64_t v = 0;
-  std::from_chars(first, text.data() + text.size(), v);
-  return v;
+  const char* last = text.data() + text.size();
+  if (last - first > 18) {  // may be near the int64 limits: from_chars checks them
+    int64_t v = 0;
+    std::from_chars(first, last, v);
+    return v;
+  }
+  const bool negative = first < last && *first == '-';
+  first += negative ? 1 : 0;
+  uint64_t v = 0;  // at most 18 digits: no overflow
+  for (; first < last; ++first) v = v * 10 + static_cast<uint8_t>(*first - '0');
+  const auto value = static_cast<int64_t>(v);
+  return negative ? -value : value;
+}
+
+// ParseBool(text).value_or(false), inline: "1" or "true" in any case.
+bool BoolValue(std::string_view t) {
+  if (t.size() == 1) return t[0] == '1';
+  // | 0x20 lowers these four letters and maps no other byte onto them.
+  return t.size() == 4 && (t[0] | 0x20) == 't' && (t[1] | 0x20) == 'r' && (t[2] | 0x20) == 'u' &&
+         (t[3] | 0x20) == 'e';
 }
 
 double ParseNumber(std::string_view text, ColumnType type, bool* exact) {
@@ -49,49 +67,34 @@ v8::Local<v8::Value> View(v8::Isolate* isolate, std::initializer_list<v8::Local<
   return v8::Array::New(isolate, items.data(), items.size());
 }
 
-// UTF-8 to UTF-16, sixteen ASCII bytes at a time (eight without SSE2); a byte that starts no valid
-// sequence is one U+FFFD (only rejected records hold such bytes, and no script reads them). Every
-// sequence of more than one byte is noted in `marks` as (the byte after it, bytes - units so far),
-// so that byte offsets can be turned into unit offsets afterwards. Returns the units written.
-size_t Utf8ToUtf16(const unsigned char* in, size_t n, uint16_t* out,
-                   std::vector<std::pair<size_t, size_t>>* marks) {
+// One field's UTF-8 bytes to UTF-16 at `out`, sixteen ASCII bytes at a time (eight without
+// SSE2); returns the units written. Reads up to 15 bytes past the field (batch texts are
+// padded: kPaddingBytes) and writes up to 15 units past its units (`out` has room). A byte
+// that starts no valid sequence is one U+FFFD (only rejected records hold such bytes, and no
+// script reads them).
+size_t FieldToUtf16(const unsigned char* in, size_t n, uint16_t* out) {
   uint16_t* const start = out;
   size_t i = 0;
-  size_t delta = 0;
   while (i < n) {
 #if defined(__SSE2__)
-    // Sixteen bytes at a time: all of them widened and stored (the output has room: it is
-    // never ahead of the input), the ASCII ones before the first other byte kept.
-    if (i + 16 <= n) {
-      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
-      const __m128i zero = _mm_setzero_si128();
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_unpacklo_epi8(bytes, zero));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8), _mm_unpackhi_epi8(bytes, zero));
-      const unsigned high = static_cast<unsigned>(_mm_movemask_epi8(bytes));
-      const size_t ascii = high == 0 ? 16 : static_cast<size_t>(__builtin_ctz(high));
-      out += ascii;
-      i += ascii;
-      if (ascii == 16) continue;
-    }
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    const __m128i zero = _mm_setzero_si128();
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_unpacklo_epi8(bytes, zero));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8), _mm_unpackhi_epi8(bytes, zero));
+    const unsigned high = static_cast<unsigned>(_mm_movemask_epi8(bytes));
+    size_t ascii = high == 0 ? 16 : static_cast<size_t>(__builtin_ctz(high));
 #else
-    if (i + 8 <= n) {
-      uint64_t word;
-      std::memcpy(&word, in + i, 8);
-      if ((word & 0x8080808080808080ull) == 0) {
-        for (int k = 0; k < 8; ++k) out[k] = in[i + static_cast<size_t>(k)];
-        out += 8;
-        i += 8;
-        continue;
-      }
-    }
+    uint64_t word;
+    std::memcpy(&word, in + i, 8);
+    for (size_t k = 0; k < 8; ++k) out[k] = in[i + k];
+    const uint64_t high = word & 0x8080808080808080ull;
+    size_t ascii = high == 0 ? 8 : static_cast<size_t>(__builtin_ctzll(high)) / 8;
 #endif
-    if (i >= n) break;
+    ascii = std::min(ascii, n - i);
+    out += ascii;
+    i += ascii;
+    if (i >= n || (in[i] & 0x80) == 0) continue;
     const unsigned char b = in[i];
-    if (b < 0x80) {
-      *out++ = b;
-      ++i;
-      continue;
-    }
     const size_t len = b >= 0xF0 && b <= 0xF4 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 && b <= 0xDF ? 2 : 0;
     bool ok = len > 0 && i + len <= n;
     for (size_t k = 1; ok && k < len; ++k) ok = (in[i + k] & 0xC0) == 0x80;
@@ -102,18 +105,14 @@ size_t Utf8ToUtf16(const unsigned char* in, size_t n, uint16_t* out,
     }
     uint32_t c = len == 2 ? (b & 0x1Fu) : len == 3 ? (b & 0x0Fu) : (b & 0x07u);
     for (size_t k = 1; k < len; ++k) c = (c << 6) | (in[i + k] & 0x3Fu);
-    size_t units = 1;
     if (c >= 0x10000) {
       c -= 0x10000;
       *out++ = static_cast<uint16_t>(0xD800 + (c >> 10));
       *out++ = static_cast<uint16_t>(0xDC00 + (c & 0x3FF));
-      units = 2;
     } else {
       *out++ = static_cast<uint16_t>(c);
     }
     i += len;
-    delta += len - units;
-    marks->emplace_back(i, delta);
   }
   return static_cast<size_t>(out - start);
 }
@@ -129,26 +128,38 @@ void ColumnViews::PrepareBlock(const Chunk& chunk) {
     // The batch's spans are already in characters.
     spans_ = reinterpret_cast<const uint32_t*>(in.fields.data());
   } else {
-    // Transcoded in one pass; the spans are then moved left by the bytes that multi-byte
-    // sequences before them took beyond their units (fields are in increasing order).
-    units_.ResizeDiscard(bytes.size() + 1);
-    marks_.clear();
-    Utf8ToUtf16(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), units_.data(),
-                &marks_);
+    // Each field transcoded on its own, the fields packed one after the other (a row's text
+    // is its fields' text, without delimiters or quotes); an escaped field's raw text is
+    // kept (its value comes from native.unescaped, its length is never 0).
     const size_t fields = in.num_rows * in.num_columns;
+    units_.ResizeDiscard(bytes.size() + 16);
     spans16_.ResizeDiscard(fields * 2);
-    size_t mark = 0, delta = 0;
-    const auto delta_at = [&](size_t byte) {
-      while (mark < marks_.size() && marks_[mark].first <= byte) delta = marks_[mark++].second;
-      return delta;
-    };
+    const auto* text = reinterpret_cast<const unsigned char*>(bytes.data());
+    size_t at = 0;
     for (size_t f = 0; f < fields; ++f) {
       const FieldSpan& span = in.fields[f];
-      const size_t start = span.offset - delta_at(span.offset);
-      const size_t end = span.offset + span.length() - delta_at(span.offset + span.length());
-      spans16_[2 * f] = static_cast<uint32_t>(start);
+      const size_t n = span.length();
+      size_t units;
+#if defined(__SSE2__)
+      // A field of at most 16 ASCII bytes (most of them): one load, one widening store.
+      const __m128i head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text + span.offset));
+      const unsigned high = static_cast<unsigned>(_mm_movemask_epi8(head));
+      if (n <= 16 && (high & ((1u << n) - 1)) == 0) {
+        const __m128i zero = _mm_setzero_si128();
+        uint16_t* out = units_.data() + at;
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_unpacklo_epi8(head, zero));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8), _mm_unpackhi_epi8(head, zero));
+        units = n;
+      } else {
+        units = FieldToUtf16(text + span.offset, n, units_.data() + at);
+      }
+#else
+      units = FieldToUtf16(text + span.offset, n, units_.data() + at);
+#endif
+      spans16_[2 * f] = static_cast<uint32_t>(at);
       spans16_[2 * f + 1] =
-          static_cast<uint32_t>(end - start) | (span.length_and_flags & ~FieldSpan::kLengthMask);
+          static_cast<uint32_t>(units) | (span.length_and_flags & ~FieldSpan::kLengthMask);
+      at += units;
     }
     spans_ = spans16_.data();
   }
@@ -216,15 +227,22 @@ v8::Local<v8::Value> ColumnViews::Build(v8::Isolate* isolate, const Chunk& chunk
   if (c >= columns_.size()) return {};
   const RowBatch& in = chunk.StepInput();
   const size_t n = in.num_rows;
+  const size_t cols = in.num_columns;
   const char* data = chunk.BatchText().data();
   const ColumnType type = columns_[c].type;
   Scratch& col = scratch_[c];
   if (type == ColumnType::kString) return BlockView(isolate, chunk);
+  // The field's text: the block's bytes, or unescaped into text_scratch_ (rarely).
+  const auto text_of = [&](size_t r) {
+    const FieldSpan& span = in.fields[r * cols + c];
+    return span.escaped() ? FieldText(data, span, dialect_, text_scratch_)
+                          : std::string_view(data + span.offset, span.length());
+  };
   col.nulls.ResizeDiscard(n);
   if (type == ColumnType::kBool) {
     for (size_t r = 0; r < n; ++r) {
-      const std::string_view text = FieldText(data, in.Field(r, c), dialect_, text_scratch_);
-      col.nulls[r] = text.empty() ? 2 : ParseBool(text).value_or(false) ? 1 : 0;
+      const std::string_view text = text_of(r);
+      col.nulls[r] = text.empty() ? 2 : BoolValue(text) ? 1 : 0;
     }
     return View(isolate, {v8::Integer::New(isolate, kViewBools),
                           v8::Uint8Array::New(Wrap(isolate, col.nulls, n), 0, n)});
@@ -232,7 +250,7 @@ v8::Local<v8::Value> ColumnViews::Build(v8::Isolate* isolate, const Chunk& chunk
   col.numbers.ResizeDiscard(n);
   bool exact = true;
   for (size_t r = 0; r < n; ++r) {
-    const std::string_view text = FieldText(data, in.Field(r, c), dialect_, text_scratch_);
+    const std::string_view text = text_of(r);
     col.nulls[r] = text.empty();
     col.numbers[r] = text.empty() ? 0.0 : ParseNumber(text, type, &exact);
   }

@@ -2,9 +2,10 @@
 // batch as one JavaScript value, so that per-value work happens in JIT code instead of one
 // V8 API call per field:
 //   string columns  the batch's field spans, shared by every string column, in characters of
-//                   the block's text: an ASCII block's spans are the batch's own; any other
-//                   block is transcoded once to UTF-16 (into a buffer reused by every batch)
-//                   and its spans moved to UTF-16 units. The text itself reaches JavaScript in
+//                   the block's text: an ASCII block's spans are the batch's own; in any
+//                   other block each field is transcoded to UTF-16, the fields packed one
+//                   after the other into a buffer reused by every batch, with spans of their
+//                   own. The text itself reaches JavaScript in
 //                   windows of consecutive rows (native.window(row)) small enough to be
 //                   ordinary young-generation strings: a whole-block string would be a large
 //                   object, mapped and faulted in afresh by V8 for every batch and kept until
@@ -71,9 +72,8 @@ class ColumnViews {
   bool block_ascii_ = false;         // the text is the block's bytes; else units_
   const uint32_t* spans_ = nullptr;  // (start, length | flags) per field, in characters
   v8::Global<v8::Uint32Array> block_fields_;
-  PodBuffer<uint16_t> units_;    // a non-ASCII block in UTF-16
-  PodBuffer<uint32_t> spans16_;  // its field spans in UTF-16 units (offset, length | flags)
-  std::vector<std::pair<size_t, size_t>> marks_;  // where byte and unit offsets drift apart
+  PodBuffer<uint16_t> units_;    // a non-ASCII block's fields in UTF-16, packed
+  PodBuffer<uint32_t> spans16_;  // their spans in units_ (offset, length | flags)
 };
 
 }  // namespace flowengine::js

@@ -39,6 +39,10 @@ inline constexpr const char* kDriverSource = R"JS(
 
   // Column views, fetched from C++ on first use in a batch (native.column(c)).
   const loaded = new Uint8Array(nIn);
+  let allLoaded = false;
+  // The span words of the string columns (shared by all of them: one view of the batch).
+  let spans = null;
+  const SPAN_STRIDE = nIn * 2;
   const kinds = new Array(nIn).fill(0);
   const offsets = new Array(nIn).fill(null);
   // The block's text, a window of rows [winStart, winEnd) at a time (native.window(row)),
@@ -53,7 +57,7 @@ inline constexpr const char* kDriverSource = R"JS(
   function load(c) {
     const v = native.column(c);
     kinds[c] = v[0];
-    if (v[0] === VIEW_BLOCK) { offsets[c] = v[1]; }
+    if (v[0] === VIEW_BLOCK) { offsets[c] = v[1]; spans = v[1]; }
     else if (v[0] === VIEW_NUMBERS) { numbers[c] = v[1]; nulls[c] = v[2]; }
     else if (v[0] === VIEW_BOOLS) { nulls[c] = v[1]; }
     else { anys[c] = v[1]; }
@@ -78,8 +82,33 @@ inline constexpr const char* kDriverSource = R"JS(
       default: return anys[c][i];
     }
   }
+  // The string field at k (its span's first word), with the window holding its row.
+  function str(k) {
+    const flags = spans[k + 1];
+    const length = flags & SPAN_LENGTH_MASK;
+    if (length === 0) return null;
+    if ((flags & SPAN_ESCAPED) !== 0) return native.unescaped(k >> 1);
+    const at = spans[k] - base;
+    return text.substring(at, at + length);
+  }
+  function loadAll() {
+    for (let c = 0; c < nIn; ++c) if (loaded[c] === 0) load(c);
+    allLoaded = true;
+  }
+  // The values of row r in schema order, into rowValues: straight-line code made for the
+  // schema's column types (js::RowReadSource), e.g. for (id int64, name string):
+  //   rowValues[0] = kinds[0] === VIEW_NUMBERS ? (nulls[0][r] ? null : numbers[0][r]) : anys[0][r];
+  //   rowValues[1] = str(k + 2);
+  function readRow(r) {
+    if (!allLoaded) loadAll();
+    if (r >= winEnd || r < winStart) window(r);
+    const k = r * SPAN_STRIDE;
+$ROW_READS$
+  }
   function release() {
     loaded.fill(0);
+    allLoaded = false;
+    spans = null;
     text = ''; base = 0; winStart = 0; winEnd = 0;
     offsets.fill(null); nulls.fill(null); numbers.fill(null); anys.fill(null);
   }
@@ -158,7 +187,7 @@ inline constexpr const char* kDriverSource = R"JS(
     },
     // The values of row r, in schema order, in a reused array.
     rowValues(r) {
-      for (let c = 0; c < nIn; ++c) rowValues[c] = get(c, r);
+      readRow(r);
       return rowValues;
     },
     // One value, or undefined for a name that is not an input column.

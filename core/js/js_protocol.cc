@@ -38,7 +38,35 @@ std::string Fill(std::string source) {
 
 }  // namespace
 
-std::string DriverSource() { return Fill(kDriverSource); }
+std::string RowReadSource(const std::vector<ColumnType>& input) {
+  std::string body;
+  for (size_t c = 0; c < input.size(); ++c) {
+    const std::string i = std::to_string(c);
+    body += "    rowValues[" + i + "] = ";
+    switch (input[c]) {
+      case ColumnType::kString:
+        body += "str(k + " + std::to_string(2 * c) + ");\n";
+        break;
+      case ColumnType::kBool:
+        body += "nulls[" + i + "][r] === 2 ? null : nulls[" + i + "][r] === 1;\n";
+        break;
+      case ColumnType::kInt32:
+      case ColumnType::kInt64:
+      case ColumnType::kFloat64:
+        body += "kinds[" + i + "] === VIEW_NUMBERS ? (nulls[" + i + "][r] ? null : numbers[" + i +
+                "][r]) : anys[" + i + "][r];\n";
+        break;
+    }
+  }
+  return body;
+}
+
+std::string DriverSource(const std::vector<ColumnType>& input) {
+  std::string source = Fill(kDriverSource);
+  const std::string_view token = "$ROW_READS$";
+  source.replace(source.find(token), token.size(), RowReadSource(input));
+  return source;
+}
 std::string ApiSource() { return Fill(kApiSource); }
 
 }  // namespace flowengine::js

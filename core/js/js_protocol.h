@@ -6,6 +6,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "core/types/column_type.h"
 
 namespace flowengine::js {
 
@@ -49,8 +52,14 @@ inline constexpr int32_t kBatchDone = -1;
 
 /// The driver's and the API's sources (core/js/driver_js.h) with the constants above written
 /// in (the placeholders $TO_MAIN$, $FILTERED$, $REJECTED$, $BATCH_DONE$,
-/// $VIEW_NUMBERS$, $VIEW_BOOLS$, $VIEW_VALUES$).
-std::string DriverSource();
+/// $VIEW_NUMBERS$, $VIEW_BOOLS$, $VIEW_VALUES$, ...); the driver's with the reading of a row
+/// made for the input columns' types (RowReadSource).
+std::string DriverSource(const std::vector<ColumnType>& input);
 std::string ApiSource();
+
+/// The body of the driver's readRow(r) for input columns of these types: one statement per
+/// column, with the column's index and view kind fixed, so that V8 compiles it to
+/// straight-line code instead of a loop over a switch.
+std::string RowReadSource(const std::vector<ColumnType>& input);
 
 }  // namespace flowengine::js

@@ -407,13 +407,17 @@ v8::Local<v8::Object> ScriptIsolate::InitDriverContext() {
             v8::Function::New(ctx, &ScriptIsolate::NativeUnescaped, self).ToLocalChecked())
       .Check();
   std::vector<std::string> in_names, out_names;
-  for (const ColumnSpec& c : config_.input) in_names.push_back(c.name);
+  std::vector<ColumnType> in_types;
+  for (const ColumnSpec& c : config_.input) {
+    in_names.push_back(c.name);
+    in_types.push_back(c.type);
+  }
   for (const ColumnSpec& c : config_.output) out_names.push_back(c.name);
   v8::Local<v8::Value> args[] = {
       StringArray(iso, in_names), StringArray(iso, out_names), StringArray(iso, config_.routes),
       native, Str(iso, config_.routes_note.empty() ? "(none configured)" : config_.routes_note)};
   v8::Local<v8::Object> driver =
-      RunEngineScript(iso, ctx, DriverSource(), "flowengine:driver")
+      RunEngineScript(iso, ctx, DriverSource(in_types), "flowengine:driver")
           .As<v8::Function>()
           ->Call(ctx, v8::Undefined(iso), static_cast<int>(std::size(args)), args)
           .ToLocalChecked()

@@ -241,6 +241,68 @@ limits: {{ threads: 2, blockSize: {block}, maxRecordSize: 2MiB }}
                     self.assertEqual(json.loads(got), expected[i], f"row {i}, block {block}")
 
 
+class TypedInputValuesTest(TempDirTest):
+    """Typed columns read by a script equal a model of their conversion: booleans in every
+    accepted spelling, integers with signs and leading zeros (beyond 2^53 a BigInt), floats
+    in several notations, empty fields as null; 1 and 2 threads, small and large blocks."""
+
+    def test_typed_values_match_the_model(self):
+        rnd = random.Random(1301)
+        bools = {"1": True, "true": True, "TRUE": True, "True": True, "tRuE": True,
+                 "0": False, "false": False, "FALSE": False, "False": False, "": None}
+        rows, expected = [], {}
+        for i in range(20000):
+            b = rnd.choice(list(bools))
+            n = rnd.choice([0, 7, -7, 2**53 - 1, -(2**53 - 1), 2**53, 2**53 + 1, -(2**53 + 5),
+                            2**63 - 1, -(2**63), rnd.randint(-10**12, 10**12),
+                            rnd.randint(-10**18, 10**18)])
+            n_text = rnd.choice(["{}", "+{}", "{}"]).format(n) if n >= 0 else str(n)
+            if n >= 0 and rnd.random() < 0.1:
+                n_text = "00" + str(n)
+            small = rnd.randint(-2**31, 2**31 - 1)
+            f = rnd.choice(["1.5", "-2e10", "+3.25", "1e-300", "0.1", "12345.678",
+                            "-0.0", "7", "1E5", str(rnd.uniform(-1e6, 1e6))])
+            if rnd.random() < 0.05:
+                n_text, f = "", ""
+            rows.append([str(i), b, n_text, str(small), f])
+            expected[str(i)] = [bools[b],
+                                None if n_text == "" else
+                                (["bigint", str(n)] if abs(n) > 2**53 - 1 else ["number", n]),
+                                small,
+                                None if f == "" else float(f)]
+        buf = io.StringIO(newline="")
+        csv.writer(buf, lineterminator="\n").writerows([["i", "b", "n", "s", "f"]] + rows)
+        write(self.path("in.csv"), buf.getvalue())
+        write(self.path("t.js"), """
+function process(context) {
+  const r = context.input.current();
+  const n = r.n === null ? null : [typeof r.n, typeof r.n === 'bigint' ? String(r.n) : r.n];
+  context.output.setField('got', JSON.stringify([r.b, n, r.s, r.f]));
+  return true;
+}
+""")
+        for threads, block in ((1, "1MiB"), (2, "4096")):
+            p = self.pipeline(f"""
+source:
+  path: in.csv
+  columns:
+    - {{ name: b, type: bool }}
+    - {{ name: n, type: int64 }}
+    - {{ name: s, type: int32 }}
+    - {{ name: f, type: float64 }}
+transform:
+  - javascript: {{ file: t.js, output: [i, got] }}
+sink: {{ path: out.csv, outputMode: replace }}
+limits: {{ threads: {threads}, blockSize: {block} }}
+""")
+            r = run(["run", p])
+            self.assertEqual(r.code, 0, repr(r))
+            out = parse_output(read(self.path("out.csv")))[1:]
+            self.assertEqual(len(out), len(rows))
+            for i, got in out:
+                self.assertEqual(json.loads(got), expected[i], f"row {i}, {threads} threads")
+
+
 class SpecialColumnNamesTest(TempDirTest):
     def test_object_prototype_names_are_plain_columns(self):
         write(self.path("in.csv"), "__proto__,constructor,toString,hasOwnProperty,valueOf\n"

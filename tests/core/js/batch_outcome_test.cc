@@ -90,12 +90,15 @@ TEST(BatchOutcomeTest, RoutingCountsEveryRowOnceAndSkipsCopiesOfRejectedRows) {
 
 TEST(BatchOutcomeTest, SourcesHaveNoPlaceholdersLeft) {
   const std::regex placeholder(R"(\$[A-Z_]+\$)");
-  for (const std::string& source : {DriverSource(), ApiSource()}) {
+  const std::vector<ColumnType> types = {ColumnType::kString, ColumnType::kInt64,
+                                         ColumnType::kFloat64, ColumnType::kBool};
+  for (const std::string& source : {DriverSource(types), ApiSource()}) {
     std::smatch m;
     EXPECT_FALSE(std::regex_search(source, m, placeholder)) << m.str();
   }
   EXPECT_NE(ApiSource().find("const TO_MAIN = -1, FILTERED = -2"), std::string::npos);
-  EXPECT_NE(DriverSource().find("const SET_EMPTY = -1, SET_TRUE = -2"), std::string::npos);
+  EXPECT_NE(DriverSource(types).find("rowValues[3] = nulls[3][r] === 2"), std::string::npos);
+  EXPECT_NE(DriverSource({}).find("const SET_EMPTY = -1, SET_TRUE = -2"), std::string::npos);
 }
 
 }  // namespace
