@@ -117,63 +117,114 @@ size_t FieldToUtf16(const unsigned char* in, size_t n, uint16_t* out) {
   return static_cast<size_t>(out - start);
 }
 
+// Copies n bytes to `out` (room for n + 15) when they are all ASCII, sixteen at a time
+// (reading up to 15 past them: batch texts are padded); false, having copied some, when not.
+bool CopyAscii(const unsigned char* in, size_t n, uint8_t* out) {
+#if defined(__SSE2__)
+  for (size_t i = 0; i < n; i += 16) {
+    const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    unsigned high = static_cast<unsigned>(_mm_movemask_epi8(chunk));
+    if (n - i < 16) high &= (1u << (n - i)) - 1;
+    if (high != 0) return false;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), chunk);
+  }
+  return true;
+#else
+  for (size_t i = 0; i < n; ++i) {
+    if (in[i] >= 0x80) return false;
+    out[i] = in[i];
+  }
+  return true;
+#endif
+}
+
+// True when every unit is Latin-1 (fits one byte).
+bool IsLatin1(const uint16_t* units, size_t n) {
+  uint16_t any = 0;
+  for (size_t i = 0; i < n; ++i) any |= units[i];
+  return any <= 0xFF;
+}
+
 }  // namespace
 
 void ColumnViews::PrepareBlock(const Chunk& chunk) {
   if (block_ready_) return;
   const std::string_view bytes = chunk.BatchText();
   const RowBatch& in = chunk.StepInput();
+  const size_t rows = in.num_rows, cols = in.num_columns;
+  spans_.ResizeDiscard(rows * cols * 2);
+  row_narrow_.ResizeDiscard(rows + 1);
+  row_wide_.ResizeDiscard(rows + 1);
+  std::fill(row_wide_.data(), row_wide_.data() + rows + 1, 0u);
+  if (rows == 0 || cols == 0) {
+    row_narrow_[0] = 0;
+    block_ready_ = true;
+    return;
+  }
   block_ascii_ = IsAscii(bytes.data(), bytes.size());
   if (block_ascii_) {
-    // The batch's spans are already in characters.
-    spans_ = reinterpret_cast<const uint32_t*>(in.fields.data());
-  } else {
-    // Each field transcoded on its own, the fields packed one after the other (a row's text
-    // is its fields' text, without delimiters or quotes); an escaped field's raw text is
-    // kept (its value comes from native.unescaped, its length is never 0).
-    const size_t fields = in.num_rows * in.num_columns;
-    units_.ResizeDiscard(bytes.size() + 16);
-    spans16_.ResizeDiscard(fields * 2);
-    const auto* text = reinterpret_cast<const unsigned char*>(bytes.data());
-    size_t at = 0;
-    for (size_t f = 0; f < fields; ++f) {
-      const FieldSpan& span = in.fields[f];
-      const size_t n = span.length();
-      size_t units;
-#if defined(__SSE2__)
-      // A field of at most 16 ASCII bytes (most of them): one load, one widening store.
-      const __m128i head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text + span.offset));
-      const unsigned high = static_cast<unsigned>(_mm_movemask_epi8(head));
-      if (n <= 16 && (high & ((1u << n) - 1)) == 0) {
-        const __m128i zero = _mm_setzero_si128();
-        uint16_t* out = units_.data() + at;
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_unpacklo_epi8(head, zero));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8), _mm_unpackhi_epi8(head, zero));
-        units = n;
-      } else {
-        units = FieldToUtf16(text + span.offset, n, units_.data() + at);
-      }
-#else
-      units = FieldToUtf16(text + span.offset, n, units_.data() + at);
-#endif
-      spans16_[2 * f] = static_cast<uint32_t>(at);
-      spans16_[2 * f + 1] =
-          static_cast<uint32_t>(units) | (span.length_and_flags & ~FieldSpan::kLengthMask);
-      at += units;
+    // The block's own bytes are the one-byte text, the batch's spans its spans.
+    for (size_t f = 0; f < rows * cols; ++f) {
+      spans_[2 * f] = in.fields[f].offset;
+      spans_[2 * f + 1] = in.fields[f].length_and_flags & ~kSpanWide;
     }
-    spans_ = spans16_.data();
+    for (size_t r = 0; r < rows; ++r) row_narrow_[r] = in.fields[r * cols].offset;
+    uint32_t end = 0;
+    for (size_t f = (rows - 1) * cols; f < rows * cols; ++f) {
+      end = std::max(end, in.fields[f].offset + in.fields[f].length());
+    }
+    row_narrow_[rows] = end;
+    block_ready_ = true;
+    return;
   }
+  // Each field transcoded on its own and packed, without delimiters or quotes, into the
+  // one-byte text when all its characters are Latin-1, else into the two-byte text
+  // (kSpanWide). An escaped field's raw text is kept: its value comes from
+  // native.unescaped; its length is never 0.
+  narrow_.ResizeDiscard(bytes.size() + 16);
+  units_.ResizeDiscard(bytes.size() + 16);
+  const auto* text = reinterpret_cast<const unsigned char*>(bytes.data());
+  constexpr uint32_t kKeep = kSpanEscaped | (1u << 31);  // FieldSpan's escaped and quoted
+  uint32_t narrow = 0, wide = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    row_narrow_[r] = narrow;
+    row_wide_[r] = wide;
+    for (size_t f = r * cols; f < (r + 1) * cols; ++f) {
+      const FieldSpan& span = in.fields[f];
+      const uint32_t n = span.length();
+      const uint32_t flags = span.length_and_flags & kKeep;
+      const unsigned char* src = text + span.offset;
+      if (CopyAscii(src, n, narrow_.data() + narrow)) {  // most fields
+        spans_[2 * f] = narrow;
+        spans_[2 * f + 1] = n | flags;
+        narrow += n;
+        continue;
+      }
+      uint16_t* units = units_.data() + wide;
+      const auto length = static_cast<uint32_t>(FieldToUtf16(src, n, units));
+      if (IsLatin1(units, length)) {
+        for (uint32_t i = 0; i < length; ++i) narrow_[narrow + i] = static_cast<uint8_t>(units[i]);
+        spans_[2 * f] = narrow;
+        spans_[2 * f + 1] = length | flags;
+        narrow += length;
+      } else {
+        spans_[2 * f] = wide;
+        spans_[2 * f + 1] = length | flags | kSpanWide;
+        wide += length;
+      }
+    }
+  }
+  row_narrow_[rows] = narrow;
+  row_wide_[rows] = wide;
   block_ready_ = true;
 }
 
 v8::Local<v8::Value> ColumnViews::BlockView(v8::Isolate* isolate, const Chunk& chunk) {
   if (block_fields_.IsEmpty()) {
     PrepareBlock(chunk);
-    const RowBatch& in = chunk.StepInput();
-    const size_t words = in.num_rows * in.num_columns * 2;
-    auto store =
-        v8::ArrayBuffer::NewBackingStore(const_cast<uint32_t*>(spans_), words * sizeof(uint32_t),
-                                         v8::BackingStore::EmptyDeleter, nullptr);
+    const size_t words = spans_.size();
+    auto store = v8::ArrayBuffer::NewBackingStore(spans_.data(), words * sizeof(uint32_t),
+                                                  v8::BackingStore::EmptyDeleter, nullptr);
     block_fields_.Reset(
         isolate, v8::Uint32Array::New(v8::ArrayBuffer::New(isolate, std::move(store)), 0, words));
   }
@@ -186,30 +237,27 @@ v8::Local<v8::Value> ColumnViews::Window(v8::Isolate* isolate, const Chunk& chun
   PrepareBlock(chunk);
   // V8 allocates strings up to 128 KiB in the young generation (kMaxRegularHeapObjectSize);
   // larger ones are large objects. A window stays under it unless one row alone is larger.
-  const size_t limit = block_ascii_ ? kWindowBytes : kWindowBytes / 2;
-  const size_t cols = in.num_columns;
-  const auto row_start = [&](size_t r) { return spans_[2 * r * cols]; };
-  const auto row_end = [&](size_t r) {
-    const size_t last = (r * cols + cols - 1) * 2;
-    return spans_[last] + (spans_[last + 1] & kSpanLengthMask);
+  const auto bytes = [&](size_t to) {
+    return (row_narrow_[to] - row_narrow_[row]) + 2 * size_t{row_wide_[to] - row_wide_[row]};
   };
-  const size_t base = row_start(row);
   size_t end = row + 1;
-  while (end < in.num_rows && row_end(end) - base <= limit) ++end;
-  const size_t length = row_end(end - 1) - base;
-  v8::Local<v8::String> text;
-  if (block_ascii_) {
-    text = v8::String::NewFromOneByte(
-               isolate, reinterpret_cast<const uint8_t*>(chunk.BatchText().data() + base),
-               v8::NewStringType::kNormal, static_cast<int>(length))
-               .ToLocalChecked();
-  } else {
-    text = v8::String::NewFromTwoByte(isolate, units_.data() + base, v8::NewStringType::kNormal,
-                                      static_cast<int>(length))
-               .ToLocalChecked();
-  }
-  return View(isolate, {text, v8::Number::New(isolate, static_cast<double>(base)),
-                        v8::Integer::NewFromUnsigned(isolate, static_cast<uint32_t>(end))});
+  while (end < in.num_rows && bytes(end + 1) <= kWindowBytes) ++end;
+  const uint8_t* narrow =
+      block_ascii_ ? reinterpret_cast<const uint8_t*>(chunk.BatchText().data()) : narrow_.data();
+  v8::Local<v8::String> text =
+      v8::String::NewFromOneByte(isolate, narrow + row_narrow_[row], v8::NewStringType::kNormal,
+                                 static_cast<int>(row_narrow_[end] - row_narrow_[row]))
+          .ToLocalChecked();
+  const uint32_t wide_units = row_wide_[end] - row_wide_[row];
+  v8::Local<v8::String> wide =
+      wide_units == 0
+          ? v8::String::Empty(isolate)
+          : v8::String::NewFromTwoByte(isolate, units_.data() + row_wide_[row],
+                                       v8::NewStringType::kNormal, static_cast<int>(wide_units))
+                .ToLocalChecked();
+  return View(isolate, {text, v8::Number::New(isolate, row_narrow_[row]),
+                        v8::Integer::NewFromUnsigned(isolate, static_cast<uint32_t>(end)), wide,
+                        v8::Number::New(isolate, row_wide_[row])});
 }
 
 v8::Local<v8::Value> ColumnViews::Unescaped(v8::Isolate* isolate, const Chunk& chunk,

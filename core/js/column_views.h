@@ -2,12 +2,13 @@
 // batch as one JavaScript value, so that per-value work happens in JIT code instead of one
 // V8 API call per field:
 //   string columns  the batch's field spans, shared by every string column, in characters of
-//                   the block's text: an ASCII block's spans are the batch's own; in any
-//                   other block each field is transcoded to UTF-16, the fields packed one
-//                   after the other into a buffer reused by every batch, with spans of their
-//                   own. The text itself reaches JavaScript in
-//                   windows of consecutive rows (native.window(row)) small enough to be
-//                   ordinary young-generation strings: a whole-block string would be a large
+//                   the block's text: an ASCII block's text is its bytes; in any other
+//                   block each field is transcoded on its own and packed, without
+//                   delimiters, into a one-byte text when its characters are all Latin-1
+//                   (most fields) and into a two-byte text otherwise (kSpanWide), so that
+//                   the strings a script gets are one-byte wherever they can be. The text reaches
+//                   JavaScript in windows of consecutive rows (native.window(row)) small enough to
+//                   be ordinary young-generation strings: a whole-block string would be a large
 //                   object, mapped and faulted in afresh by V8 for every batch and kept until
 //                   a full GC (docs/benchmarks.md, "JavaScript");
 //   numbers         a Float64Array plus nulls; an int64 beyond 2^53 makes the column a plain
@@ -40,9 +41,11 @@ class ColumnViews {
 
   /// The view of column `c` of `chunk`'s rows, in the current context.
   v8::Local<v8::Value> Build(v8::Isolate* isolate, const Chunk& chunk, uint32_t c);
-  /// native.window(row): [text, base, end] — the text of rows [row, end) of the block view,
-  /// starting at character `base` of the block's text (spans minus base index into it).
-  /// At least one row; more while the text stays under a young-generation object's size.
+  /// native.window(row): [text, base, end, wide, wideBase] — the one-byte text of rows
+  /// [row, end) of the block view, starting at character `base` of the block's one-byte text,
+  /// and their two-byte text from `wideBase` (a span minus the base of its text indexes
+  /// into it). At least one row; more while the texts stay under a young-generation
+  /// object's size.
   v8::Local<v8::Value> Window(v8::Isolate* isolate, const Chunk& chunk, uint32_t row);
   /// native.unescaped(i): the value of field i (row-major) of a block view, unescaped.
   v8::Local<v8::Value> Unescaped(v8::Isolate* isolate, const Chunk& chunk, uint32_t field);
@@ -69,11 +72,13 @@ class ColumnViews {
   std::string text_scratch_;
   std::vector<v8::Local<v8::Value>> values_;
   bool block_ready_ = false;
-  bool block_ascii_ = false;         // the text is the block's bytes; else units_
-  const uint32_t* spans_ = nullptr;  // (start, length | flags) per field, in characters
+  bool block_ascii_ = false;   // the one-byte text is the block's bytes; else narrow_
+  PodBuffer<uint32_t> spans_;  // (start, length | flags) per field, in characters
   v8::Global<v8::Uint32Array> block_fields_;
-  PodBuffer<uint16_t> units_;    // a non-ASCII block's fields in UTF-16, packed
-  PodBuffer<uint32_t> spans16_;  // their spans in units_ (offset, length | flags)
+  PodBuffer<uint8_t> narrow_;       // a non-ASCII block's Latin-1 fields, packed
+  PodBuffer<uint16_t> units_;       // and its other fields, in UTF-16, packed
+  PodBuffer<uint32_t> row_narrow_;  // where each row starts in the one-byte text (n + 1)
+  PodBuffer<uint32_t> row_wide_;    // and in the two-byte text
 };
 
 }  // namespace flowengine::js

@@ -26,7 +26,7 @@ inline constexpr const char* kDriverSource = R"JS(
   const SET_EMPTY = $SET_EMPTY$, SET_TRUE = $SET_TRUE$, SET_FALSE = $SET_FALSE$;
   const SET_OTHER = $SET_OTHER$, FLUSH_UNITS = $FLUSH_UNITS$, FLUSH_PIECES = $FLUSH_PIECES$;
   const VIEW_BLOCK = $VIEW_BLOCK$, SPAN_LENGTH_MASK = $SPAN_LENGTH_MASK$;
-  const SPAN_ESCAPED = $SPAN_ESCAPED$;
+  const SPAN_ESCAPED = $SPAN_ESCAPED$, SPAN_WIDE = $SPAN_WIDE$;
   const nIn = inNames.length;
   const nOut = outNames.length;
   const inIndex = new Map();
@@ -45,12 +45,14 @@ inline constexpr const char* kDriverSource = R"JS(
   const SPAN_STRIDE = nIn * 2;
   const kinds = new Array(nIn).fill(0);
   const offsets = new Array(nIn).fill(null);
-  // The block's text, a window of rows [winStart, winEnd) at a time (native.window(row)),
-  // starting at character `base` of the block.
-  let text = '', base = 0, winStart = 0, winEnd = 0;
+  // The block's text, a window of rows [winStart, winEnd) at a time (native.window(row)):
+  // the one-byte text of the fields whose characters are all Latin-1 (from character `base`
+  // of the block's one-byte text) and the two-byte text of the others (SPAN_WIDE, from
+  // `wideBase` of the block's two-byte text).
+  let text = '', base = 0, wide = '', wideBase = 0, winStart = 0, winEnd = 0;
   function window(i) {
     const w = native.window(i);
-    text = w[0]; base = w[1]; winStart = i; winEnd = w[2];
+    text = w[0]; base = w[1]; winStart = i; winEnd = w[2]; wide = w[3]; wideBase = w[4];
   }
   const nulls = new Array(nIn).fill(null), numbers = new Array(nIn).fill(null);
   const anys = new Array(nIn).fill(null);
@@ -66,17 +68,9 @@ inline constexpr const char* kDriverSource = R"JS(
   function get(c, i) {
     if (loaded[c] === 0) load(c);
     switch (kinds[c]) {
-      case VIEW_BLOCK: {
-        const k = (i * nIn + c) * 2;
-        const spans = offsets[c];
-        const flags = spans[k + 1];
-        const length = flags & SPAN_LENGTH_MASK;
-        if (length === 0) return null;
-        if ((flags & SPAN_ESCAPED) !== 0) return native.unescaped(k >> 1);
+      case VIEW_BLOCK:
         if (i >= winEnd || i < winStart) window(i);
-        const at = spans[k] - base;
-        return text.substring(at, at + length);
-      }
+        return str((i * nIn + c) * 2);
       case VIEW_NUMBERS: return nulls[c][i] ? null : numbers[c][i];
       case VIEW_BOOLS: { const b = nulls[c][i]; return b === 2 ? null : b === 1; }
       default: return anys[c][i];
@@ -88,6 +82,10 @@ inline constexpr const char* kDriverSource = R"JS(
     const length = flags & SPAN_LENGTH_MASK;
     if (length === 0) return null;
     if ((flags & SPAN_ESCAPED) !== 0) return native.unescaped(k >> 1);
+    if ((flags & SPAN_WIDE) !== 0) {
+      const at = spans[k] - wideBase;
+      return wide.substring(at, at + length);
+    }
     const at = spans[k] - base;
     return text.substring(at, at + length);
   }
@@ -109,7 +107,7 @@ $ROW_READS$
     loaded.fill(0);
     allLoaded = false;
     spans = null;
-    text = ''; base = 0; winStart = 0; winEnd = 0;
+    text = ''; base = 0; wide = ''; wideBase = 0; winStart = 0; winEnd = 0;
     offsets.fill(null); nulls.fill(null); numbers.fill(null); anys.fill(null);
   }
 

@@ -23,6 +23,9 @@ inline constexpr int kViewBlock = 4;
 /// Bits of a field span's second word (FieldSpan::length_and_flags).
 inline constexpr uint32_t kSpanLengthMask = (1u << 29) - 1;
 inline constexpr uint32_t kSpanEscaped = 1u << 30;
+/// In the spans of a non-ASCII block's view: the field is in the window's two-byte text (it
+/// holds a character beyond Latin-1); else in its one-byte text.
+inline constexpr uint32_t kSpanWide = 1u << 29;
 
 /// Where a row goes, in the Int32Array `moves` both sides share (>= 0: a route index,
 /// written by context.route.send).
