@@ -255,9 +255,11 @@ v8::Local<v8::Value> ColumnViews::Window(v8::Isolate* isolate, const Chunk& chun
           : v8::String::NewFromTwoByte(isolate, units_.data() + row_wide_[row],
                                        v8::NewStringType::kNormal, static_cast<int>(wide_units))
                 .ToLocalChecked();
-  return View(isolate, {text, v8::Number::New(isolate, row_narrow_[row]),
+  // Offsets as small integers (below 2^31: FieldSpan lengths have 29 bits), so that the
+  // driver's arithmetic on them stays integer.
+  return View(isolate, {text, v8::Integer::NewFromUnsigned(isolate, row_narrow_[row]),
                         v8::Integer::NewFromUnsigned(isolate, static_cast<uint32_t>(end)), wide,
-                        v8::Number::New(isolate, row_wide_[row])});
+                        v8::Integer::NewFromUnsigned(isolate, row_wide_[row])});
 }
 
 v8::Local<v8::Value> ColumnViews::Unescaped(v8::Isolate* isolate, const Chunk& chunk,

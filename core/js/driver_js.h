@@ -93,10 +93,12 @@ inline constexpr const char* kDriverSource = R"JS(
     for (let c = 0; c < nIn; ++c) if (loaded[c] === 0) load(c);
     allLoaded = true;
   }
-  // The values of row r in schema order, into rowValues: straight-line code made for the
+  // The values of row r in schema order, in a new array: straight-line code made for the
   // schema's column types (js::RowReadSource), e.g. for (id int64, name string):
-  //   rowValues[0] = kinds[0] === VIEW_NUMBERS ? (nulls[0][r] ? null : numbers[0][r]) : anys[0][r];
-  //   rowValues[1] = str(k + 2);
+  //   return [kinds[0] === VIEW_NUMBERS ? (nulls[0][r] ? null : numbers[0][r]) : anys[0][r],
+  //           str(k + 2)];
+  // (A new, young array: storing young values into a long-lived one costs a write barrier
+  // each.)
   function readRow(r) {
     if (!allLoaded) loadAll();
     if (r >= winEnd || r < winStart) window(r);
@@ -111,7 +113,6 @@ $ROW_READS$
     offsets.fill(null); nulls.fill(null); numbers.fill(null); anys.fill(null);
   }
 
-  const rowValues = new Array(nIn).fill(null);  // reused: read at once by the API's makeRow
   let moves = null;   // Int32Array: where each row goes (C++ and the API share it)
   // setField calls, in call order: setIdx[k] = r * nOut + c, setLen[k] its kind or length
   // (SET_* or UTF-16 units of its piece of the concatenated text). Int32Arrays over C++
@@ -181,13 +182,9 @@ $ROW_READS$
       release();  // the views point into C++ buffers that the next batch reuses
       moves = null; setIdx = null; setLen = null; setCount = 0; copies = null;
       pieces.length = 0; pendingUnits = 0; others = [];
-      rowValues.fill(null);
     },
     // The values of row r, in schema order, in a reused array.
-    rowValues(r) {
-      readRow(r);
-      return rowValues;
-    },
+    rowValues(r) { return readRow(r); },
     // One value, or undefined for a name that is not an input column.
     value(name, r) {
       const c = inIndex.get(name);

@@ -40,26 +40,27 @@ std::string Fill(std::string source) {
 }  // namespace
 
 std::string RowReadSource(const std::vector<ColumnType>& input) {
-  std::string body;
+  std::string body = "    return [\n";
   for (size_t c = 0; c < input.size(); ++c) {
     const std::string i = std::to_string(c);
-    body += "    rowValues[" + i + "] = ";
+    body += "      ";
     switch (input[c]) {
       case ColumnType::kString:
-        body += "str(k + " + std::to_string(2 * c) + ");\n";
+        body += "str(k + " + std::to_string(2 * c) + ")";
         break;
       case ColumnType::kBool:
-        body += "nulls[" + i + "][r] === 2 ? null : nulls[" + i + "][r] === 1;\n";
+        body += "nulls[" + i + "][r] === 2 ? null : nulls[" + i + "][r] === 1";
         break;
       case ColumnType::kInt32:
       case ColumnType::kInt64:
       case ColumnType::kFloat64:
         body += "kinds[" + i + "] === VIEW_NUMBERS ? (nulls[" + i + "][r] ? null : numbers[" + i +
-                "][r]) : anys[" + i + "][r];\n";
+                "][r]) : anys[" + i + "][r]";
         break;
     }
+    body += ",\n";
   }
-  return body;
+  return body + "    ];\n";
 }
 
 std::string DriverSource(const std::vector<ColumnType>& input) {

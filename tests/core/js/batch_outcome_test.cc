@@ -97,7 +97,8 @@ TEST(BatchOutcomeTest, SourcesHaveNoPlaceholdersLeft) {
     EXPECT_FALSE(std::regex_search(source, m, placeholder)) << m.str();
   }
   EXPECT_NE(ApiSource().find("const TO_MAIN = -1, FILTERED = -2"), std::string::npos);
-  EXPECT_NE(DriverSource(types).find("rowValues[3] = nulls[3][r] === 2"), std::string::npos);
+  EXPECT_NE(DriverSource(types).find("      nulls[3][r] === 2 ? null : nulls[3][r] === 1,"),
+            std::string::npos);
   EXPECT_NE(DriverSource({}).find("const SET_EMPTY = -1, SET_TRUE = -2"), std::string::npos);
 }
 
