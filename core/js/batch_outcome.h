@@ -35,10 +35,11 @@ void BuildOutputSpans(const RowBatch& in, const std::vector<int>& out_from_in,
 
 /// The first problem of row `r`'s output values with the declared output columns (a required
 /// column empty, a value that is not of the declared type), as a message; nullopt when fine.
-/// `block` and `dialect` are those of the spans that still point into the input.
+/// `block` and `dialect` are those of the spans that still point into the input. With
+/// `check` (one flag per column), only the flagged columns are checked.
 std::optional<std::string> CheckOutputRow(const TransformOutput& out, size_t r,
                                           const std::vector<ColumnSpec>& columns, const char* block,
-                                          const Dialect& dialect);
+                                          const Dialect& dialect, const uint8_t* check = nullptr);
 
 /// Appends every row to its destination by moves[r] (kToMain, a route index; kFiltered and
 /// kRejected rows go nowhere), counts them, then adds the copies (row, route) of rows that

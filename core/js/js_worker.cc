@@ -44,6 +44,12 @@ struct JsWorker::Impl final : public js::ScriptHooks {
   const Chunk* current = nullptr;
   std::vector<int> out_from_in;  // output column -> input column of the same name, or -1
   bool checked_outputs = false;  // some output column is typed or required
+  // Per output column: checked in every row (kCheckAlways), only in rows where the script set
+  // it (kCheckIfSet: an input column of the same type and no weaker requirement, whose
+  // values the parse stage or the step before already checked), or never.
+  enum : uint8_t { kCheckNever, kCheckIfSet, kCheckAlways };
+  std::vector<uint8_t> check_mode;
+  PodBuffer<uint8_t> check;  // per row of the batch and output column: 1 to check
   PodBuffer<int32_t> moves;
   PodBuffer<int32_t> set_idx, set_len;      // setField calls of the batch (driver writes them)
   std::vector<PodBuffer<int32_t>> retired;  // buffers replaced by GrowSetBuffers this batch
@@ -371,12 +377,26 @@ void JsWorker::Impl::Run(Chunk& chunk, bool* broken) {
   if (!HandBack(chunk, ctx, copy_list)) return;
 
   js::BuildOutputSpans(chunk.StepInput(), out_from_in, set_values, out);
-  // Declared output types and required outputs hold for every row that goes anywhere.
-  for (size_t r = 0; checked_outputs && r < n; ++r) {
-    if (moves[r] == js::kFiltered || moves[r] == js::kRejected) continue;
-    std::optional<std::string> problem =
-        js::CheckOutputRow(out, r, config.output, chunk.BatchText().data(), config.input_dialect);
-    if (problem && !Fail(chunk, r, RowError("FE-SCRIPT-OUTPUT", *problem, chunk, r))) return;
+  // Declared output types and required outputs hold for every row that goes anywhere: the
+  // values the script set, and input values only where the input column's own check does not
+  // already cover the output column's.
+  if (checked_outputs) {
+    const size_t n_out = check_mode.size();
+    check.ResizeDiscard(n * n_out);
+    for (size_t r = 0; r < n; ++r) {
+      for (size_t c = 0; c < n_out; ++c) check[r * n_out + c] = check_mode[c] == kCheckAlways;
+    }
+    for (const js::SetValue& v : set_values) {
+      if (check_mode[v.index % n_out] != kCheckNever) check[v.index] = 1;
+    }
+    for (size_t r = 0; r < n; ++r) {
+      if (moves[r] == js::kFiltered || moves[r] == js::kRejected) continue;
+      const uint8_t* row_check = check.data() + r * n_out;
+      if (std::find(row_check, row_check + n_out, uint8_t{1}) == row_check + n_out) continue;
+      std::optional<std::string> problem = js::CheckOutputRow(
+          out, r, config.output, chunk.BatchText().data(), config.input_dialect, row_check);
+      if (problem && !Fail(chunk, r, RowError("FE-SCRIPT-OUTPUT", *problem, chunk, r))) return;
+    }
   }
   js::RouteRows(moves.data(), n, copies, out);
   // Rejects in input order: the parse stage's, then this stage's, merged by position.
@@ -399,7 +419,13 @@ JsWorker::JsWorker(const ScriptConfig& config, Watchdog* watchdog)
       if (config.input[i].name == out.name) index = static_cast<int>(i);
     }
     s.out_from_in.push_back(index);
-    s.checked_outputs = s.checked_outputs || out.type != ColumnType::kString || out.required;
+    const bool checked = out.type != ColumnType::kString || out.required;
+    s.checked_outputs = s.checked_outputs || checked;
+    const bool covered = index >= 0 && config.input[static_cast<size_t>(index)].type == out.type &&
+                         (!out.required || config.input[static_cast<size_t>(index)].required);
+    s.check_mode.push_back(!checked  ? Impl::kCheckNever
+                           : covered ? Impl::kCheckIfSet
+                                     : Impl::kCheckAlways);
   }
   s.script = std::make_unique<js::ScriptIsolate>(config, watchdog, &s);
   if (config.metrics != nullptr) s.metrics_index = config.metrics->v8_workers.fetch_add(1);

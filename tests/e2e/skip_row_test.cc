@@ -256,6 +256,43 @@ function process(context) {
       << r.err;
 }
 
+// Typed output columns: an input column's values are not checked again when its own check
+// covers the output column's (same type, no stronger requirement); the values the script
+// sets always are, and so are input values whose column is looser (a string read as int32,
+// an optional column declared required).
+TEST(SkipRowTest, OutputChecksCoverInputValuesOnlyWhereTheInputCheckDoesNot) {
+  TempDir dir;
+  WriteFile(dir.File("in.csv"),
+            "id,age,name,score\n1,30,7,5\n2,,8,6\n3,40,9,7\n4,50,x,8\n5,60,5,9\n");
+  WriteFile(dir.File("t.js"), R"(
+function process(context) {
+  if (context.input.getValue('id') === 3) context.output.setField('score', 'bad');
+  return true;
+})");
+  std::string p = WritePipeline(
+      dir, "p.yaml",
+      "source:\n  path: in.csv\n  columns: [ { name: id, type: int32 }, { name: age, type: int32 "
+      "}, { name: score, type: int32 } ]\n"
+      "transform:\n  - javascript:\n      file: t.js\n"
+      "      output: [id, { name: age, type: int32, required: true }, { name: name, type: int32 "
+      "}, { name: score, type: int32 }]\n"
+      "sink: { path: out.csv }\nerrorHandling: skip-row\ndeadLetter: { path: rejects.csv }\n"
+      "limits: { threads: 1 }\n");
+  ProcessResult r = Flowengine({"run", p});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(dir.File("out.csv")), "id,age,name,score\n1,30,7,5\n5,60,5,9\n");
+  const std::string dead = ReadFile(dir.File("rejects.csv"));
+  EXPECT_NE(dead.find("Required output column 'age' is empty"), std::string::npos) << dead;
+  EXPECT_NE(dead.find("Value of output column 'score' is not a valid int32: 'bad'"),
+            std::string::npos)
+      << dead;
+  EXPECT_NE(dead.find("Value of output column 'name' is not a valid int32: 'x'"), std::string::npos)
+      << dead;
+  EXPECT_NE(r.err.find("5 rows read, 2 rows written, 0 routed, 0 filtered, 3 rejected"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(SkipRowTest, ExplainDescribesEveryCode) {
   for (const ErrorCodeInfo& info : AllErrorCodes()) {
     ProcessResult r = Flowengine({"explain", std::string(info.code)});
