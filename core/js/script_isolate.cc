@@ -29,9 +29,15 @@ v8::Local<v8::String> Str(v8::Isolate* iso, std::string_view s) {
       .ToLocalChecked();
 }
 
+// Names as internalized strings: the driver's Maps find the literal names of a script (also
+// internalized) by identity instead of comparing their characters.
 v8::Local<v8::Array> StringArray(v8::Isolate* iso, const std::vector<std::string>& items) {
   std::vector<v8::Local<v8::Value>> values;
-  for (const std::string& s : items) values.push_back(Str(iso, s));
+  for (const std::string& s : items) {
+    values.push_back(v8::String::NewFromUtf8(iso, s.data(), v8::NewStringType::kInternalized,
+                                             static_cast<int>(s.size()))
+                         .ToLocalChecked());
+  }
   return v8::Array::New(iso, values.data(), values.size());
 }
 
