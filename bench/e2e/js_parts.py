@@ -15,8 +15,14 @@ busy time per input row (from --summary, median of N runs) for each:
 Each part is the difference between two consecutive variants. With --before BIN, the same
 variants run with that binary too (A/B, alternating), so a change's effect shows per part.
 
+With --instructions, each part is counted in instructions per input row instead of timed:
+the whole process runs under valgrind's callgrind with V8 single-threaded (no concurrent
+compiler or GC threads, so the count repeats within ~0.3%), on N and 3N rows; the
+difference divided by 2N removes start-up and compilation. On a VM whose speed changes by
+the hour this is the figure that compares builds; it needs valgrind.
+
   bench/e2e/js_parts.py [--build build] [--before /path/to/old/flowengine] [--rows 1000000]
-                        [--runs 5]
+                        [--runs 5] [--instructions [--rows 30000]]
 """
 import argparse
 import json
@@ -41,25 +47,64 @@ VARIANTS = [
                   " context.output.setField('amount_with_tax', (row.amount * 1.2).toFixed(2));"
                   " return true;"),
 ]
+NO_TRANSFORM = "no script"
 TYPED = ("[{ name: id, type: int64, required: true }, { name: age, type: int32 }, "
          "{ name: amount, type: float64 }, { name: active, type: bool }]")
 
 
-def transform_ns_per_row(binary, workdir, source, body, rows):
+def write_pipeline(workdir, source, body):
     script = os.path.join(workdir, "t.js")
     with open(script, "w") as f:
-        f.write("function process(context) { " + body + " }\n")
+        f.write("function process(context) { " + (body or "") + " }\n")
     pipeline = os.path.join(workdir, "p.yaml")
+    transform = (f"transform:\n  - javascript: {{ file: {script}, output: {OUTPUT} }}\n"
+                 if body is not None else "")
     with open(pipeline, "w") as f:
-        f.write(f"source: {{ path: {source}, columns: {TYPED} }}\n"
-                f"transform:\n  - javascript: {{ file: {script}, output: {OUTPUT} }}\n"
+        f.write(f"source: {{ path: {source}, columns: {TYPED} }}\n" + transform +
                 f"sink: {{ path: {os.path.join(workdir, 'out.csv')}, outputMode: replace }}\n"
                 "limits: { threads: 1 }\n")
+    return pipeline
+
+
+def transform_ns_per_row(binary, workdir, source, body, rows):
+    pipeline = write_pipeline(workdir, source, body)
     summary = os.path.join(workdir, "s.json")
     subprocess.run([binary, "run", pipeline, "--summary", summary, "--log-level", "error"],
                    check=True)
     with open(summary) as f:
         return json.load(f)["busy_seconds"]["transform"] / rows * 1e9
+
+
+def instructions(binary, workdir, source, body):
+    pipeline = write_pipeline(workdir, source, body)
+    env = dict(os.environ, FLOWENGINE_V8_FLAGS="--single-threaded")
+    r = subprocess.run(["valgrind", "--tool=callgrind", "--smc-check=all-non-file",
+                        "--callgrind-out-file=/dev/null", binary, "run", pipeline,
+                        "--log-level", "error"], env=env, capture_output=True, text=True,
+                       check=True)
+    for line in r.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.split(":")[-1].strip())
+    raise RuntimeError("no instruction count from callgrind:\n" + r.stderr[-2000:])
+
+
+def instructions_per_row(binaries, workdir, rows):
+    """Instructions per input row of each variant: (count on 3N rows - count on N) / 2N."""
+    small = os.path.join(workdir, "small.csv")
+    large = os.path.join(workdir, "large.csv")
+    with open(large) as f:
+        lines = f.readlines()
+    with open(small, "w") as f:
+        f.writelines(lines[:rows + 1])
+    result = {}
+    for b, binary in binaries.items():
+        per = {}
+        for name, body in [(NO_TRANSFORM, None)] + VARIANTS:
+            n = instructions(binary, workdir, small, body)
+            m = instructions(binary, workdir, large, body)
+            per[name] = (m - n) / (2 * rows)
+        result[b] = per
+    return result
 
 
 def main():
@@ -69,15 +114,34 @@ def main():
     p.add_argument("--rows", type=int, default=1000000)
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--json", default="")
+    p.add_argument("--instructions", action="store_true",
+                   help="count instructions per row (callgrind) instead of timing")
     args = p.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="flowengine-js-parts-")
-    source = os.path.join(workdir, "customers.csv")
-    subprocess.run([os.path.join(args.build, "flowengine-gen"), "--rows", str(args.rows), "--out",
-                    source], check=True)
     binaries = {"after": os.path.join(args.build, "flowengine")}
     if args.before:
         binaries = {"before": args.before, **binaries}
+    if args.instructions:
+        large = os.path.join(workdir, "large.csv")
+        subprocess.run([os.path.join(args.build, "flowengine-gen"), "--rows", str(3 * args.rows),
+                        "--out", large], check=True)
+        report = instructions_per_row(binaries, workdir, args.rows)
+        for b, per in report.items():
+            print(f"{b}: instructions per input row, 1 thread, V8 single-threaded "
+                  f"({args.rows} and {3 * args.rows} rows)")
+            print(f"  {NO_TRANSFORM:10s} {per[NO_TRANSFORM]:7.0f}   (the pipeline without the script)")
+            previous = per[NO_TRANSFORM]
+            for name, _ in VARIANTS:
+                print(f"  {name:10s} {per[name] - previous:7.0f}   (cumulative {per[name]:7.0f})")
+                previous = per[name]
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(report, f, indent=2)
+        return 0
+    source = os.path.join(workdir, "customers.csv")
+    subprocess.run([os.path.join(args.build, "flowengine-gen"), "--rows", str(args.rows), "--out",
+                    source], check=True)
     samples = {b: {name: [] for name, _ in VARIANTS} for b in binaries}
     for _ in range(args.runs):
         for name, body in VARIANTS:
