@@ -185,11 +185,22 @@ void ColumnViews::PrepareBlock(const Chunk& chunk) {
   units_.ResizeDiscard(bytes.size() + 16);
   const auto* text = reinterpret_cast<const unsigned char*>(bytes.data());
   constexpr uint32_t kKeep = kSpanEscaped | (1u << 31);  // FieldSpan's escaped and quoted
+  // Only string columns are read from the text (the others from their number and boolean
+  // views): the other fields get empty spans.
+  text_columns_.assign(cols, 1);
+  if (cols == columns_.size()) {
+    for (size_t c = 0; c < cols; ++c) text_columns_[c] = columns_[c].type == ColumnType::kString;
+  }
   uint32_t narrow = 0, wide = 0;
   for (size_t r = 0; r < rows; ++r) {
     row_narrow_[r] = narrow;
     row_wide_[r] = wide;
-    for (size_t f = r * cols; f < (r + 1) * cols; ++f) {
+    for (size_t f = r * cols, c = 0; c < cols; ++f, ++c) {
+      if (text_columns_[c] == 0) {
+        spans_[2 * f] = narrow;
+        spans_[2 * f + 1] = 0;
+        continue;
+      }
       const FieldSpan& span = in.fields[f];
       const uint32_t n = span.length();
       const uint32_t flags = span.length_and_flags & kKeep;

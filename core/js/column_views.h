@@ -75,10 +75,11 @@ class ColumnViews {
   bool block_ascii_ = false;   // the one-byte text is the block's bytes; else narrow_
   PodBuffer<uint32_t> spans_;  // (start, length | flags) per field, in characters
   v8::Global<v8::Uint32Array> block_fields_;
-  PodBuffer<uint8_t> narrow_;       // a non-ASCII block's Latin-1 fields, packed
-  PodBuffer<uint16_t> units_;       // and its other fields, in UTF-16, packed
-  PodBuffer<uint32_t> row_narrow_;  // where each row starts in the one-byte text (n + 1)
-  PodBuffer<uint32_t> row_wide_;    // and in the two-byte text
+  PodBuffer<uint8_t> narrow_;          // a non-ASCII block's Latin-1 fields, packed
+  PodBuffer<uint16_t> units_;          // and its other fields, in UTF-16, packed
+  PodBuffer<uint32_t> row_narrow_;     // where each row starts in the one-byte text (n + 1)
+  PodBuffer<uint32_t> row_wide_;       // and in the two-byte text
+  std::vector<uint8_t> text_columns_;  // 1 for the columns whose text PrepareBlock copies
 };
 
 }  // namespace flowengine::js
