@@ -117,32 +117,38 @@ size_t FieldToUtf16(const unsigned char* in, size_t n, uint16_t* out) {
   return static_cast<size_t>(out - start);
 }
 
-// Copies n bytes to `out` (room for n + 15) when they are all ASCII, sixteen at a time
-// (reading up to 15 past them: batch texts are padded); false, having copied some, when not.
-bool CopyAscii(const unsigned char* in, size_t n, uint8_t* out) {
-#if defined(__SSE2__)
-  for (size_t i = 0; i < n; i += 16) {
-    const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
-    unsigned high = static_cast<unsigned>(_mm_movemask_epi8(chunk));
-    if (n - i < 16) high &= (1u << (n - i)) - 1;
-    if (high != 0) return false;
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), chunk);
-  }
-  return true;
-#else
-  for (size_t i = 0; i < n; ++i) {
-    if (in[i] >= 0x80) return false;
-    out[i] = in[i];
-  }
-  return true;
-#endif
-}
+constexpr size_t kNotLatin1 = ~size_t{0};
 
-// True when every unit is Latin-1 (fits one byte).
-bool IsLatin1(const uint16_t* units, size_t n) {
-  uint16_t any = 0;
-  for (size_t i = 0; i < n; ++i) any |= units[i];
-  return any <= 0xFF;
+// One field's UTF-8 bytes to `out` as Latin-1, one byte per character, sixteen ASCII bytes
+// at a time: returns the characters written, or kNotLatin1 (having written some) when a
+// character is above U+00FF or a byte starts no valid sequence. Characters U+0080..U+00FF
+// are exactly the two-byte sequences led by C2 or C3. Reads up to 15 bytes past the field
+// (batch texts are padded: kPaddingBytes) and writes up to 16 bytes past its characters.
+size_t FieldToLatin1(const unsigned char* in, size_t n, uint8_t* out) {
+  size_t i = 0, o = 0;
+  while (i < n) {
+#if defined(__SSE2__)
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o), bytes);
+    const unsigned high = static_cast<unsigned>(_mm_movemask_epi8(bytes));
+    const size_t ascii = std::min(high == 0 ? 16 : static_cast<size_t>(__builtin_ctz(high)), n - i);
+#else
+    size_t ascii = 0;
+    while (ascii < 16 && i + ascii < n && in[i + ascii] < 0x80) {
+      out[o + ascii] = in[i + ascii];
+      ++ascii;
+    }
+#endif
+    i += ascii;
+    o += ascii;
+    if (i >= n || in[i] < 0x80) continue;
+    if ((in[i] != 0xC2 && in[i] != 0xC3) || i + 1 >= n || (in[i + 1] & 0xC0) != 0x80) {
+      return kNotLatin1;
+    }
+    out[o++] = static_cast<uint8_t>(((in[i] & 0x03u) << 6) | (in[i + 1] & 0x3Fu));
+    i += 2;
+  }
+  return o;
 }
 
 }  // namespace
@@ -205,24 +211,17 @@ void ColumnViews::PrepareBlock(const Chunk& chunk) {
       const uint32_t n = span.length();
       const uint32_t flags = span.length_and_flags & kKeep;
       const unsigned char* src = text + span.offset;
-      if (CopyAscii(src, n, narrow_.data() + narrow)) {  // most fields
+      const size_t latin1 = FieldToLatin1(src, n, narrow_.data() + narrow);
+      if (latin1 != kNotLatin1) {  // most fields
         spans_[2 * f] = narrow;
-        spans_[2 * f + 1] = n | flags;
-        narrow += n;
+        spans_[2 * f + 1] = static_cast<uint32_t>(latin1) | flags;
+        narrow += static_cast<uint32_t>(latin1);
         continue;
       }
-      uint16_t* units = units_.data() + wide;
-      const auto length = static_cast<uint32_t>(FieldToUtf16(src, n, units));
-      if (IsLatin1(units, length)) {
-        for (uint32_t i = 0; i < length; ++i) narrow_[narrow + i] = static_cast<uint8_t>(units[i]);
-        spans_[2 * f] = narrow;
-        spans_[2 * f + 1] = length | flags;
-        narrow += length;
-      } else {
-        spans_[2 * f] = wide;
-        spans_[2 * f + 1] = length | flags | kSpanWide;
-        wide += length;
-      }
+      const auto length = static_cast<uint32_t>(FieldToUtf16(src, n, units_.data() + wide));
+      spans_[2 * f] = wide;
+      spans_[2 * f + 1] = length | flags | kSpanWide;
+      wide += length;
     }
   }
   row_narrow_[rows] = narrow;

@@ -3,7 +3,7 @@
 // V8 API call per field:
 //   string columns  the batch's field spans, shared by every string column, in characters of
 //                   the block's text: an ASCII block's text is its bytes; in any other
-//                   block each field is transcoded on its own and packed, without
+//                   block each string field is transcoded on its own and packed, without
 //                   delimiters, into a one-byte text when its characters are all Latin-1
 //                   (most fields) and into a two-byte text otherwise (kSpanWide), so that
 //                   the strings a script gets are one-byte wherever they can be. The text reaches

@@ -201,7 +201,7 @@ class InputValuesTest(TempDirTest):
     def test_values_read_match_pythons_csv(self):
         rnd = random.Random(1201)
         pieces = ["a", "Z", "1", " ", ",", '"', "\n", "\r\n", "é", "日本", "\U0001F600", "\u2028",
-                  "ł", "x" * 40]
+                  "ł", "x" * 40, "\u0080", "\u00ff", "\u0100", "\u00c3"]  # Latin-1's edges
         rows = []
         for i in range(12000):
             row = [str(i)]
