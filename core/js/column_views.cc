@@ -43,16 +43,11 @@ bool BoolValue(std::string_view t) {
          (t[3] | 0x20) == 'e';
 }
 
-double ParseNumber(std::string_view text, ColumnType type, bool* exact) {
-  if (type == ColumnType::kFloat64) {
-    const char* first = text.data() + (text[0] == '+' ? 1 : 0);
-    double v = 0;
-    fast_float::from_chars(first, text.data() + text.size(), v);
-    return v;
-  }
-  const int64_t v = ParseInt(text);
-  if (v > kMaxSafeInteger || v < -kMaxSafeInteger) *exact = false;
-  return static_cast<double>(v);
+double ParseFloat(std::string_view text) {
+  const char* first = text.data() + (text[0] == '+' ? 1 : 0);
+  double v = 0;
+  fast_float::from_chars(first, text.data() + text.size(), v);
+  return v;
 }
 
 template <typename T>
@@ -308,11 +303,22 @@ v8::Local<v8::Value> ColumnViews::Build(v8::Isolate* isolate, const Chunk& chunk
                           v8::Uint8Array::New(Wrap(isolate, col.nulls, n), 0, n)});
   }
   col.numbers.ResizeDiscard(n);
-  bool exact = true;
-  for (size_t r = 0; r < n; ++r) {
-    const std::string_view text = text_of(r);
-    col.nulls[r] = text.empty();
-    col.numbers[r] = text.empty() ? 0.0 : ParseNumber(text, type, &exact);
+  bool exact = true;                   // no int64 beyond 2^53
+  const auto fill = [&](auto parse) {  // a loop per type
+    for (size_t r = 0; r < n; ++r) {
+      const std::string_view text = text_of(r);
+      col.nulls[r] = text.empty();
+      col.numbers[r] = text.empty() ? 0.0 : parse(text);
+    }
+  };
+  if (type == ColumnType::kFloat64) {
+    fill(ParseFloat);
+  } else {
+    fill([&exact](std::string_view text) {
+      const int64_t v = ParseInt(text);
+      if (v > kMaxSafeInteger || v < -kMaxSafeInteger) exact = false;
+      return static_cast<double>(v);
+    });
   }
   if (exact) {
     return View(isolate, {v8::Integer::New(isolate, kViewNumbers),

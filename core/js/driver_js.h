@@ -133,6 +133,29 @@ $ROW_READS$
     pendingUnits += s.length;
     if (pendingUnits >= FLUSH_UNITS || pieces.length >= FLUSH_PIECES) flush();
   }
+  function grow() {
+    const grown = native.grow(setCount);
+    setIdx = grown[0]; setLen = grown[1];
+  }
+  // setField of an object, function or symbol (field k = r * nOut + c): converted now, by C++,
+  // as the value is when it is set (a Date or object changed afterwards must not change what
+  // was written): its text, null for an empty field, or [problem]. User code may run here
+  // (toJSON, toString), even a nested setField: so before this call is recorded.
+  function setOther(v, k) {
+    const text = native.convert(v);
+    if (setCount === setIdx.length) grow();
+    setIdx[setCount] = k;
+    if (text === null) {
+      setLen[setCount++] = SET_EMPTY;
+    } else if (typeof text === 'string') {
+      setLen[setCount++] = text.length;
+      addPiece(text);
+    } else {
+      others.push(text[0]);  // why it cannot be written: the row fails in C++
+      setLen[setCount++] = SET_OTHER;
+    }
+    return true;
+  }
   let others = [];    // values that are neither strings, numbers, booleans nor empty
   let copies = null;  // sendCopy calls: r, route, r, route, ...
 
@@ -183,55 +206,36 @@ $ROW_READS$
       moves = null; setIdx = null; setLen = null; setCount = 0; copies = null;
       pieces.length = 0; pendingUnits = 0; others = [];
     },
-    // The values of row r, in schema order, in a reused array.
-    rowValues(r) { return readRow(r); },
+    // The values of row r, in schema order, in a new array.
+    rowValues: readRow,
     // One value, or undefined for a name that is not an input column.
     value(name, r) {
       const c = inIndex.get(name);
       return c === undefined ? undefined : get(c, r);
     },
+    // Small enough for TurboFan to inline into the API's setField (objects, functions and
+    // symbols take setOther).
     setField(name, v, r) {
       const c = outIndex.get(name);
       if (c === undefined) return false;
       const t = typeof v;
       if (t === 'object' && v !== null || t === 'function' || t === 'symbol') {
-        // Converted now, by C++, as the value is when it is set (a Date or object changed
-        // afterwards must not change what was written): its text, null for an empty field,
-        // or [problem]. User code may run here (toJSON, toString), even a nested setField:
-        // so before this call is recorded.
-        v = native.convert(v);
-        if (v !== null && typeof v !== 'string') {
-          if (setCount === setIdx.length) {
-            const grown = native.grow(setCount);
-            setIdx = grown[0]; setLen = grown[1];
-          }
-          setIdx[setCount] = r * nOut + c;
-          others.push(v[0]);  // why it cannot be written: the row fails in C++
-          setLen[setCount] = SET_OTHER;
-          ++setCount;
-          return true;
-        }
+        return setOther(v, r * nOut + c);
       }
-      if (setCount === setIdx.length) {
-        const grown = native.grow(setCount);
-        setIdx = grown[0]; setLen = grown[1];
-      }
+      if (setCount === setIdx.length) grow();
       setIdx[setCount] = r * nOut + c;
-      if (typeof v === 'string') {
+      if (t === 'string') {
         setLen[setCount++] = v.length;
         addPiece(v);
-        return true;
-      } else if (typeof v === 'number' || typeof v === 'bigint') {
+      } else if (t === 'number' || t === 'bigint') {
         const s = String(v);  // a primitive: no code of the user's realm runs
         setLen[setCount++] = s.length;
         addPiece(s);
-        return true;
       } else if (v === null || v === undefined) {
-        setLen[setCount] = SET_EMPTY;
+        setLen[setCount++] = SET_EMPTY;
       } else {
-        setLen[setCount] = v ? SET_TRUE : SET_FALSE;  // a boolean (objects were converted)
+        setLen[setCount++] = v ? SET_TRUE : SET_FALSE;  // a boolean
       }
-      ++setCount;
       return true;
     },
     send(name, r) {

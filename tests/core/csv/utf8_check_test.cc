@@ -29,6 +29,20 @@ TEST(Utf8CheckTest, FindsEveryInvalidSequence) {
 }
 
 // The SIMD validator and the scalar finder agree on random byte strings.
+TEST(Utf8CheckTest, IsAsciiFindsOneHighByteAnywhere) {
+  // One byte >= 0x80 at every position of texts around the 8-byte words and 256-byte chunks
+  // (and none): the model is a byte-by-byte check.
+  for (size_t size : {0, 1, 7, 8, 9, 255, 256, 257, 511, 512, 513, 1000}) {
+    std::string text(size, 'a');
+    EXPECT_TRUE(IsAscii(text.data(), text.size())) << size;
+    for (size_t at = 0; at < size; ++at) {
+      text[at] = static_cast<char>(at % 2 == 0 ? 0x80 : 0xFF);
+      EXPECT_FALSE(IsAscii(text.data(), text.size())) << size << " " << at;
+      text[at] = '\x7f';
+    }
+  }
+}
+
 TEST(Utf8CheckTest, SimdAndScalarAgree) {
   std::mt19937 rng(3);
   const std::vector<std::string> pieces = {"a",
