@@ -204,6 +204,11 @@ void FormatSelectedRows(const char* block_data, const char* arena, const RowBatc
   out.ResizeDiscard(bound);
   char* dst = out.data();
   const bool same = in == out_dialect;
+  // Unquoted input fields without escapes are final in the same dialect: a run of them that
+  // lies in the input row one delimiter apart (columns passed through in their order) is
+  // copied with its delimiters at once.
+  const bool runs = same && !style.quote_all;
+  constexpr uint32_t kNotPlain = FieldSpan::kQuoted | FieldSpan::kEscaped | FieldSpan::kArena;
   for (size_t i = 0; i < count; ++i) {
     const FieldSpan* fields = &batch.fields[rows[i] * ncols];
     char* const row_start = dst;
@@ -211,6 +216,17 @@ void FormatSelectedRows(const char* block_data, const char* arena, const RowBatc
       if (c > 0) *dst++ = out_dialect.delimiter;
       const FieldSpan& f = fields[select ? columns[c] : c];
       const size_t n = f.length();
+      if (runs && (f.length_and_flags & kNotPlain) == 0) {
+        uint32_t end = f.offset + f.length();
+        while (c + 1 < nout) {
+          const FieldSpan& g = fields[select ? columns[c + 1] : c + 1];
+          if ((g.length_and_flags & kNotPlain) != 0 || g.offset != end + 1) break;
+          end = g.offset + g.length();
+          ++c;
+        }
+        dst = CopyBytes(dst, block_data + f.offset, end - f.offset);
+        continue;
+      }
       if (f.in_arena()) {
         const char* src = arena + f.offset;
         dst = (style.quote_all || NeedsQuotes(src, n, out_dialect))

@@ -303,6 +303,62 @@ limits: {{ threads: {threads}, blockSize: {block} }}
                 self.assertEqual(json.loads(got), expected[i], f"row {i}, {threads} threads")
 
 
+class PassedThroughColumnsTest(TempDirTest):
+    """Input columns passed through a script, in their order or not, around a value it sets:
+    the output reads back (Python's csv) as the selected input values, and its bytes equal
+    those of a run whose script sets every column from the row (each value then formatted
+    on its own): the formatter copies runs of adjacent unquoted fields at once."""
+
+    def test_passed_through_columns_match_the_values_set(self):
+        rnd = random.Random(1202)
+        pieces = ["a", "Z", "1", " ", ",", '"', "\n", "\r\n", "é", "日本", "\t", "|"]
+        rows = []
+        for i in range(6000):
+            row = [str(i)]
+            for c in range(4):
+                n = rnd.choice([0, 0, 1, 3, 12, 70])
+                row.append("".join(rnd.choice(pieces) for _ in range(n)))
+            rows.append(row)
+        for fmt, delim in (("csv", ","), ("psv", "|")):
+            buf = io.StringIO(newline="")
+            writer = csv.writer(buf, delimiter=delim, lineterminator="\n",
+                                quoting=csv.QUOTE_MINIMAL if fmt == "csv" else csv.QUOTE_ALL)
+            writer.writerows([["i", "a", "b", "c", "d"]] + rows)
+            write(self.path(f"in.{fmt}"), buf.getvalue())
+            for output in (["i", "a", "b", "c", "d", "x"], ["b", "c", "a"], ["d", "c", "b", "a", "i"],
+                           ["a", "c", "x", "d"], ["x", "i", "a", "b"]):
+                names = ", ".join(output)
+                got = {}
+                for mode in ("pass", "set"):
+                    sets = "".join(f"context.output.setField('{n}', r.{n}); "
+                                   for n in output if n != "x" and mode == "set")
+                    write(self.path("t.js"), "function process(context) { const r = context.input.current(); "
+                          + sets + ("if (r.i % 3 !== 0) context.output.setField('x', r.a + '|' + r.d); "
+                                    if "x" in output else "") +
+                          "return true; }\n")
+                    p = self.pipeline(f"""
+source: {{ path: in.{fmt}, format: {fmt}, columns: [{{ name: i, type: int32 }}] }}
+transform:
+  - javascript: {{ file: t.js, output: [{names}] }}
+sink: {{ path: out.{fmt}, outputMode: replace }}
+limits: {{ threads: 2, blockSize: 64KiB }}
+""")
+                    r = run(["run", p])
+                    self.assertEqual(r.code, 0, repr(r))
+                    got[mode] = read(self.path(f"out.{fmt}"))
+                self.assertEqual(got["pass"], got["set"], f"{fmt} {output}")
+                out = list(csv.reader(io.StringIO(got["pass"].decode("utf-8"), newline=""),
+                                      delimiter=delim))
+                self.assertEqual(out[0], output)
+                self.assertEqual(len(out), len(rows) + 1)
+                for row, line in zip(rows, out[1:]):
+                    values = dict(zip(["i", "a", "b", "c", "d"], row))
+                    values["x"] = "" if int(row[0]) % 3 == 0 else (
+                        ("null" if row[1] == "" else row[1]) + "|" +
+                        ("null" if row[4] == "" else row[4]))
+                    self.assertEqual(line, [values[n] for n in output], f"{fmt} {output} row {row[0]}")
+
+
 class SpecialColumnNamesTest(TempDirTest):
     def test_object_prototype_names_are_plain_columns(self):
         write(self.path("in.csv"), "__proto__,constructor,toString,hasOwnProperty,valueOf\n"
