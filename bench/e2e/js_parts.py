@@ -21,8 +21,12 @@ compiler or GC threads, so the count repeats within ~0.3%), on N and 3N rows; th
 difference divided by 2N removes start-up and compilation. On a VM whose speed changes by
 the hour this is the figure that compares builds; it needs valgrind.
 
+With --instructions --scenarios js-strings,js-all-columns, whole scenarios of
+bench/e2e/throughput.py are counted the same way (instructions per input row, one thread),
+for the scripts that read every column or do string work.
+
   bench/e2e/js_parts.py [--build build] [--before /path/to/old/flowengine] [--rows 1000000]
-                        [--runs 5] [--instructions [--rows 30000]]
+                        [--runs 5] [--instructions [--rows 30000] [--scenarios A,B]]
 """
 import argparse
 import json
@@ -33,6 +37,8 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import throughput  # noqa: E402
 
 OUTPUT = ("[id, first_name, last_name, email, city, age, amount, created_at, active, notes, "
           "full_name, amount_with_tax]")
@@ -75,8 +81,14 @@ def transform_ns_per_row(binary, workdir, source, body, rows):
         return json.load(f)["busy_seconds"]["transform"] / rows * 1e9
 
 
-def instructions(binary, workdir, source, body):
-    pipeline = write_pipeline(workdir, source, body)
+def instructions(binary, workdir, source, body, scenario=None):
+    if scenario is None:
+        pipeline = write_pipeline(workdir, source, body)
+    else:
+        out = os.path.join(workdir, "scenario-out.csv")
+        if os.path.exists(out):
+            os.remove(out)
+        pipeline = throughput.write_pipeline(workdir, scenario, source, out, 1)
     env = dict(os.environ, FLOWENGINE_V8_FLAGS="--single-threaded")
     r = subprocess.run(["valgrind", "--tool=callgrind", "--smc-check=all-non-file",
                         "--callgrind-out-file=/dev/null", binary, "run", pipeline,
@@ -88,8 +100,9 @@ def instructions(binary, workdir, source, body):
     raise RuntimeError("no instruction count from callgrind:\n" + r.stderr[-2000:])
 
 
-def instructions_per_row(binaries, workdir, rows):
-    """Instructions per input row of each variant: (count on 3N rows - count on N) / 2N."""
+def instructions_per_row(binaries, workdir, rows, scenarios=()):
+    """Instructions per input row of each variant (or scenario): (count on 3N rows - count
+    on N) / 2N."""
     small = os.path.join(workdir, "small.csv")
     large = os.path.join(workdir, "large.csv")
     with open(large) as f:
@@ -99,6 +112,13 @@ def instructions_per_row(binaries, workdir, rows):
     result = {}
     for b, binary in binaries.items():
         per = {}
+        if scenarios:
+            for name in scenarios:
+                n = instructions(binary, workdir, small, None, name)
+                m = instructions(binary, workdir, large, None, name)
+                per[name] = (m - n) / (2 * rows)
+            result[b] = per
+            continue
         for name, body in [(NO_TRANSFORM, None)] + VARIANTS:
             n = instructions(binary, workdir, small, body)
             m = instructions(binary, workdir, large, body)
@@ -116,6 +136,8 @@ def main():
     p.add_argument("--json", default="")
     p.add_argument("--instructions", action="store_true",
                    help="count instructions per row (callgrind) instead of timing")
+    p.add_argument("--scenarios", default="",
+                   help="with --instructions: whole throughput.py scenarios instead of parts")
     args = p.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="flowengine-js-parts-")
@@ -126,8 +148,15 @@ def main():
         large = os.path.join(workdir, "large.csv")
         subprocess.run([os.path.join(args.build, "flowengine-gen"), "--rows", str(3 * args.rows),
                         "--out", large], check=True)
-        report = instructions_per_row(binaries, workdir, args.rows)
+        scenarios = [x for x in args.scenarios.split(",") if x]
+        report = instructions_per_row(binaries, workdir, args.rows, scenarios)
         for b, per in report.items():
+            if scenarios:
+                print(f"{b}: instructions per input row, 1 thread, V8 single-threaded "
+                      f"({args.rows} and {3 * args.rows} rows)")
+                for name in scenarios:
+                    print(f"  {name:16s} {per[name]:7.0f}")
+                continue
             print(f"{b}: instructions per input row, 1 thread, V8 single-threaded "
                   f"({args.rows} and {3 * args.rows} rows)")
             print(f"  {NO_TRANSFORM:10s} {per[NO_TRANSFORM]:7.0f}   (the pipeline without the script)")
