@@ -92,8 +92,9 @@ def instructions(binary, workdir, source, body, scenario=None):
     env = dict(os.environ, FLOWENGINE_V8_FLAGS="--single-threaded")
     r = subprocess.run(["valgrind", "--tool=callgrind", "--smc-check=all-non-file",
                         "--callgrind-out-file=/dev/null", binary, "run", pipeline,
-                        "--log-level", "error"], env=env, capture_output=True, text=True,
-                       check=True)
+                        "--log-level", "error"], env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{binary} failed ({r.returncode}):\n" + r.stderr[-3000:])
     for line in r.stderr.splitlines():
         if "Collected :" in line:
             return int(line.split(":")[-1].strip())
