@@ -7,16 +7,22 @@
 #include <memory>
 #include <mutex>
 
+#include "core/ops/warm_isolates.h"
+
 namespace flowengine {
 
 void EnsureV8Initialized() {
   static std::once_flag once;
   std::call_once(once, [] {
-    // No background threads of V8's own (concurrent compilation, marking, sweeping, parallel
-    // scavenges): the engine already runs one isolate per core, and V8's helpers only
-    // contend with them. On 2 cores, js-enrich ran 6% faster with 2 threads (2% with one) on
-    // 6-10% less CPU time and 3-5 MiB less peak RSS (docs/benchmarks.md, "JavaScript").
-    v8::V8::SetFlagsFromString("--single-threaded");
+    // A batch (no warm isolates: `flowengine run`) gets no background threads of V8's own
+    // (concurrent compilation, marking, sweeping, parallel scavenges): the engine already
+    // runs one isolate per core, and V8's helpers only contend with them. On 2 cores,
+    // js-enrich ran 6% faster with 2 threads (2% with one) on 6-10% less CPU time and 3-5 MiB
+    // less peak RSS. An engine keeping warm isolates (`flowengine serve`) runs many short
+    // jobs, whose latency the background compiler shortens (p50 20 against 25 ms for a
+    // 1,000-row job): it keeps them (docs/benchmarks.md, "JavaScript"). Decided once, when
+    // V8 starts.
+    if (WarmIsolateLimit() == 0) v8::V8::SetFlagsFromString("--single-threaded");
     // FLOWENGINE_V8_FLAGS passes flags to V8 for profiling the engine's own JavaScript (e.g.
     // "--perf-basic-prof" for perf); not for production use (docs/benchmarks.md).
     if (const char* flags = std::getenv("FLOWENGINE_V8_FLAGS")) v8::V8::SetFlagsFromString(flags);

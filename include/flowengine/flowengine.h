@@ -234,7 +234,10 @@ struct EngineOptions {
   int threads = 0;
   /// Idle V8 isolates kept warm between runs (per heap size, limits.scriptHeap): a run takes
   /// one instead of making one, and gets fresh contexts in it (no script state passes from
-  /// one run to the next). 0: every isolate is disposed when its run ends.
+  /// one run to the next). 0: every isolate is disposed when its run ends. Also decides, for
+  /// the process, whether V8 has background threads (compiler, GC helpers): with warm
+  /// isolates it does (short runs start faster); without, it has none (batch runs use every
+  /// core for their isolates). Set before the process's first JavaScript run.
   int warm_isolates = 0;
   /// One memory budget for every run of this engine, in bytes: a run reserves its
   /// limits.memory plus limits.scriptHeap per thread per JavaScript step (what it may use)
