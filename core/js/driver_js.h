@@ -93,12 +93,14 @@ inline constexpr const char* kDriverSource = R"JS(
     for (let c = 0; c < nIn; ++c) if (loaded[c] === 0) load(c);
     allLoaded = true;
   }
-  // The values of row r in schema order, in a new array: straight-line code made for the
-  // schema's column types (js::RowReadSource), e.g. for (id int64, name string):
-  //   return [kinds[0] === VIEW_NUMBERS ? (nulls[0][r] ? null : numbers[0][r]) : anys[0][r],
-  //           str(k + 2)];
-  // (A new, young array: storing young values into a long-lived one costs a write barrier
-  // each.)
+  // The row object of row r: its values, straight-line code made for the schema's column
+  // types (js::RowReadSource), given to makeRow, the API's function that builds the object
+  // in the user's realm, e.g. for (id int64, name string):
+  //   return makeRow(
+  //     kinds[0] === VIEW_NUMBERS ? (nulls[0][r] ? null : numbers[0][r]) : anys[0][r],
+  //     str(k + 2));
+  // The driver only passes the object on (to the API's current()): it never reads it.
+  let makeRow = null;
   function readRow(r) {
     if (!allLoaded) loadAll();
     if (r >= winEnd || r < winStart) window(r);
@@ -207,7 +209,9 @@ $ROW_READS$
       pieces.length = 0; pendingUnits = 0; others = [];
     },
     // The values of row r, in schema order, in a new array.
-    rowValues: readRow,
+    // The row object of row r (made by makeRow in the user's realm).
+    rowObject: readRow,
+    setRowMaker(f) { makeRow = f; },
     // One value, or undefined for a name that is not an input column.
     value(name, r) {
       const c = inIndex.get(name);
@@ -288,9 +292,10 @@ inline constexpr const char* kApiSource = R"JS(
   // Captured before the user's script runs, and only ever called directly.
   const UserDate = Date, UserError = Error, freeze = Object.freeze;
   const defineProperty = Object.defineProperty;
-  const dRowValues = d.rowValues, dValue = d.value, dSetField = d.setField, dSend = d.send;
+  const dRowObject = d.rowObject, dValue = d.value, dSetField = d.setField, dSend = d.send;
   const dSendCopy = d.sendCopy, dFormat = d.format, dNewGuid = d.newGuid, dLog = d.log;
   const IN_NAMES = d.inNames, OUT_NAMES = d.outNames, ROUTE_NAMES = d.routeNames;
+  d.setRowMaker(makeRow);
 
   delete globalThis.SharedArrayBuffer;
   delete globalThis.Atomics;
@@ -328,9 +333,7 @@ inline constexpr const char* kApiSource = R"JS(
     input: freeze({
       current() {
         if (rowObject === null) {
-          let values;
-          try { values = dRowValues(r); } catch (e) { throw internal('read the row'); }
-          rowObject = makeRow(values);
+          try { rowObject = dRowObject(r); } catch (e) { throw internal('read the row'); }
         }
         return rowObject;
       },

@@ -40,7 +40,8 @@ std::string Fill(std::string source) {
 }  // namespace
 
 std::string RowReadSource(const std::vector<ColumnType>& input) {
-  std::string body = "    return [\n";
+  const bool arguments = input.size() <= kMaxRowArguments;
+  std::string body = arguments ? "    return makeRow(\n" : "    return makeRow([\n";
   for (size_t c = 0; c < input.size(); ++c) {
     const std::string i = std::to_string(c);
     body += "      ";
@@ -58,9 +59,9 @@ std::string RowReadSource(const std::vector<ColumnType>& input) {
                 "][r]) : anys[" + i + "][r]";
         break;
     }
-    body += ",\n";
+    body += c + 1 < input.size() ? ",\n" : "\n";
   }
-  return body + "    ];\n";
+  return body + (arguments ? "    );\n" : "    ]);\n");
 }
 
 std::string DriverSource(const std::vector<ColumnType>& input) {

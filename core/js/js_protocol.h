@@ -45,6 +45,9 @@ inline constexpr int32_t kSetOther = -4;
 
 /// The driver hands the text of the values set to C++ (native.text) once this many UTF-16
 /// units, or this many values, are pending: small enough for a young-generation string.
+/// Up to this many input columns, readRow gives a row's values to makeRow as arguments;
+/// beyond, as one array (a call takes at most 65535 arguments).
+inline constexpr size_t kMaxRowArguments = 1000;
 inline constexpr int kFlushUnits = 16 * 1024;
 inline constexpr int kFlushPieces = 2048;
 

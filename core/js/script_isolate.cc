@@ -447,14 +447,23 @@ void ScriptIsolate::InitUserContext(v8::Local<v8::Object> driver) {
   v8::Context::Scope context_scope(ctx);
   v8::TryCatch tc(iso);
 
-  // makeRow(values): { column: value } as an object literal of the schema's columns, one
-  // allocation per row, own data properties (a column named __proto__ is a computed key,
-  // so it stays a property). Compiled in the user's realm, before the user's script.
-  std::string row_source = "(function (v) { return {";
-  for (size_t c = 0; c < config_.input.size(); ++c) {
+  // makeRow(v0, v1, ...): { column: value } as an object literal of the schema's columns,
+  // one allocation per row, own data properties (a column named __proto__ is a computed
+  // key, so it stays a property). Compiled in the user's realm, before the user's script;
+  // the driver's readRow calls it with the row's values (in one array beyond
+  // kMaxRowArguments columns: makeRow([v0, v1, ...])).
+  const size_t n = config_.input.size();
+  const bool arguments = n <= kMaxRowArguments;
+  std::string row_source = arguments ? "(function (" : "(function (v) { return {";
+  for (size_t c = 0; arguments && c < n; ++c) {
+    row_source += (c > 0 ? ", v" : "v") + std::to_string(c);
+  }
+  if (arguments) row_source += ") { return {";
+  for (size_t c = 0; c < n; ++c) {
     const std::string& name = config_.input[c].name;
     const std::string key = name == "__proto__" ? "[" + JsString(name) + "]" : JsString(name);
-    row_source += (c > 0 ? ", " : "") + key + ": v[" + std::to_string(c) + "]";
+    const std::string value = arguments ? "v" + std::to_string(c) : "v[" + std::to_string(c) + "]";
+    row_source += (c > 0 ? ", " : "") + key + ": " + value;
   }
   row_source += "}; })";
   v8::Local<v8::Value> make_row = RunEngineScript(iso, ctx, row_source, "flowengine:row");

@@ -359,6 +359,45 @@ limits: {{ threads: 2, blockSize: 64KiB }}
                     self.assertEqual(line, [values[n] for n in output], f"{fmt} {output} row {row[0]}")
 
 
+class WideRowsTest(TempDirTest):
+    """Rows of 999 to 1,500 columns (the row object's values reach it as arguments up to
+    1,000 columns, as one array beyond): every value a script reads through current() equals
+    Python's csv reading of the input, and Object.keys lists the columns in order."""
+
+    def test_wide_rows_read_like_pythons_csv(self):
+        rnd = random.Random(1203)
+        for ncols in (999, 1000, 1001, 1500):
+            names = [f"c{k}" for k in range(ncols)]
+            rows = [[str(i)] + ["".join(rnd.choice("ab,é\"") for _ in range(rnd.choice([0, 1, 4])))
+                                for _ in range(ncols - 1)] for i in range(40)]
+            buf = io.StringIO(newline="")
+            csv.writer(buf, lineterminator="\n").writerows([names] + rows)
+            write(self.path("in.csv"), buf.getvalue())
+            write(self.path("t.js"), """
+function process(context) {
+  const r = context.input.current();
+  const keys = Object.keys(r);
+  context.output.setField('got', JSON.stringify([keys.length, keys[0], keys[keys.length - 1],
+                                                 keys.map((k) => r[k])]));
+  return true;
+}
+""")
+            p = self.pipeline("""
+source: { path: in.csv, columns: [{ name: c0, type: int32 }] }
+transform:
+  - javascript: { file: t.js, output: [c0, got] }
+sink: { path: out.csv, outputMode: replace }
+""")
+            r = run(["run", p])
+            self.assertEqual(r.code, 0, repr(r))
+            out = parse_output(read(self.path("out.csv")))[1:]
+            self.assertEqual(len(out), len(rows))
+            for row, (i, got) in zip(rows, out):
+                values = [int(row[0])] + [v or None for v in row[1:]]
+                self.assertEqual(json.loads(got), [ncols, "c0", f"c{ncols - 1}", values],
+                                 f"{ncols} columns, row {i}")
+
+
 class SpecialColumnNamesTest(TempDirTest):
     def test_object_prototype_names_are_plain_columns(self):
         write(self.path("in.csv"), "__proto__,constructor,toString,hasOwnProperty,valueOf\n"

@@ -97,7 +97,13 @@ TEST(BatchOutcomeTest, SourcesHaveNoPlaceholdersLeft) {
     EXPECT_FALSE(std::regex_search(source, m, placeholder)) << m.str();
   }
   EXPECT_NE(ApiSource().find("const TO_MAIN = -1, FILTERED = -2"), std::string::npos);
-  EXPECT_NE(DriverSource(types).find("      nulls[3][r] === 2 ? null : nulls[3][r] === 1,"),
+  EXPECT_NE(DriverSource(types).find("    return makeRow(\n      str(k + 0),\n"),
+            std::string::npos);
+  EXPECT_NE(DriverSource(types).find("      nulls[3][r] === 2 ? null : nulls[3][r] === 1\n    );"),
+            std::string::npos);
+  // Beyond kMaxRowArguments columns, the values go to makeRow as one array.
+  const std::vector<ColumnType> wide(kMaxRowArguments + 1, ColumnType::kString);
+  EXPECT_NE(DriverSource(wide).find("    return makeRow([\n      str(k + 0),\n"),
             std::string::npos);
   EXPECT_NE(DriverSource({}).find("const SET_EMPTY = -1, SET_TRUE = -2"), std::string::npos);
 }
