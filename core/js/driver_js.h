@@ -11,6 +11,8 @@
 //                  it calls no method of a user-reachable prototype. It also removes what the
 //                  sandbox does not offer (SharedArrayBuffer, Atomics, WebAssembly).
 //
+// The driver calls one function of the user's realm, makeRow (the row object's literal,
+// compiled by the engine before the user's script), and only passes its result on.
 // The API calls the driver's functions directly (closures); an exception inside one (say a
 // stack overflow) is replaced by an error of the user's realm, so that no object of the
 // driver's realm reaches the script. Codes shared with C++ are placeholders filled in by
@@ -94,8 +96,9 @@ inline constexpr const char* kDriverSource = R"JS(
     allLoaded = true;
   }
   // The row object of row r: its values, straight-line code made for the schema's column
-  // types (js::RowReadSource), given to makeRow, the API's function that builds the object
-  // in the user's realm, e.g. for (id int64, name string):
+  // types (js::RowReadSource), given to makeRow, which builds the object in the user's realm
+  // (compiled by the engine before the user's script; handed over by the API), e.g. for
+  // (id int64, name string):
   //   return makeRow(
   //     kinds[0] === VIEW_NUMBERS ? (nulls[0][r] ? null : numbers[0][r]) : anys[0][r],
   //     str(k + 2));
@@ -208,7 +211,6 @@ $ROW_READS$
       moves = null; setIdx = null; setLen = null; setCount = 0; copies = null;
       pieces.length = 0; pendingUnits = 0; others = [];
     },
-    // The values of row r, in schema order, in a new array.
     // The row object of row r (made by makeRow in the user's realm).
     rowObject: readRow,
     setRowMaker(f) { makeRow = f; },
