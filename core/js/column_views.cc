@@ -187,17 +187,14 @@ void ColumnViews::PrepareBlock(const Chunk& chunk) {
   const auto* text = reinterpret_cast<const unsigned char*>(bytes.data());
   constexpr uint32_t kKeep = kSpanEscaped | (1u << 31);  // FieldSpan's escaped and quoted
   // Only string columns are read from the text (the others from their number and boolean
-  // views): the other fields get empty spans.
-  text_columns_.assign(cols, 1);
-  if (cols == columns_.size()) {
-    for (size_t c = 0; c < cols; ++c) text_columns_[c] = columns_[c].type == ColumnType::kString;
-  }
+  // views): the other fields get empty spans. (A batch of another width copies every field.)
+  const bool all_text = cols != text_columns_.size();
   uint32_t narrow = 0, wide = 0;
   for (size_t r = 0; r < rows; ++r) {
     row_narrow_[r] = narrow;
     row_wide_[r] = wide;
     for (size_t f = r * cols, c = 0; c < cols; ++f, ++c) {
-      if (text_columns_[c] == 0) {
+      if (!all_text && text_columns_[c] == 0) {
         spans_[2 * f] = narrow;
         spans_[2 * f + 1] = 0;
         continue;

@@ -37,7 +37,9 @@ class ColumnViews {
   static constexpr size_t kWindowBytes = 120 * 1024;
 
   ColumnViews(std::vector<ColumnSpec> columns, Dialect dialect)
-      : columns_(std::move(columns)), dialect_(dialect), scratch_(columns_.size()) {}
+      : columns_(std::move(columns)), dialect_(dialect), scratch_(columns_.size()) {
+    for (const ColumnSpec& c : columns_) text_columns_.push_back(c.type == ColumnType::kString);
+  }
 
   /// The view of column `c` of `chunk`'s rows, in the current context.
   v8::Local<v8::Value> Build(v8::Isolate* isolate, const Chunk& chunk, uint32_t c);
@@ -79,7 +81,7 @@ class ColumnViews {
   PodBuffer<uint16_t> units_;          // and its other fields, in UTF-16, packed
   PodBuffer<uint32_t> row_narrow_;     // where each row starts in the one-byte text (n + 1)
   PodBuffer<uint32_t> row_wide_;       // and in the two-byte text
-  std::vector<uint8_t> text_columns_;  // 1 for the columns whose text PrepareBlock copies
+  std::vector<uint8_t> text_columns_;  // 1 for the string columns (PrepareBlock copies their text)
 };
 
 }  // namespace flowengine::js
