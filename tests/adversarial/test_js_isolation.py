@@ -153,6 +153,12 @@ routes:
             "Date.prototype.toISOString = () => 'then';",
             "Object.defineProperty(Object.prototype, 'full', { set() { throw new Error('trap'); } });",
             "Object.prototype.toString = () => 'weird';",
+            # The row object is a literal made in the user's realm: an accessor that
+            # Object.prototype gains for a column name is neither called nor seen.
+            "Object.defineProperty(Object.prototype, 'first', { set() { throw new Error('trap'); },"
+            " get() { return 'hijacked'; }, configurable: true });",
+            "Function.prototype.call = Function.prototype.apply = () => { throw new Error('trap'); };",
+            "Object.setPrototypeOf = Reflect.construct = () => { throw new Error('trap'); };",
         ]
         for prefix in prefixes:
             r, got = self.outputs(prefix + "\n")

@@ -241,6 +241,46 @@ limits: {{ threads: 2, blockSize: {block}, maxRecordSize: 2MiB }}
                     self.assertEqual(json.loads(got), expected[i], f"row {i}, block {block}")
 
 
+class EncodedInputValuesTest(TempDirTest):
+    """Latin-1 and windows-1252 files (every byte 0x20-0xFF in the values) read by a script
+    equal Python's decoding of the file: their characters reach the script through the one-byte
+    text (U+0080-U+00FF) or the two-byte one (windows-1252's U+20AC and others)."""
+
+    def test_values_read_match_pythons_decoding(self):
+        rnd = random.Random(1204)
+        for encoding in ("latin-1", "windows-1252"):
+            alphabet = [bytes([b]) for b in range(0x20, 0x100)
+                        if bytes([b]) not in (b",", b'"')]
+            if encoding == "windows-1252":  # five bytes are undefined there
+                alphabet = [b for b in alphabet if b not in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")]
+            rows = [b"i,a,b"] + [b"%d,%s,%s" % (i, b"".join(rnd.choice(alphabet) for _ in range(rnd.choice([0, 1, 5, 20]))),
+                                                b"".join(rnd.choice(alphabet) for _ in range(3)))
+                                 for i in range(3000)]
+            with open(self.path("in.csv"), "wb") as f:
+                f.write(b"\n".join(rows) + b"\n")
+            write(self.path("t.js"), """
+function process(context) {
+  const r = context.input.current();
+  context.output.setField('got', JSON.stringify([r.a, r.b]));
+  return true;
+}
+""")
+            p = self.pipeline(f"""
+source: {{ path: in.csv, encoding: {encoding}, columns: [{{ name: i, type: int32 }}] }}
+transform:
+  - javascript: {{ file: t.js, output: [i, got] }}
+sink: {{ path: out.csv, outputMode: replace }}
+limits: {{ threads: 2, blockSize: 16KiB }}
+""")
+            r = run(["run", p])
+            self.assertEqual(r.code, 0, repr(r))
+            out = parse_output(read(self.path("out.csv")))[1:]
+            self.assertEqual(len(out), len(rows) - 1)
+            for line, (i, got) in zip(rows[1:], out):
+                _, a, b = line.decode(encoding).split(",")
+                self.assertEqual(json.loads(got), [a or None, b], f"{encoding} row {i}")
+
+
 class TypedInputValuesTest(TempDirTest):
     """Typed columns read by a script equal a model of their conversion: booleans in every
     accepted spelling, integers with signs and leading zeros (beyond 2^53 a BigInt), floats
