@@ -113,7 +113,7 @@ void AtomicFile::CopyExisting() {
     size_ += static_cast<size_t>(n);
   }
   ::close(in);
-  writeback_from_ = size_;
+  synced_to_ = size_;
 }
 
 void AtomicFile::Write(const char* data, size_t n) {
@@ -145,13 +145,12 @@ void AtomicFile::Write(const char* data, size_t n) {
     n -= static_cast<size_t>(wrote);
     size_ += static_cast<size_t>(wrote);
   }
-  // Start writeback of what is written so far, so that the fsync at commit has little left
-  // to do and the disk works while the pipeline does (errors surface at that fsync).
-  constexpr size_t kWritebackBytes = 16u << 20;
-  if (size_ - writeback_from_ >= kWritebackBytes) {
-    ::sync_file_range(fd_, static_cast<off_t>(writeback_from_),
-                      static_cast<off_t>(size_ - writeback_from_), SYNC_FILE_RANGE_WRITE);
-    writeback_from_ = size_;
+  // Flush what is written so far in the background (core/io/background_sync.h), so that the
+  // fsync at commit has little left to do and the disk works while the pipeline does.
+  constexpr size_t kSyncBytes = 8u << 20;
+  if (size_ - synced_to_ >= kSyncBytes) {
+    background_sync_.Request(fd_);
+    synced_to_ = size_;
   }
 }
 
@@ -178,7 +177,12 @@ void AtomicFile::SyncDirectory() {
 
 void AtomicFile::Prepare() {
   CheckDirectoryStillThere();
-  if (::fsync(fd_) != 0) Fail("FE-OUTPUT-WRITE", "Flushing the output to disk failed", errno);
+  // A failed background sync may not be reported again by this fsync (the kernel reports a
+  // writeback error once per open file).
+  int sync_error = background_sync_.Stop();
+  if (sync_error == 0) sync_error = TakeInjectedFault(IoOp::kSync);
+  if (sync_error == 0 && ::fsync(fd_) != 0) sync_error = errno;
+  if (sync_error != 0) Fail("FE-OUTPUT-WRITE", "Flushing the output to disk failed", sync_error);
   if (unnamed_) {
     temp_name_ = TempNameFor(name_);
     const std::string self = "/proc/self/fd/" + std::to_string(fd_);
@@ -280,6 +284,7 @@ void AtomicFile::Finish() {
 }
 
 void AtomicFile::Abort() noexcept {
+  background_sync_.Stop();  // before the descriptor it syncs is closed
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;

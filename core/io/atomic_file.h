@@ -7,7 +7,8 @@
 //              ".<name>.flowengine-tmp.<pid>.<n>" where the filesystem has no O_TMPFILE).
 //              An existing target's mode, owner and group are copied to the temp; a new
 //              file gets 0666 & ~umask.
-//   Write()    appends bytes.
+//   Write()    appends bytes; every 8 MiB, their data is synced to disk in the background
+//              (core/io/background_sync.h).
 //   Prepare()  commit step 1: fsync, then a name beside the target for the temp, the
 //              directory fsynced; create mode re-checks that the target does not exist.
 //              Nothing is visible yet.
@@ -25,6 +26,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/io/background_sync.h"
 #include "core/io/retry.h"
 #include "core/io/target_lock.h"
 
@@ -107,7 +109,8 @@ class AtomicFile {
   bool registered_ = false;  // the named temp is in the temp registry
   Mode mode_ = Mode::kReplace;
   size_t size_ = 0;
-  size_t writeback_from_ = 0;  // first byte whose writeback has not been started
+  size_t synced_to_ = 0;            // bytes asked to be synced in the background
+  BackgroundSync background_sync_;  // Abort() and Prepare() stop it before fd_ is closed
   RetryPolicy retry_;
   const std::atomic<bool>* stop_ = nullptr;
   TargetLock lock_;        // held from Open() to Publish()/Abort()

@@ -60,8 +60,8 @@ namespace {
 struct Faults {
   bool enabled = false;  // FLOWENGINE_TEST_FAULTS is set: the only time the mutex is used
   std::mutex mutex;
-  int counts[2] = {0, 0};
-  int errnos[2] = {0, 0};
+  int counts[3] = {0, 0, 0};
+  int errnos[3] = {0, 0, 0};
 };
 
 int ErrnoByName(const std::string& name) {
@@ -87,7 +87,7 @@ Faults& InjectedFaults() {
       std::getline(parts, op, ':');
       std::getline(parts, name, ':');
       std::getline(parts, count, ':');
-      const int index = op == "read" ? 0 : op == "write" ? 1 : -1;
+      const int index = op == "read" ? 0 : op == "write" ? 1 : op == "sync" ? 2 : -1;
       if (index < 0 || ErrnoByName(name) == 0) continue;
       f->errnos[index] = ErrnoByName(name);
       f->counts[index] = std::atoi(count.c_str());
@@ -102,7 +102,7 @@ Faults& InjectedFaults() {
 int TakeInjectedFault(IoOp op) {
   Faults& f = InjectedFaults();
   if (!f.enabled) return 0;
-  const int index = op == IoOp::kRead ? 0 : 1;
+  const int index = static_cast<int>(op);
   std::lock_guard<std::mutex> lock(f.mutex);
   if (f.counts[index] <= 0) return 0;
   --f.counts[index];

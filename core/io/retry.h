@@ -35,7 +35,9 @@ void BackoffBeforeRetry(const RetryPolicy& policy, int retry, const std::string&
 /// when it was.
 bool SleepUnlessStopped(int64_t ms, const std::atomic<bool>* stop);
 
-enum class IoOp { kRead, kWrite };
+/// kSync: flushing a written file's data to disk (the background data syncs and the fsync at
+/// commit; FLOWENGINE_TEST_FAULTS "sync:EIO:1").
+enum class IoOp { kRead, kWrite, kSync };
 
 /// The errno to fail this operation with (consuming one injected fault), or 0.
 int TakeInjectedFault(IoOp op);

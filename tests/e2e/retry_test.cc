@@ -70,5 +70,38 @@ TEST(RetryTest, NonRetryableErrorsFailAtOnce) {
   EXPECT_EQ(f.dir.List(), (std::vector<std::string>{"in.csv", "out.csv", "p.yaml"}));
 }
 
+// Syncing the output to disk fails (fsync at commit): the run fails, the target is untouched
+// and no temp file is left.
+TEST(RetryTest, FailedSyncAtCommitFailsTheRun) {
+  Fixture f;
+  ProcessResult r = f.Run("sync:EIO:1");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("FE-OUTPUT-WRITE"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Flushing the output to disk failed: Input/output error"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(ReadFile(f.dir.File("out.csv")), "previous\n");
+  EXPECT_EQ(f.dir.List(), (std::vector<std::string>{"in.csv", "out.csv", "p.yaml"}));
+}
+
+// An output above 8 MiB is synced in the background while it is written
+// (core/io/background_sync.h); the first sync failing there must fail the run, although the
+// fsync at commit would no longer report it.
+TEST(RetryTest, FailedBackgroundSyncFailsTheRun) {
+  Fixture f;
+  std::string input = "a,b\n";
+  const std::string tail(50, 'x');
+  for (int i = 0; i < 200000; ++i) input += std::to_string(i) + "," + tail + "\n";
+  WriteFile(f.dir.File("in.csv"), input);
+  ProcessResult r = f.Run("sync:EIO:1");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("Flushing the output to disk failed: Input/output error"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(ReadFile(f.dir.File("out.csv")), "previous\n");
+  EXPECT_EQ(f.dir.List(), (std::vector<std::string>{"in.csv", "out.csv", "p.yaml"}));
+  ProcessResult ok = f.Run("");  // and without the fault, the same run commits all of it
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ReadFile(f.dir.File("out.csv")), input);
+}
+
 }  // namespace
 }  // namespace flowengine::testing
