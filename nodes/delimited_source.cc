@@ -462,8 +462,11 @@ void DelimitedSource::FailRecordTooLarge() const {
 
 BoundaryResult DelimitedSource::FitToMemory(BoundaryResult boundary) const {
   const uint32_t ncols = schema_.size();
+  uint32_t typed = 0;
+  for (const ColumnSpec& c : schema_.columns) typed += c.type != ColumnType::kString ? 1 : 0;
+  if (!parser_options_.keep_values) typed = 0;
   while (ChunkBytes(pending_.capacity(), boundary.end, boundary.delimiter_count,
-                    boundary.line_count, ncols) > plan_.input_chunk_bytes) {
+                    boundary.line_count, ncols, typed) > plan_.input_chunk_bytes) {
     // Dense data (many short fields) needs more span memory per byte: take fewer records.
     BoundaryResult smaller = parser_options_.kernel->find_boundary(
         pending_.data(), boundary.end / 2, spec_.dialect.delimiter, spec_.dialect.quote,

@@ -37,6 +37,9 @@ class DelimitedSource final : public SourceStage {
 
   /// How transient read failures are retried (call before Open()).
   void SetRetryPolicy(const RetryPolicy& policy) { retry_ = policy; }
+  /// Keeps the typed columns' values read while validating them in each batch
+  /// (RowBatch::numbers), for a first transform step that reads numbers (call before Open()).
+  void KeepTypedValues(bool keep) { parser_options_.keep_values = keep; }
   void SetStopFlag(const std::atomic<bool>* stop) override { stop_ = stop; }
   void AttachMemoryBudget(MemoryBudget* budget) override { pending_.AttachBudget(budget); }
   void Open() override;

@@ -18,6 +18,7 @@ NodeFactory DelimitedNodeFactory() {
                                                     spec.error_handling == ErrorHandling::kSkipRow,
                                                     spec.transforms.size());
     source->SetRetryPolicy(spec.retry);
+    source->KeepTypedValues(!spec.transforms.empty() && spec.transforms[0].node == "javascript");
     return source;
   };
   static std::once_flag built_in;

@@ -27,6 +27,8 @@ class ChunkPool {
       c->block.bytes.AttachBudget(budget_);
       c->batch.fields.AttachBudget(budget_);
       c->batch.rows.AttachBudget(budget_);
+      c->batch.numbers.AttachBudget(budget_);
+      c->batch.codes.AttachBudget(budget_);
       c->transform.batch.fields.AttachBudget(budget_);
       c->transform.batch.rows.AttachBudget(budget_);
       c->transform.values.AttachBudget(budget_);

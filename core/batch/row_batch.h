@@ -63,6 +63,23 @@ struct RowBatch {
   PodBuffer<FieldSpan> fields;
   PodBuffer<RowInfo> rows;
 
+  /// The values of the typed columns as the parse stage read them while validating them,
+  /// kept only when asked (BlockParserOptions::keep_values; value_stride is 0 otherwise),
+  /// so that a reader of numbers (the JavaScript column views) does not parse them again.
+  /// Column c has values when value_slot[c] != kNoValues; its row r is at
+  /// i = value_slot[c] * value_stride + r: numbers[i] its number (an int as a double) and
+  /// codes[i] 1 when the field is empty, else 0 (bool columns: codes[i] 0 false, 1 true,
+  /// 2 empty). value_type[c] is the type they were read as; inexact[slot] is 1 when an int
+  /// of the column lies beyond +-(2^53 - 1), which a double does not hold exactly (possibly
+  /// in a row the batch dropped after an error: a reader then just reads the text).
+  static constexpr uint32_t kNoValues = ~0u;
+  size_t value_stride = 0;
+  PodBuffer<uint32_t> value_slot;  // per column
+  PodBuffer<uint8_t> value_type;   // per column: a ColumnType
+  PodBuffer<uint8_t> inexact;      // per slot
+  PodBuffer<double> numbers;
+  PodBuffer<uint8_t> codes;
+
   const FieldSpan& Field(size_t row, size_t column) const {
     return fields[row * num_columns + column];
   }
@@ -169,6 +186,7 @@ struct Chunk {
   /// keep their capacity. The one place that knows every per-chunk field.
   void ResetForReuse() {
     batch.num_rows = 0;
+    batch.value_stride = 0;
     records = 0;
     transform.Reset();
     output.Clear();

@@ -117,11 +117,29 @@ struct ValueProblem {
   bool missing;  // required value empty (else: type mismatch)
 };
 
+// Sets up batch's typed values (RowBatch::numbers) for its rows: a slot per typed column.
+void PrepareValues(RowBatch& batch, const Schema& schema) {
+  const uint32_t ncols = batch.num_columns;
+  batch.value_slot.ResizeDiscard(ncols);
+  batch.value_type.ResizeDiscard(ncols);
+  uint32_t slots = 0;
+  for (uint32_t c = 0; c < ncols; ++c) {
+    const ColumnType type = c < schema.size() ? schema.columns[c].type : ColumnType::kString;
+    batch.value_type[c] = static_cast<uint8_t>(type);
+    batch.value_slot[c] = type == ColumnType::kString ? RowBatch::kNoValues : slots++;
+  }
+  batch.value_stride = batch.num_rows;
+  batch.inexact.ResizeDiscard(slots);
+  std::fill(batch.inexact.data(), batch.inexact.data() + slots, uint8_t{0});
+  batch.numbers.ResizeDiscard(slots * batch.num_rows);
+  batch.codes.ResizeDiscard(slots * batch.num_rows);
+}
+
 // Rows whose value in a typed or required column is missing or does not parse, each with its
-// first bad column, in row order; with `first_only`, just the earliest one.
-std::vector<ValueProblem> FindValueProblems(const char* data, const RowBatch& batch,
-                                            const Schema& schema, const Dialect& dialect,
-                                            bool first_only) {
+// first bad column, in row order; with `first_only`, just the earliest one. With `keep`,
+// the typed values read are kept in the batch (PrepareValues first).
+std::vector<ValueProblem> FindValueProblems(const char* data, RowBatch& batch, const Schema& schema,
+                                            const Dialect& dialect, bool first_only, bool keep) {
   std::vector<ValueProblem> found;
   std::vector<int32_t> column_of(first_only ? 0 : batch.num_rows, -1);
   std::optional<ValueProblem> first;
@@ -130,12 +148,35 @@ std::vector<ValueProblem> FindValueProblems(const char* data, const RowBatch& ba
     const ColumnSpec& col = schema.columns[c];
     if (col.type == ColumnType::kString && !col.required) continue;
     const size_t limit = first ? first->row + 1 : batch.num_rows;
+    const bool keep_column = keep && col.type != ColumnType::kString;
+    double* numbers = nullptr;
+    uint8_t* codes = nullptr;
+    bool exact_column = true;
+    if (keep_column) {
+      const size_t at = size_t{batch.value_slot[c]} * batch.value_stride;
+      numbers = batch.numbers.data() + at;
+      codes = batch.codes.data() + at;
+    }
+    const uint8_t empty_code = col.type == ColumnType::kBool ? 2 : 1;
     for (size_t r = 0; r < limit; ++r) {
       const FieldSpan& span = batch.Field(r, c);
       bool missing = false;
       if (span.length() == 0) {
+        if (keep_column) {
+          numbers[r] = 0;
+          codes[r] = empty_code;
+        }
         if (!col.required) continue;
         missing = true;
+      } else if (keep_column) {
+        double value = 0;
+        bool exact = true;
+        if (ParseTypedValue(col.type, FieldText(data, span, dialect, scratch), &value, &exact)) {
+          numbers[r] = value;
+          codes[r] = col.type == ColumnType::kBool ? static_cast<uint8_t>(value != 0) : 0;
+          exact_column = exact_column && exact;
+          continue;
+        }
       } else if (col.type == ColumnType::kString ||
                  IsValidValue(col.type, FieldText(data, span, dialect, scratch))) {
         continue;
@@ -149,6 +190,7 @@ std::vector<ValueProblem> FindValueProblems(const char* data, const RowBatch& ba
         found.push_back(ValueProblem{r, c, missing});
       }
     }
+    if (keep_column && !exact_column) batch.inexact[batch.value_slot[c]] = 1;
   }
   if (first_only) {
     if (first) found.push_back(*first);
@@ -273,8 +315,9 @@ void ParseSkippingBadRows(const Block& block, const BlockParserOptions& options,
 
   // Rows with bad values or invalid UTF-8 leave the batch; rejects merge in input order.
   std::vector<std::pair<size_t, Error>> bad_rows;
-  for (const ValueProblem& p :
-       FindValueProblems(data, batch, *options.schema, options.dialect, false)) {
+  if (options.keep_values) PrepareValues(batch, *options.schema);
+  for (const ValueProblem& p : FindValueProblems(data, batch, *options.schema, options.dialect,
+                                                 false, options.keep_values)) {
     bad_rows.emplace_back(p.row, ValueError(block, options, batch, p));
   }
   for (auto& problem : FindEncodingProblems(block, options, batch, batch.num_rows)) {
@@ -305,6 +348,11 @@ void ParseSkippingBadRows(const Block& block, const BlockParserOptions& options,
         batch.rows[kept] = batch.rows[r];
         std::memmove(&batch.fields[kept * ncols], &batch.fields[r * ncols],
                      ncols * sizeof(FieldSpan));
+        for (size_t slot = 0; slot < batch.inexact.size() && batch.value_stride != 0; ++slot) {
+          const size_t column = slot * batch.value_stride;
+          batch.numbers[column + kept] = batch.numbers[column + r];
+          batch.codes[column + kept] = batch.codes[column + r];
+        }
       }
       ++kept;
     }
@@ -348,6 +396,7 @@ std::optional<Error> ParseBlock(const Block& block, const BlockParserOptions& op
   const size_t size = block.bytes.size();
   const uint32_t ncols = schema.size();
   batch.num_columns = ncols;
+  batch.value_stride = 0;  // values kept (options.keep_values) are set after the scan
   BoundaryResult counts;
   counts.line_count = block.line_count;
   counts.delimiter_count = block.delimiter_count;
@@ -372,9 +421,10 @@ std::optional<Error> ParseBlock(const Block& block, const BlockParserOptions& op
                  batch.rows.data()};
   ParseResult result = kernel.parse(args);
   batch.num_rows = result.num_rows;
+  if (options.keep_values) PrepareValues(batch, schema);
   // Rows before a scan error are complete; a bad value in one of them comes first.
-  std::vector<ValueProblem> problems =
-      FindValueProblems(block.bytes.data(), batch, schema, options.dialect, true);
+  std::vector<ValueProblem> problems = FindValueProblems(
+      block.bytes.data(), batch, schema, options.dialect, true, options.keep_values);
   const size_t limit = problems.empty() ? batch.num_rows : problems[0].row + 1;
   std::vector<std::pair<size_t, Error>> encoding =
       FindEncodingProblems(block, options, batch, limit);

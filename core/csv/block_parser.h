@@ -20,6 +20,9 @@ struct BlockParserOptions {
   const Schema* schema = nullptr;
   const ScanKernel* kernel = nullptr;  ///< nullptr: BestKernel()
   bool keep_blank_lines = false;       ///< source.skipBlankLines: false
+  /// Keep the typed columns' values read while validating them in the batch (RowBatch::
+  /// numbers), for a first transform step that reads numbers (JavaScript).
+  bool keep_values = false;
 };
 
 /// Fills `batch` from `block`. Fail-fast (`rejects` null): returns the earliest error; rows

@@ -284,6 +284,11 @@ v8::Local<v8::Value> ColumnViews::Build(v8::Isolate* isolate, const Chunk& chunk
   const ColumnType type = columns_[c].type;
   Scratch& col = scratch_[c];
   if (type == ColumnType::kString) return BlockView(isolate, chunk);
+  if (!chunk.folded && in.value_stride >= n && c < in.value_slot.size() &&
+      in.value_slot[c] != RowBatch::kNoValues && in.value_type[c] == static_cast<uint8_t>(type) &&
+      in.inexact[in.value_slot[c]] == 0) {
+    return ParsedView(isolate, in, c);
+  }
   // The field's text: the block's bytes, or unescaped into text_scratch_ (rarely).
   const auto text_of = [&](size_t r) {
     const FieldSpan& span = in.fields[r * cols + c];
@@ -323,6 +328,24 @@ v8::Local<v8::Value> ColumnViews::Build(v8::Isolate* isolate, const Chunk& chunk
                           v8::Uint8Array::New(Wrap(isolate, col.nulls, n), 0, n)});
   }
   return Values(isolate, chunk, c);  // an int64 beyond 2^53 becomes a BigInt
+}
+
+v8::Local<v8::Value> ColumnViews::ParsedView(v8::Isolate* isolate, const RowBatch& in, uint32_t c) {
+  const size_t n = in.num_rows;
+  const size_t at = size_t{in.value_slot[c]} * in.value_stride;
+  const auto wrap = [&](const auto* data, size_t bytes) {
+    auto store = v8::ArrayBuffer::NewBackingStore(const_cast<void*>(static_cast<const void*>(data)),
+                                                  bytes, v8::BackingStore::EmptyDeleter, nullptr);
+    return v8::ArrayBuffer::New(isolate, std::move(store));
+  };
+  v8::Local<v8::Uint8Array> codes = v8::Uint8Array::New(wrap(in.codes.data() + at, n), 0, n);
+  if (columns_[c].type == ColumnType::kBool) {
+    return View(isolate, {v8::Integer::New(isolate, kViewBools), codes});
+  }
+  return View(
+      isolate,
+      {v8::Integer::New(isolate, kViewNumbers),
+       v8::Float64Array::New(wrap(in.numbers.data() + at, n * sizeof(double)), 0, n), codes});
 }
 
 v8::Local<v8::Value> ColumnViews::Values(v8::Isolate* isolate, const Chunk& chunk, uint32_t c) {

@@ -14,8 +14,11 @@
 //   numbers         a Float64Array plus nulls; an int64 beyond 2^53 makes the column a plain
 //                   array (that value a BigInt);
 //   booleans        a Uint8Array (0 false, 1 true, 2 null).
-// Typed arrays point into this object's buffers: they are valid until the next batch (the
-// driver drops them at the end of each batch). Used on the isolate's thread only.
+// Numbers and booleans come from the values the parse stage kept in the batch while it
+// validated them (RowBatch::numbers) when it did (a first step), else from the text.
+// Typed arrays point into this object's buffers or the chunk's: they are valid until the
+// next batch (the driver drops them at the end of each batch). Used on the isolate's thread
+// only.
 #pragma once
 
 #include <v8.h>
@@ -67,6 +70,9 @@ class ColumnViews {
     PodBuffer<double> numbers;  // numeric columns
   };
   v8::Local<v8::Value> Values(v8::Isolate* isolate, const Chunk& chunk, uint32_t c);
+  // The view of typed column c over the values the parse stage kept in the batch
+  // (RowBatch::numbers): nothing parsed or copied again.
+  v8::Local<v8::Value> ParsedView(v8::Isolate* isolate, const RowBatch& in, uint32_t c);
 
   std::vector<ColumnSpec> columns_;
   Dialect dialect_;

@@ -58,7 +58,7 @@ MemoryPlan PlanMemory(const LimitsSpec& limits, size_t transform_steps) {
 }
 
 size_t ChunkBytes(size_t block_capacity, size_t bytes, int64_t delimiters, int64_t lines,
-                  uint32_t num_columns) {
+                  uint32_t num_columns, uint32_t typed_values) {
   BoundaryResult counts;
   counts.end = bytes;
   counts.delimiter_count = delimiters;
@@ -69,7 +69,12 @@ size_t ChunkBytes(size_t block_capacity, size_t bytes, int64_t delimiters, int64
          PodBuffer<FieldSpan>::Bytes(PodBuffer<FieldSpan>::DiscardCapacity(fields)) +
          PodBuffer<RowInfo>::Bytes(PodBuffer<RowInfo>::DiscardCapacity(rows)) +
          PodBuffer<char>::Bytes(
-             PodBuffer<char>::DiscardCapacity(OutputCapacity(bytes, rows, num_columns)));
+             PodBuffer<char>::DiscardCapacity(OutputCapacity(bytes, rows, num_columns))) +
+         (typed_values == 0
+              ? 0
+              : PodBuffer<double>::Bytes(PodBuffer<double>::DiscardCapacity(typed_values * rows)) +
+                    PodBuffer<uint8_t>::Bytes(
+                        PodBuffer<uint8_t>::DiscardCapacity(typed_values * rows)));
 }
 
 }  // namespace flowengine

@@ -42,9 +42,10 @@ MemoryPlan PlanMemory(const LimitsSpec& limits, size_t transform_steps = 0);
 
 /// Bytes a chunk reserves for a block of `bytes` bytes (in a buffer of `block_capacity`)
 /// holding `delimiters` delimiter bytes and `lines` line breaks, parsed into `num_columns`
-/// columns. Mirrors the allocations of the parse and format stages.
+/// columns (`typed_values` of them with their values kept: RowBatch::numbers). Mirrors the
+/// allocations of the parse and format stages.
 size_t ChunkBytes(size_t block_capacity, size_t bytes, int64_t delimiters, int64_t lines,
-                  uint32_t num_columns);
+                  uint32_t num_columns, uint32_t typed_values = 0);
 
 /// Capacity the format stage reserves for `span_bytes` of records in `rows` rows.
 inline size_t OutputCapacity(size_t span_bytes, size_t rows, uint32_t num_columns) {

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <limits>
 
 #include "fast_float/fast_float.h"
 
@@ -54,6 +55,37 @@ bool IsValidInt(std::string_view text) noexcept {
   return ec == std::errc() && ptr == last;
 }
 
+// IsValidInt<Int>, giving the value: up to 18 digits (no overflow in 64 bits) by a plain
+// loop, longer ones by from_chars, which checks the limits.
+template <typename Int>
+bool ParseInt(std::string_view text, double* value, bool* exact) noexcept {
+  const char* first = text.data();
+  const char* last = first + text.size();
+  if (!SkipPlus(first, last)) return false;
+  int64_t v = 0;
+  const bool negative = *first == '-';
+  const char* digits = first + (negative ? 1 : 0);
+  if (digits < last && last - digits <= 18) {
+    uint64_t u = 0;
+    for (const char* p = digits; p < last; ++p) {
+      const auto d = static_cast<unsigned>(static_cast<unsigned char>(*p) - '0');
+      if (d > 9) return false;
+      u = u * 10 + d;
+    }
+    v = negative ? -static_cast<int64_t>(u) : static_cast<int64_t>(u);
+    if (v < std::numeric_limits<Int>::min() || v > std::numeric_limits<Int>::max()) return false;
+  } else {
+    Int parsed{};
+    auto [ptr, ec] = std::from_chars(first, last, parsed);
+    if (ec != std::errc() || ptr != last) return false;
+    v = parsed;
+  }
+  constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
+  *exact = v <= kMaxSafeInteger && v >= -kMaxSafeInteger;
+  *value = static_cast<double>(v);
+  return true;
+}
+
 bool EqualsIgnoreCase(std::string_view a, std::string_view lower) noexcept {
   if (a.size() != lower.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -90,6 +122,31 @@ bool IsValidValue(ColumnType t, std::string_view text) noexcept {
     }
     case ColumnType::kBool:
       return ParseBool(text).has_value();
+  }
+  return false;
+}
+
+bool ParseTypedValue(ColumnType t, std::string_view text, double* value, bool* exact) noexcept {
+  *exact = true;
+  switch (t) {
+    case ColumnType::kString:
+      return false;
+    case ColumnType::kInt32:
+      return ParseInt<int32_t>(text, value, exact);
+    case ColumnType::kInt64:
+      return ParseInt<int64_t>(text, value, exact);
+    case ColumnType::kFloat64: {
+      const char* first = text.data();
+      const char* last = first + text.size();
+      if (!SkipPlus(first, last)) return false;
+      auto result = fast_float::from_chars(first, last, *value);
+      return result.ec == std::errc() && result.ptr == last;
+    }
+    case ColumnType::kBool: {
+      const std::optional<bool> b = ParseBool(text);
+      *value = b.value_or(false) ? 1.0 : 0.0;
+      return b.has_value();
+    }
   }
   return false;
 }

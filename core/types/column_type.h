@@ -26,6 +26,10 @@ std::string_view AllColumnTypeNames();
 /// notation as accepted by fast_float (also inf, nan). bool: true/false (any case) or 1/0.
 bool IsValidValue(ColumnType t, std::string_view text) noexcept;
 
+/// IsValidValue, also giving the value when valid: an int or a float as a double (`exact`
+/// false for an int beyond +-(2^53 - 1)), a bool as 1 or 0. Not for strings.
+bool ParseTypedValue(ColumnType t, std::string_view text, double* value, bool* exact) noexcept;
+
 /// Parses a bool as IsValidValue accepts it.
 std::optional<bool> ParseBool(std::string_view text) noexcept;
 

@@ -2,6 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fast_float/fast_float.h"
+
 namespace flowengine {
 namespace {
 
@@ -48,6 +57,121 @@ TEST(ColumnTypeTest, Bool) {
   for (const char* yes : {"true", "TRUE", "True", "1"}) EXPECT_EQ(ParseBool(yes), true) << yes;
   for (const char* no : {"false", "FALSE", "0"}) EXPECT_EQ(ParseBool(no), false) << no;
   for (const char* bad : {"yes", "t", "2", "truee"}) EXPECT_FALSE(ParseBool(bad)) << bad;
+}
+
+// ParseTypedValue against IsValidValue (same verdict) and an independent reading of the value
+// (from_chars / fast_float / ParseBool), on edge cases and 200,000 random strings of digits,
+// signs, dots, exponents and letters.
+double Reference(ColumnType t, const std::string& text, bool* exact) {
+  const char* first = text.data() + (text[0] == '+' ? 1 : 0);
+  const char* last = text.data() + text.size();
+  *exact = true;
+  if (t == ColumnType::kFloat64) {
+    double v = 0;
+    fast_float::from_chars(first, last, v);
+    return v;
+  }
+  if (t == ColumnType::kBool) return *ParseBool(text) ? 1.0 : 0.0;
+  int64_t v = 0;
+  std::from_chars(first, last, v);
+  *exact = v <= (int64_t{1} << 53) - 1 && v >= -((int64_t{1} << 53) - 1);
+  return static_cast<double>(v);
+}
+
+void CheckTypedValue(ColumnType t, const std::string& text) {
+  double value = -1;
+  bool exact = false;
+  const bool ok = ParseTypedValue(t, text, &value, &exact);
+  ASSERT_EQ(ok, IsValidValue(t, text)) << ColumnTypeName(t) << " '" << text << "'";
+  if (!ok) return;
+  bool want_exact = true;
+  const double want = Reference(t, text, &want_exact);
+  EXPECT_EQ(exact, want_exact) << ColumnTypeName(t) << " '" << text << "'";
+  if (std::isnan(want)) {
+    EXPECT_TRUE(std::isnan(value)) << text;
+  } else {
+    EXPECT_EQ(std::memcmp(&value, &want, sizeof value), 0)  // bit for bit (-0.0 too)
+        << ColumnTypeName(t) << " '" << text << "': " << value << " vs " << want;
+  }
+}
+
+TEST(ColumnTypeTest, ParseTypedValueAgreesWithIsValidValueAndTheReference) {
+  const std::vector<std::string> edges = {"0",
+                                          "-0",
+                                          "+0",
+                                          "00",
+                                          "-",
+                                          "+",
+                                          "+-1",
+                                          "-+1",
+                                          "--1",
+                                          "1-",
+                                          "007",
+                                          "-007",
+                                          "2147483647",
+                                          "2147483648",
+                                          "-2147483648",
+                                          "-2147483649",
+                                          "+2147483647",
+                                          "9007199254740991",
+                                          "9007199254740992",
+                                          "-9007199254740991",
+                                          "-9007199254740992",
+                                          "999999999999999999",
+                                          "1000000000000000000",
+                                          "-999999999999999999",
+                                          "9223372036854775807",
+                                          "9223372036854775808",
+                                          "-9223372036854775808",
+                                          "-9223372036854775809",
+                                          "00000000000000000000001",
+                                          "-00000000000000000000001",
+                                          "1.5",
+                                          "-1e-300",
+                                          "+.5",
+                                          "1e309",
+                                          "-0.0",
+                                          "inf",
+                                          "-inf",
+                                          "nan",
+                                          "infinity",
+                                          "1,5",
+                                          "1.5.2",
+                                          ".",
+                                          "e5",
+                                          "1e",
+                                          "0x10",
+                                          " 1",
+                                          "1 ",
+                                          "true",
+                                          "TRUE",
+                                          "True",
+                                          "false",
+                                          "FaLsE",
+                                          "1",
+                                          "0",
+                                          "2",
+                                          "t",
+                                          "yes",
+                                          "truee",
+                                          "\x001"};
+  const ColumnType types[] = {ColumnType::kInt32, ColumnType::kInt64, ColumnType::kFloat64,
+                              ColumnType::kBool};
+  for (ColumnType t : types) {
+    for (const std::string& e : edges) CheckTypedValue(t, e);
+  }
+  std::mt19937 rng(7);
+  const std::string alphabet = "0123456789000999-+.eEaxtrufls ";
+  for (int i = 0; i < 200000; ++i) {
+    std::string text;
+    const size_t n = 1 + rng() % 24;
+    for (size_t k = 0; k < n; ++k) {
+      text += (rng() % 4 != 0) ? static_cast<char>('0' + rng() % 10)
+                               : alphabet[rng() % alphabet.size()];
+    }
+    for (ColumnType t : types) CheckTypedValue(t, text);
+    if (HasFailure()) return;
+  }
 }
 
 }  // namespace
