@@ -101,10 +101,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // Skip-row: rejects are whole records in input order, and good rows are the fail-fast rows
   // before the first error.
+  // The typed values kept (keep_values) are those of the good rows' fields.
   options.kernel = nullptr;
+  options.keep_values = true;
   RowBatch batch;
   std::vector<flowengine::Reject> rejects;
   CHECK(!flowengine::ParseBlock(block, options, batch, &rejects));
+  options.keep_values = false;
+  if (schema.columns[0].type == flowengine::ColumnType::kInt64 && batch.num_rows > 0) {
+    CHECK(batch.value_stride >= batch.num_rows && batch.value_slot[0] == 0);
+    std::string scratch;
+    for (size_t r = 0; r < batch.num_rows; ++r) {
+      const std::string_view text =
+          flowengine::FieldText(block.bytes.data(), batch.Field(r, 0), dialect, scratch);
+      double want = 0;
+      bool exact = true;
+      if (text.empty()) {
+        CHECK(batch.codes[r] == 1);
+      } else {
+        CHECK(flowengine::ParseTypedValue(flowengine::ColumnType::kInt64, text, &want, &exact));
+        CHECK(batch.codes[r] == 0 && batch.numbers[r] == want);
+        if (!exact) CHECK(batch.inexact[0] == 1);
+      }
+    }
+  }
   for (size_t i = 0; i < rejects.size(); ++i) {
     CHECK(rejects[i].raw_begin <= rejects[i].raw_end && rejects[i].raw_end <= block.bytes.size());
     if (i > 0) CHECK(rejects[i - 1].raw_end <= rejects[i].raw_begin);
