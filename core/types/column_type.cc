@@ -45,24 +45,13 @@ bool SkipPlus(const char*& first, const char* last) noexcept {
   return first != last;
 }
 
+// An int of type Int (an optional sign, then digits) and its value: up to 18 digits (no
+// overflow in 64 bits) by a plain loop, longer ones by from_chars, which checks the limits.
 template <typename Int>
-bool IsValidInt(std::string_view text) noexcept {
+[[gnu::always_inline]] inline bool ReadInt(std::string_view text, int64_t* out) noexcept {
   const char* first = text.data();
   const char* last = first + text.size();
   if (!SkipPlus(first, last)) return false;
-  Int value{};
-  auto [ptr, ec] = std::from_chars(first, last, value);
-  return ec == std::errc() && ptr == last;
-}
-
-// IsValidInt<Int>, giving the value: up to 18 digits (no overflow in 64 bits) by a plain
-// loop, longer ones by from_chars, which checks the limits.
-template <typename Int>
-bool ParseInt(std::string_view text, double* value, bool* exact) noexcept {
-  const char* first = text.data();
-  const char* last = first + text.size();
-  if (!SkipPlus(first, last)) return false;
-  int64_t v = 0;
   const bool negative = *first == '-';
   const char* digits = first + (negative ? 1 : 0);
   if (digits < last && last - digits <= 18) {
@@ -72,14 +61,28 @@ bool ParseInt(std::string_view text, double* value, bool* exact) noexcept {
       if (d > 9) return false;
       u = u * 10 + d;
     }
-    v = negative ? -static_cast<int64_t>(u) : static_cast<int64_t>(u);
+    const int64_t v = negative ? -static_cast<int64_t>(u) : static_cast<int64_t>(u);
     if (v < std::numeric_limits<Int>::min() || v > std::numeric_limits<Int>::max()) return false;
-  } else {
-    Int parsed{};
-    auto [ptr, ec] = std::from_chars(first, last, parsed);
-    if (ec != std::errc() || ptr != last) return false;
-    v = parsed;
+    *out = v;
+    return true;
   }
+  Int parsed{};
+  auto [ptr, ec] = std::from_chars(first, last, parsed);
+  if (ec != std::errc() || ptr != last) return false;
+  *out = parsed;
+  return true;
+}
+
+template <typename Int>
+bool IsValidInt(std::string_view text) noexcept {
+  int64_t v = 0;
+  return ReadInt<Int>(text, &v);
+}
+
+template <typename Int>
+bool ParseInt(std::string_view text, double* value, bool* exact) noexcept {
+  int64_t v = 0;
+  if (!ReadInt<Int>(text, &v)) return false;
   constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
   *exact = v <= kMaxSafeInteger && v >= -kMaxSafeInteger;
   *value = static_cast<double>(v);
