@@ -144,6 +144,10 @@ std::vector<ValueProblem> FindValueProblems(const char* data, RowBatch& batch, c
   std::vector<int32_t> column_of(first_only ? 0 : batch.num_rows, -1);
   std::optional<ValueProblem> first;
   std::string scratch;
+  const auto text_of = [&](const FieldSpan& span) {  // most fields need no unescaping
+    return span.escaped() ? FieldText(data, span, dialect, scratch)
+                          : std::string_view(data + span.offset, span.length());
+  };
   for (uint32_t c = 0; c < schema.size(); ++c) {
     const ColumnSpec& col = schema.columns[c];
     if (col.type == ColumnType::kString && !col.required) continue;
@@ -171,14 +175,13 @@ std::vector<ValueProblem> FindValueProblems(const char* data, RowBatch& batch, c
       } else if (keep_column) {
         double value = 0;
         bool exact = true;
-        if (ParseTypedValue(col.type, FieldText(data, span, dialect, scratch), &value, &exact)) {
+        if (ParseTypedValue(col.type, text_of(span), &value, &exact)) {
           numbers[r] = value;
           codes[r] = col.type == ColumnType::kBool ? static_cast<uint8_t>(value != 0) : 0;
           exact_column = exact_column && exact;
           continue;
         }
-      } else if (col.type == ColumnType::kString ||
-                 IsValidValue(col.type, FieldText(data, span, dialect, scratch))) {
+      } else if (col.type == ColumnType::kString || IsValidValue(col.type, text_of(span))) {
         continue;
       }
       if (first_only) {
