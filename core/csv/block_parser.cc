@@ -8,6 +8,7 @@
 #include "core/csv/grammar.h"
 #include "core/csv/record_splitter.h"
 #include "core/csv/utf8_check.h"
+#include "core/types/typed_value.h"
 
 namespace flowengine {
 namespace {
@@ -162,36 +163,64 @@ std::vector<ValueProblem> FindValueProblems(const char* data, RowBatch& batch, c
       codes = batch.codes.data() + at;
     }
     const uint8_t empty_code = col.type == ColumnType::kBool ? 2 : 1;
-    for (size_t r = 0; r < limit; ++r) {
-      const FieldSpan& span = batch.Field(r, c);
-      bool missing = false;
-      if (span.length() == 0) {
-        if (keep_column) {
-          numbers[r] = 0;
-          codes[r] = empty_code;
+    // The rows of column c, with `value_of` reading a field of its type (one loop per type).
+    const auto scan = [&](auto value_of) {
+      for (size_t r = 0; r < limit; ++r) {
+        const FieldSpan& span = batch.Field(r, c);
+        bool missing = false;
+        if (span.length() == 0) {
+          if (keep_column) {
+            numbers[r] = 0;
+            codes[r] = empty_code;
+          }
+          if (!col.required) continue;
+          missing = true;
+        } else {
+          double value = 0;
+          bool exact = true;
+          if (value_of(text_of(span), &value, &exact)) {
+            if (keep_column) {
+              numbers[r] = value;
+              codes[r] = col.type == ColumnType::kBool ? static_cast<uint8_t>(value != 0) : 0;
+              exact_column = exact_column && exact;
+            }
+            continue;
+          }
         }
-        if (!col.required) continue;
-        missing = true;
-      } else if (keep_column) {
-        double value = 0;
-        bool exact = true;
-        if (ParseTypedValue(col.type, text_of(span), &value, &exact)) {
-          numbers[r] = value;
-          codes[r] = col.type == ColumnType::kBool ? static_cast<uint8_t>(value != 0) : 0;
-          exact_column = exact_column && exact;
-          continue;
+        if (first_only) {
+          if (!first || r < first->row) first = ValueProblem{r, c, missing};
+          break;
         }
-      } else if (col.type == ColumnType::kString || IsValidValue(col.type, text_of(span))) {
-        continue;
+        if (column_of[r] < 0) {
+          column_of[r] = static_cast<int32_t>(c);
+          found.push_back(ValueProblem{r, c, missing});
+        }
       }
-      if (first_only) {
-        if (!first || r < first->row) first = ValueProblem{r, c, missing};
+    };
+    switch (col.type) {
+      case ColumnType::kString:  // required: only emptiness is checked
+        scan([](std::string_view, double*, bool*) { return true; });
         break;
-      }
-      if (column_of[r] < 0) {
-        column_of[r] = static_cast<int32_t>(c);
-        found.push_back(ValueProblem{r, c, missing});
-      }
+      case ColumnType::kInt32:
+        scan([](std::string_view t, double* v, bool* e) {
+          return typed::ValueOf<ColumnType::kInt32>(t, v, e);
+        });
+        break;
+      case ColumnType::kInt64:
+        scan([](std::string_view t, double* v, bool* e) {
+          return typed::ValueOf<ColumnType::kInt64>(t, v, e);
+        });
+        break;
+      case ColumnType::kFloat64:
+        scan([](std::string_view t, double* v, bool* e) {
+          return typed::ValueOf<ColumnType::kFloat64>(t, v, e);
+        });
+        break;
+      case ColumnType::kBool:
+        scan([](std::string_view t, double* v, bool* e) {
+          return typed::ValueOf<ColumnType::kBool>(t, v, e);
+        });
+        break;
     }
     if (keep_column && !exact_column) batch.inexact[batch.value_slot[c]] = 1;
   }
