@@ -199,6 +199,17 @@ TEST(ColumnTypeTest, ParseTypedValueAgreesWithIsValidValueAndTheReference) {
     for (ColumnType t : types) CheckTypedValue(t, text);
     if (HasFailure()) return;
   }
+  // Decimals of every shape the short-decimal path takes or leaves to fast_float: signs,
+  // 0-12 integer and 0-12 fraction digits, a lone dot, leading zeros, 15 and 16 digits.
+  for (int i = 0; i < 300000; ++i) {
+    std::string text = rng() % 4 == 0 ? "-" : rng() % 8 == 0 ? "+" : "";
+    const size_t whole = rng() % 13, fraction = rng() % 13;
+    for (size_t k = 0; k < whole; ++k) text += static_cast<char>('0' + rng() % 10);
+    if (rng() % 3 != 0) text += '.';
+    for (size_t k = 0; k < fraction; ++k) text += static_cast<char>('0' + rng() % 10);
+    CheckTypedValue(ColumnType::kFloat64, text);
+    if (HasFailure()) return;
+  }
 }
 
 }  // namespace
