@@ -79,7 +79,17 @@ class PodBuffer {
     if (n <= capacity_) return;
     const int64_t delta = static_cast<int64_t>(Bytes(n)) - static_cast<int64_t>(Bytes(capacity_));
     if (budget_ != nullptr) budget_->Charge(delta);
-    void* p = mi_realloc_aligned(data_, Bytes(n), 64);
+    // realloc would copy the whole old capacity; when little of it is used, copy just that.
+    void* p = nullptr;
+    if (data_ != nullptr && size_ < capacity_ / 2) {
+      p = mi_malloc_aligned(Bytes(n), 64);
+      if (p != nullptr) {
+        if (size_ != 0) std::memcpy(p, data_, size_ * sizeof(T));
+        mi_free(data_);
+      }
+    } else {
+      p = mi_realloc_aligned(data_, Bytes(n), 64);
+    }
     if (p == nullptr) {
       Account(-delta);
       throw std::bad_alloc();

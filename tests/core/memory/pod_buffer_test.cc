@@ -16,6 +16,28 @@ TEST(PodBufferTest, GrowsKeepsContentsAndZeroesPadding) {
   for (size_t i = 0; i < kPaddingBytes; ++i) EXPECT_EQ(b.data()[b.size() + i], 0);
 }
 
+// Growing a buffer whose capacity is mostly unused (a block buffer reserved at open, a few
+// header bytes read) copies only its contents, at either side of the half-full threshold,
+// with the budget following and the padding readable and zero.
+TEST(PodBufferTest, GrowingAMostlyEmptyBufferKeepsItsContents) {
+  MemoryBudget budget(64 << 20);
+  for (const size_t used : {size_t{0}, size_t{3}, size_t{499}, size_t{500}, size_t{501}}) {
+    PodBuffer<uint32_t> b;
+    b.AttachBudget(&budget);
+    b.Reserve(1000);
+    b.Resize(used);
+    for (size_t i = 0; i < used; ++i) b[i] = static_cast<uint32_t>(i * 7 + 1);
+    b.Reserve(5000);
+    ASSERT_EQ(b.size(), used);
+    ASSERT_EQ(b.capacity(), 5000u);
+    for (size_t i = 0; i < used; ++i) ASSERT_EQ(b[i], i * 7 + 1) << used << " " << i;
+    const auto* tail = reinterpret_cast<const unsigned char*>(b.data() + b.capacity());
+    for (size_t i = 0; i < kPaddingBytes; ++i) EXPECT_EQ(tail[i], 0);
+    EXPECT_EQ(budget.reserved(), static_cast<int64_t>(PodBuffer<uint32_t>::Bytes(5000)));
+  }
+  EXPECT_EQ(budget.reserved(), 0);
+}
+
 // Found by the fuzzer: an empty block (nothing ever allocated) must still get padding.
 TEST(PodBufferTest, EmptyBufferGetsReadablePadding) {
   ByteBuffer b;
