@@ -12,7 +12,7 @@ import signal
 import time
 import unittest
 
-from harness import TempDirTest, csv_rows, generate, read, run, spawn, write
+from harness import TempDirTest, csv_rows, generate, read, run, spawn, wait_for, write
 
 SCRIPT = """
 function process(context) {
@@ -114,7 +114,11 @@ limits: { threads: 2 }
                 self.assertEqual(leftovers(self.dir), [])
 
     def stop_at(self, sig, delay):
+        """Sends `sig` `delay` seconds after the run took its output locks (its signal
+        handlers are in place by then, however slowly the binary starts: ASan)."""
         proc = spawn(["run", self.yaml], stderr_path=self.path("err.txt"))
+        locked = lambda: os.path.exists(self.path(".out.csv.flowengine-lock"))
+        self.assertTrue(wait_for(lambda: locked() or proc.poll() is not None, 30))
         time.sleep(delay)
         sent = time.monotonic()
         proc.send_signal(sig)
