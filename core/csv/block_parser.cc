@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iterator>
+#include <type_traits>
 
 #include "core/csv/grammar.h"
 #include "core/csv/record_splitter.h"
@@ -163,8 +164,17 @@ std::vector<ValueProblem> FindValueProblems(const char* data, RowBatch& batch, c
       codes = batch.codes.data() + at;
     }
     const uint8_t empty_code = col.type == ColumnType::kBool ? 2 : 1;
-    // The rows of column c, with `value_of` reading a field of its type (one loop per type).
-    const auto scan = [&](auto value_of) {
+    // The rows of column c, read as `type` (an integral_constant) (one loop per type; a required
+    // string column only needs a value).
+    const auto scan = [&](auto type) {
+      constexpr ColumnType kType = decltype(type)::value;
+      const auto value_of = [](std::string_view text, double* value, bool* exact) {
+        if constexpr (kType == ColumnType::kString) {
+          return true;
+        } else {
+          return typed::ValueOf<kType>(text, value, exact);
+        }
+      };
       for (size_t r = 0; r < limit; ++r) {
         const FieldSpan& span = batch.Field(r, c);
         bool missing = false;
@@ -198,28 +208,20 @@ std::vector<ValueProblem> FindValueProblems(const char* data, RowBatch& batch, c
       }
     };
     switch (col.type) {
-      case ColumnType::kString:  // required: only emptiness is checked
-        scan([](std::string_view, double*, bool*) { return true; });
+      case ColumnType::kString:
+        scan(std::integral_constant<ColumnType, ColumnType::kString>{});
         break;
       case ColumnType::kInt32:
-        scan([](std::string_view t, double* v, bool* e) {
-          return typed::ValueOf<ColumnType::kInt32>(t, v, e);
-        });
+        scan(std::integral_constant<ColumnType, ColumnType::kInt32>{});
         break;
       case ColumnType::kInt64:
-        scan([](std::string_view t, double* v, bool* e) {
-          return typed::ValueOf<ColumnType::kInt64>(t, v, e);
-        });
+        scan(std::integral_constant<ColumnType, ColumnType::kInt64>{});
         break;
       case ColumnType::kFloat64:
-        scan([](std::string_view t, double* v, bool* e) {
-          return typed::ValueOf<ColumnType::kFloat64>(t, v, e);
-        });
+        scan(std::integral_constant<ColumnType, ColumnType::kFloat64>{});
         break;
       case ColumnType::kBool:
-        scan([](std::string_view t, double* v, bool* e) {
-          return typed::ValueOf<ColumnType::kBool>(t, v, e);
-        });
+        scan(std::integral_constant<ColumnType, ColumnType::kBool>{});
         break;
     }
     if (keep_column && !exact_column) batch.inexact[batch.value_slot[c]] = 1;

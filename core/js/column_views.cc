@@ -1,7 +1,6 @@
 #include "core/js/column_views.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -11,42 +10,17 @@
 #include "core/csv/utf8_check.h"
 #include "core/js/js_protocol.h"
 #include "core/types/column_type.h"
-#include "fast_float/fast_float.h"
+#include "core/types/typed_value.h"
 
 namespace flowengine::js {
 namespace {
 
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
 
-// Values were validated by the parse stage (an optional sign, then digits, within int64).
-int64_t ParseInt(std::string_view text) {
-  const char* first = text.data() + (text[0] == '+' ? 1 : 0);
-  const char* last = text.data() + text.size();
-  if (last - first > 18) {  // may be near the int64 limits: from_chars checks them
-    int64_t v = 0;
-    std::from_chars(first, last, v);
-    return v;
-  }
-  const bool negative = first < last && *first == '-';
-  first += negative ? 1 : 0;
-  uint64_t v = 0;  // at most 18 digits: no overflow
-  for (; first < last; ++first) v = v * 10 + static_cast<uint8_t>(*first - '0');
-  const auto value = static_cast<int64_t>(v);
-  return negative ? -value : value;
-}
-
-// ParseBool(text).value_or(false), inline: "1" or "true" in any case.
-bool BoolValue(std::string_view t) {
-  if (t.size() == 1) return t[0] == '1';
-  // | 0x20 lowers these four letters and maps no other byte onto them.
-  return t.size() == 4 && (t[0] | 0x20) == 't' && (t[1] | 0x20) == 'r' && (t[2] | 0x20) == 'u' &&
-         (t[3] | 0x20) == 'e';
-}
-
-double ParseFloat(std::string_view text) {
-  const char* first = text.data() + (text[0] == '+' ? 1 : 0);
-  double v = 0;
-  fast_float::from_chars(first, text.data() + text.size(), v);
+// A field's int, as the parse stage validated it (core/types/typed_value.h).
+int64_t IntValue(std::string_view text) {
+  int64_t v = 0;
+  typed::ReadInt<int64_t>(text, &v);
   return v;
 }
 
@@ -299,7 +273,8 @@ v8::Local<v8::Value> ColumnViews::Build(v8::Isolate* isolate, const Chunk& chunk
   if (type == ColumnType::kBool) {
     for (size_t r = 0; r < n; ++r) {
       const std::string_view text = text_of(r);
-      col.nulls[r] = text.empty() ? 2 : BoolValue(text) ? 1 : 0;
+      bool b = false;
+      col.nulls[r] = text.empty() ? 2 : typed::ReadBool(text, &b) && b ? 1 : 0;
     }
     return View(isolate, {v8::Integer::New(isolate, kViewBools),
                           v8::Uint8Array::New(Wrap(isolate, col.nulls, n), 0, n)});
@@ -314,10 +289,15 @@ v8::Local<v8::Value> ColumnViews::Build(v8::Isolate* isolate, const Chunk& chunk
     }
   };
   if (type == ColumnType::kFloat64) {
-    fill(ParseFloat);
+    fill([](std::string_view text) {
+      double v = 0;
+      bool exact_float = true;
+      typed::ValueOf<ColumnType::kFloat64>(text, &v, &exact_float);
+      return v;
+    });
   } else {
     fill([&exact](std::string_view text) {
-      const int64_t v = ParseInt(text);
+      const int64_t v = IntValue(text);
       if (v > kMaxSafeInteger || v < -kMaxSafeInteger) exact = false;
       return static_cast<double>(v);
     });
@@ -359,7 +339,7 @@ v8::Local<v8::Value> ColumnViews::Values(v8::Isolate* isolate, const Chunk& chun
     if (text.empty()) {
       values_[r] = v8::Null(isolate);
     } else if (type == ColumnType::kInt64 || type == ColumnType::kInt32) {
-      const int64_t v = ParseInt(text);
+      const int64_t v = IntValue(text);
       values_[r] = v > kMaxSafeInteger || v < -kMaxSafeInteger
                        ? v8::BigInt::New(isolate, v).As<v8::Value>()
                        : v8::Number::New(isolate, static_cast<double>(v)).As<v8::Value>();

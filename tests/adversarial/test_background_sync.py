@@ -8,7 +8,9 @@ model of the input."""
 import csv
 import io
 import os
+import shutil
 import signal
+import tempfile
 import time
 import unittest
 
@@ -36,14 +38,12 @@ class BackgroundSyncTest(TempDirTest):
 
     @classmethod
     def setUpClass(cls):
-        import tempfile
         cls.data_dir = tempfile.mkdtemp(prefix="fe-adv-sync-")
         cls.input = os.path.join(cls.data_dir, "in.csv")
         generate(cls.input, ROWS)
 
     @classmethod
     def tearDownClass(cls):
-        import shutil
         shutil.rmtree(cls.data_dir, ignore_errors=True)
 
     def setUp(self):
