@@ -48,6 +48,10 @@ class HttpLivenessTest(TempDirTest):
 
         self.assertTrue(wait_for(port_logged, 10), read(self.path("err.txt")))
         self.port = found["port"]
+        # The endpoint answers from the start; /readyz turns 200 once the graph runs, a
+        # moment after the port is logged. The tests below measure a running engine.
+        self.assertTrue(wait_for(lambda: get(self.port, "/readyz")[0] == 200, 10),
+                        read(self.path("err.txt")))
         self.sockets = []
         self.stop = threading.Event()
 
