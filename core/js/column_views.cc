@@ -86,6 +86,24 @@ size_t FieldToUtf16(const unsigned char* in, size_t n, uint16_t* out) {
   return static_cast<size_t>(out - start);
 }
 
+// Whether a field's n bytes are all ASCII, sixteen at a time (eight without SSE2). Reads
+// up to 15 bytes past the field (batch texts are padded: kPaddingBytes).
+bool IsAsciiField(const unsigned char* in, size_t n) {
+  for (size_t i = 0; i < n; i += 16) {
+#if defined(__SSE2__)
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    unsigned high = static_cast<unsigned>(_mm_movemask_epi8(bytes));
+    if (n - i < 16) high &= (1u << (n - i)) - 1;
+    if (high != 0) return false;
+#else
+    for (size_t k = i; k < std::min(n, i + 16); ++k) {
+      if (in[k] >= 0x80) return false;
+    }
+#endif
+  }
+  return true;
+}
+
 constexpr size_t kNotLatin1 = ~size_t{0};
 
 // One field's UTF-8 bytes to `out` as Latin-1, one byte per character, sixteen ASCII bytes
@@ -128,66 +146,79 @@ void ColumnViews::PrepareBlock(const Chunk& chunk) {
   const RowBatch& in = chunk.StepInput();
   const size_t rows = in.num_rows, cols = in.num_columns;
   spans_.ResizeDiscard(rows * cols * 2);
+  row_text_.ResizeDiscard(rows + 1);
   row_narrow_.ResizeDiscard(rows + 1);
   row_wide_.ResizeDiscard(rows + 1);
+  std::fill(row_narrow_.data(), row_narrow_.data() + rows + 1, 0u);
   std::fill(row_wide_.data(), row_wide_.data() + rows + 1, 0u);
   if (rows == 0 || cols == 0) {
-    row_narrow_[0] = 0;
+    row_text_[0] = 0;
     block_ready_ = true;
     return;
   }
-  block_ascii_ = IsAscii(bytes.data(), bytes.size());
-  if (block_ascii_) {
-    // The block's own bytes are the one-byte text, the batch's spans its spans.
+  // Rows are in the text in order: a row's text runs from its first field to the next
+  // row's first field (the last one to the end of its furthest field).
+  for (size_t r = 0; r < rows; ++r) row_text_[r] = in.fields[r * cols].offset;
+  uint32_t end = 0;
+  for (size_t f = (rows - 1) * cols; f < rows * cols; ++f) {
+    end = std::max(end, in.fields[f].offset + in.fields[f].length());
+  }
+  row_text_[rows] = end;
+  // No field of a block shorter than kSpanLengthMask is longer than it.
+  if (bytes.size() <= kSpanLengthMask && IsAscii(bytes.data(), bytes.size())) {
+    // Every field in the block's own bytes: the batch's spans are the view's spans.
     for (size_t f = 0; f < rows * cols; ++f) {
       spans_[2 * f] = in.fields[f].offset;
-      spans_[2 * f + 1] = in.fields[f].length_and_flags & ~kSpanWide;
+      spans_[2 * f + 1] = in.fields[f].length_and_flags & ~kSpanWide;  // FieldSpan's kArena
     }
-    for (size_t r = 0; r < rows; ++r) row_narrow_[r] = in.fields[r * cols].offset;
-    uint32_t end = 0;
-    for (size_t f = (rows - 1) * cols; f < rows * cols; ++f) {
-      end = std::max(end, in.fields[f].offset + in.fields[f].length());
-    }
-    row_narrow_[rows] = end;
     block_ready_ = true;
     return;
   }
-  // Each field transcoded on its own and packed, without delimiters or quotes, into the
-  // one-byte text when all its characters are Latin-1, else into the two-byte text
-  // (kSpanWide). An escaped field's raw text is kept: its value comes from
-  // native.unescaped; its length is never 0.
+  // ASCII fields stay in the block's bytes; the others are transcoded and packed, without
+  // delimiters or quotes, into the one-byte text of transcoded fields when all their
+  // characters are Latin-1 (kSpanLatin1), else into the two-byte text (kSpanWide). An
+  // escaped field's value comes from native.unescaped (its length is never 0).
   narrow_.ResizeDiscard(bytes.size() + 16);
   units_.ResizeDiscard(bytes.size() + 16);
   const auto* text = reinterpret_cast<const unsigned char*>(bytes.data());
   constexpr uint32_t kKeep = kSpanEscaped | (1u << 31);  // FieldSpan's escaped and quoted
   // Only string columns are read from the text (the others from their number and boolean
-  // views): the other fields get empty spans. (A batch of another width copies every field.)
-  const bool all_text = cols != text_columns_.size();
+  // views, so their spans are left unset). A batch of another width reads every field.
+  const bool all_text = cols != columns_.size();
+  if (all_text && all_columns_.size() != cols) {
+    all_columns_.resize(cols);
+    for (uint32_t c = 0; c < cols; ++c) all_columns_[c] = c;
+  }
+  const std::vector<uint32_t>& read = all_text ? all_columns_ : string_columns_;
+  const bool huge = bytes.size() > kSpanLengthMask;  // a field may be longer than a span says
   uint32_t narrow = 0, wide = 0;
   for (size_t r = 0; r < rows; ++r) {
     row_narrow_[r] = narrow;
     row_wide_[r] = wide;
-    for (size_t f = r * cols, c = 0; c < cols; ++f, ++c) {
-      if (!all_text && text_columns_[c] == 0) {
-        spans_[2 * f] = narrow;
-        spans_[2 * f + 1] = 0;
-        continue;
-      }
-      const FieldSpan& span = in.fields[f];
+    const FieldSpan* fields = in.fields.data() + r * cols;
+    uint32_t* spans = spans_.data() + 2 * r * cols;
+    for (const uint32_t c : read) {
+      const FieldSpan& span = fields[c];
       const uint32_t n = span.length();
       const uint32_t flags = span.length_and_flags & kKeep;
       const unsigned char* src = text + span.offset;
-      const size_t latin1 = FieldToLatin1(src, n, narrow_.data() + narrow);
-      if (latin1 != kNotLatin1) {  // most fields
-        spans_[2 * f] = narrow;
-        spans_[2 * f + 1] = static_cast<uint32_t>(latin1) | flags;
+      if (huge && n > kSpanLengthMask) {  // native.unescaped reads it from the block
+        spans[2 * c] = span.offset;
+        spans[2 * c + 1] = 1 | kSpanEscaped;
+      } else if ((flags & kSpanEscaped) != 0 || IsAsciiField(src, n)) {  // most fields
+        spans[2 * c] = span.offset;
+        spans[2 * c + 1] = n | flags;
+      } else if (const size_t latin1 = FieldToLatin1(src, n, narrow_.data() + narrow);
+                 latin1 != kNotLatin1) {
+        spans[2 * c] = narrow;
+        spans[2 * c + 1] = static_cast<uint32_t>(latin1) | flags | kSpanLatin1;
         narrow += static_cast<uint32_t>(latin1);
-        continue;
+      } else {
+        const auto length = static_cast<uint32_t>(FieldToUtf16(src, n, units_.data() + wide));
+        spans[2 * c] = wide;
+        spans[2 * c + 1] = length | flags | kSpanWide;
+        wide += length;
       }
-      const auto length = static_cast<uint32_t>(FieldToUtf16(src, n, units_.data() + wide));
-      spans_[2 * f] = wide;
-      spans_[2 * f + 1] = length | flags | kSpanWide;
-      wide += length;
     }
   }
   row_narrow_[rows] = narrow;
@@ -214,16 +245,20 @@ v8::Local<v8::Value> ColumnViews::Window(v8::Isolate* isolate, const Chunk& chun
   // V8 allocates strings up to 128 KiB in the young generation (kMaxRegularHeapObjectSize);
   // larger ones are large objects. A window stays under it unless one row alone is larger.
   const auto bytes = [&](size_t to) {
-    return (row_narrow_[to] - row_narrow_[row]) + 2 * size_t{row_wide_[to] - row_wide_[row]};
+    return size_t{row_text_[to] - row_text_[row]} + (row_narrow_[to] - row_narrow_[row]) +
+           2 * size_t{row_wide_[to] - row_wide_[row]};
   };
   size_t end = row + 1;
   while (end < in.num_rows && bytes(end + 1) <= kWindowBytes) ++end;
-  const uint8_t* narrow =
-      block_ascii_ ? reinterpret_cast<const uint8_t*>(chunk.BatchText().data()) : narrow_.data();
-  v8::Local<v8::String> text =
-      v8::String::NewFromOneByte(isolate, narrow + row_narrow_[row], v8::NewStringType::kNormal,
-                                 static_cast<int>(row_narrow_[end] - row_narrow_[row]))
-          .ToLocalChecked();
+  const auto one_byte = [&](const void* data, uint32_t from, uint32_t to) {
+    if (to == from) return v8::String::Empty(isolate);
+    return v8::String::NewFromOneByte(isolate, static_cast<const uint8_t*>(data) + from,
+                                      v8::NewStringType::kNormal, static_cast<int>(to - from))
+        .ToLocalChecked();
+  };
+  // The block's bytes as one-byte text: the spans without a flag point at ASCII fields only.
+  v8::Local<v8::String> text = one_byte(chunk.BatchText().data(), row_text_[row], row_text_[end]);
+  v8::Local<v8::String> narrow = one_byte(narrow_.data(), row_narrow_[row], row_narrow_[end]);
   const uint32_t wide_units = row_wide_[end] - row_wide_[row];
   v8::Local<v8::String> wide =
       wide_units == 0
@@ -231,11 +266,11 @@ v8::Local<v8::Value> ColumnViews::Window(v8::Isolate* isolate, const Chunk& chun
           : v8::String::NewFromTwoByte(isolate, units_.data() + row_wide_[row],
                                        v8::NewStringType::kNormal, static_cast<int>(wide_units))
                 .ToLocalChecked();
-  // Offsets as small integers (below 2^31: FieldSpan lengths have 29 bits), so that the
-  // driver's arithmetic on them stays integer.
-  return View(isolate, {text, v8::Integer::NewFromUnsigned(isolate, row_narrow_[row]),
-                        v8::Integer::NewFromUnsigned(isolate, static_cast<uint32_t>(end)), wide,
-                        v8::Integer::NewFromUnsigned(isolate, row_wide_[row])});
+  // Offsets as integers (small integers for the blocks of any allowed size: maxRecordSize
+  // is at most 256 MiB), so that the driver's arithmetic on them stays integer.
+  const auto number = [&](uint32_t v) { return v8::Integer::NewFromUnsigned(isolate, v); };
+  return View(isolate, {text, number(row_text_[row]), number(static_cast<uint32_t>(end)), wide,
+                        number(row_wide_[row]), narrow, number(row_narrow_[row])});
 }
 
 v8::Local<v8::Value> ColumnViews::Unescaped(v8::Isolate* isolate, const Chunk& chunk,

@@ -2,13 +2,13 @@
 // batch as one JavaScript value, so that per-value work happens in JIT code instead of one
 // V8 API call per field:
 //   string columns  the batch's field spans, shared by every string column, in characters of
-//                   the block's text: an ASCII block's text is its bytes; in any other
-//                   block each string field is transcoded on its own and packed, without
-//                   delimiters, into a one-byte text when its characters are all Latin-1
-//                   (most fields) and into a two-byte text otherwise (kSpanWide), so that
-//                   the strings a script gets are one-byte wherever they can be. The text reaches
-//                   JavaScript in windows of consecutive rows (native.window(row)) small enough to
-//                   be ordinary young-generation strings: a whole-block string would be a large
+//                   one of three texts: the block's own bytes for the ASCII fields (every
+//                   field of an ASCII block: no copy); a one-byte text of the other fields
+//                   whose characters are all Latin-1, transcoded and packed (kSpanLatin1);
+//                   a two-byte text of the rest (kSpanWide); so that the strings a script
+//                   gets are one-byte wherever they can be. The texts reach JavaScript in
+//                   windows of consecutive rows (native.window(row)) small enough to be
+//                   ordinary young-generation strings: a whole-block string would be a large
 //                   object, mapped and faulted in afresh by V8 for every batch and kept until
 //                   a full GC (docs/benchmarks.md, "JavaScript");
 //   numbers         a Float64Array plus nulls; an int64 beyond 2^53 makes the column a plain
@@ -41,16 +41,18 @@ class ColumnViews {
 
   ColumnViews(std::vector<ColumnSpec> columns, Dialect dialect)
       : columns_(std::move(columns)), dialect_(dialect), scratch_(columns_.size()) {
-    for (const ColumnSpec& c : columns_) text_columns_.push_back(c.type == ColumnType::kString);
+    for (uint32_t c = 0; c < columns_.size(); ++c) {
+      if (columns_[c].type == ColumnType::kString) string_columns_.push_back(c);
+    }
   }
 
   /// The view of column `c` of `chunk`'s rows, in the current context.
   v8::Local<v8::Value> Build(v8::Isolate* isolate, const Chunk& chunk, uint32_t c);
-  /// native.window(row): [text, base, end, wide, wideBase] — the one-byte text of rows
-  /// [row, end) of the block view, starting at character `base` of the block's one-byte text,
-  /// and their two-byte text from `wideBase` (a span minus the base of its text indexes
-  /// into it). At least one row; more while the texts stay under a young-generation
-  /// object's size.
+  /// native.window(row): [text, base, end, wide, wideBase, narrow, narrowBase] — for rows
+  /// [row, end) of the block view, the block's bytes from byte `base`, their two-byte text
+  /// from unit `wideBase` and their transcoded one-byte text from `narrowBase` (a span
+  /// minus the base of its text indexes into it). At least one row; more while the texts
+  /// stay under a young-generation object's size.
   v8::Local<v8::Value> Window(v8::Isolate* isolate, const Chunk& chunk, uint32_t row);
   /// native.unescaped(i): the value of field i (row-major) of a block view, unescaped.
   v8::Local<v8::Value> Unescaped(v8::Isolate* isolate, const Chunk& chunk, uint32_t field);
@@ -80,14 +82,15 @@ class ColumnViews {
   std::string text_scratch_;
   std::vector<v8::Local<v8::Value>> values_;
   bool block_ready_ = false;
-  bool block_ascii_ = false;   // the one-byte text is the block's bytes; else narrow_
   PodBuffer<uint32_t> spans_;  // (start, length | flags) per field, in characters
   v8::Global<v8::Uint32Array> block_fields_;
-  PodBuffer<uint8_t> narrow_;          // a non-ASCII block's Latin-1 fields, packed
-  PodBuffer<uint16_t> units_;          // and its other fields, in UTF-16, packed
-  PodBuffer<uint32_t> row_narrow_;     // where each row starts in the one-byte text (n + 1)
-  PodBuffer<uint32_t> row_wide_;       // and in the two-byte text
-  std::vector<uint8_t> text_columns_;  // 1 for the string columns (PrepareBlock copies their text)
+  PodBuffer<uint8_t> narrow_;             // a non-ASCII block's non-ASCII Latin-1 fields, packed
+  PodBuffer<uint16_t> units_;             // and its other non-ASCII fields, in UTF-16, packed
+  PodBuffer<uint32_t> row_text_;          // where each row starts in the block's bytes (n + 1)
+  PodBuffer<uint32_t> row_narrow_;        // in the transcoded one-byte text
+  PodBuffer<uint32_t> row_wide_;          // and in the two-byte text
+  std::vector<uint32_t> string_columns_;  // the fields PrepareBlock reads
+  std::vector<uint32_t> all_columns_;     // 0..n-1 for a batch of another width
 };
 
 }  // namespace flowengine::js

@@ -28,7 +28,8 @@ inline constexpr const char* kDriverSource = R"JS(
   const SET_EMPTY = $SET_EMPTY$, SET_TRUE = $SET_TRUE$, SET_FALSE = $SET_FALSE$;
   const SET_OTHER = $SET_OTHER$, FLUSH_UNITS = $FLUSH_UNITS$, FLUSH_PIECES = $FLUSH_PIECES$;
   const VIEW_BLOCK = $VIEW_BLOCK$, SPAN_LENGTH_MASK = $SPAN_LENGTH_MASK$;
-  const SPAN_ESCAPED = $SPAN_ESCAPED$, SPAN_WIDE = $SPAN_WIDE$;
+  const SPAN_ESCAPED = $SPAN_ESCAPED$, SPAN_WIDE = $SPAN_WIDE$, SPAN_LATIN1 = $SPAN_LATIN1$;
+  const SPAN_ELSEWHERE = SPAN_ESCAPED | SPAN_WIDE | SPAN_LATIN1;
   const nIn = inNames.length;
   const nOut = outNames.length;
   const inIndex = new Map();
@@ -47,14 +48,16 @@ inline constexpr const char* kDriverSource = R"JS(
   const SPAN_STRIDE = nIn * 2;
   const kinds = new Array(nIn).fill(0);
   const offsets = new Array(nIn).fill(null);
-  // The block's text, a window of rows [winStart, winEnd) at a time (native.window(row)):
-  // the one-byte text of the fields whose characters are all Latin-1 (from character `base`
-  // of the block's one-byte text) and the two-byte text of the others (SPAN_WIDE, from
-  // `wideBase` of the block's two-byte text).
-  let text = '', base = 0, wide = '', wideBase = 0, winStart = 0, winEnd = 0;
+  // The block's texts, a window of rows [winStart, winEnd) at a time (native.window(row)):
+  // its bytes as one-byte text for the ASCII fields (from byte `base` of the block), the
+  // one-byte text of the other fields whose characters are all Latin-1 (SPAN_LATIN1, from
+  // `narrowBase`) and the two-byte text of the rest (SPAN_WIDE, from `wideBase`).
+  let text = '', base = 0, wide = '', wideBase = 0, narrow = '', narrowBase = 0;
+  let winStart = 0, winEnd = 0;
   function window(i) {
     const w = native.window(i);
     text = w[0]; base = w[1]; winStart = i; winEnd = w[2]; wide = w[3]; wideBase = w[4];
+    narrow = w[5]; narrowBase = w[6];
   }
   const nulls = new Array(nIn).fill(null), numbers = new Array(nIn).fill(null);
   const anys = new Array(nIn).fill(null);
@@ -83,13 +86,17 @@ inline constexpr const char* kDriverSource = R"JS(
     const flags = spans[k + 1];
     const length = flags & SPAN_LENGTH_MASK;
     if (length === 0) return null;
+    if ((flags & SPAN_ELSEWHERE) === 0) {  // an ASCII field, in the block's bytes
+      const at = spans[k] - base;
+      return text.substring(at, at + length);
+    }
     if ((flags & SPAN_ESCAPED) !== 0) return native.unescaped(k >> 1);
     if ((flags & SPAN_WIDE) !== 0) {
       const at = spans[k] - wideBase;
       return wide.substring(at, at + length);
     }
-    const at = spans[k] - base;
-    return text.substring(at, at + length);
+    const at = spans[k] - narrowBase;
+    return narrow.substring(at, at + length);
   }
   function loadAll() {
     for (let c = 0; c < nIn; ++c) if (loaded[c] === 0) load(c);
@@ -114,7 +121,8 @@ $ROW_READS$
     loaded.fill(0);
     allLoaded = false;
     spans = null;
-    text = ''; base = 0; wide = ''; wideBase = 0; winStart = 0; winEnd = 0;
+    text = ''; base = 0; wide = ''; wideBase = 0; narrow = ''; narrowBase = 0;
+    winStart = 0; winEnd = 0;
     offsets.fill(null); nulls.fill(null); numbers.fill(null); anys.fill(null);
   }
 

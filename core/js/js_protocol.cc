@@ -28,6 +28,7 @@ std::string Fill(std::string source) {
       {"$SPAN_LENGTH_MASK$", static_cast<int>(kSpanLengthMask)},
       {"$SPAN_ESCAPED$", static_cast<int>(kSpanEscaped)},
       {"$SPAN_WIDE$", static_cast<int>(kSpanWide)},
+      {"$SPAN_LATIN1$", static_cast<int>(kSpanLatin1)},
   };
   for (const auto& [token, value] : values) {
     for (size_t at = source.find(token); at != std::string::npos; at = source.find(token, at)) {

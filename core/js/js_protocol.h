@@ -16,16 +16,21 @@ namespace flowengine::js {
 inline constexpr int kViewNumbers = 1;  ///< [kind, Float64Array, nulls (Uint8Array, 1 = null)]
 inline constexpr int kViewBools = 2;    ///< [kind, Uint8Array: 0 false, 1 true, 2 null]
 inline constexpr int kViewValues = 3;   ///< [kind, Array of values] (e.g. int64 beyond 2^53)
-/// [kind, text of the whole block, Uint32Array of field spans in characters (offset,
-/// length | flags per field, row-major)]: every string column reads the block's text; an
-/// escaped field is native.unescaped(i).
+/// [kind, Uint32Array of field spans in characters (offset, length | flags per field,
+/// row-major)]: every string column reads its fields from the texts of a window
+/// (native.window, core/js/column_views.h) as the flags below say.
 inline constexpr int kViewBlock = 4;
-/// Bits of a field span's second word (FieldSpan::length_and_flags).
-inline constexpr uint32_t kSpanLengthMask = (1u << 29) - 1;
-inline constexpr uint32_t kSpanEscaped = 1u << 30;
-/// In the spans of a non-ASCII block's view: the field is in the window's two-byte text (it
-/// holds a character beyond Latin-1); else in its one-byte text.
+/// Bits of a span's second word in a block view: the length in characters and where the
+/// field's text is. No flag: in the window's block text (the block's own bytes, where the
+/// field is ASCII). A span's other bit (1 << 31, quoted) is the FieldSpan's and unused here.
+inline constexpr uint32_t kSpanLengthMask = (1u << 28) - 1;
+/// In the window's one-byte text of transcoded fields (all characters Latin-1, some not ASCII).
+inline constexpr uint32_t kSpanLatin1 = 1u << 28;
+/// In the window's two-byte text (a character beyond Latin-1).
 inline constexpr uint32_t kSpanWide = 1u << 29;
+/// Its value is native.unescaped(i): an escaped field (doubled quotes), or one longer than
+/// kSpanLengthMask (its length word is then 1).
+inline constexpr uint32_t kSpanEscaped = 1u << 30;
 
 /// Where a row goes, in the Int32Array `moves` both sides share (>= 0: a route index,
 /// written by context.route.send).
