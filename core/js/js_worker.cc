@@ -11,6 +11,7 @@
 #include "core/js/js_protocol.h"
 #include "core/js/output_values.h"
 #include "core/js/script_isolate.h"
+#include "core/js/utf16_to_utf8.h"
 
 namespace flowengine {
 namespace {

@@ -62,55 +62,6 @@ uint32_t AppendUtf8(v8::Isolate* isolate, v8::Local<v8::String> str, ByteBuffer&
   return static_cast<uint32_t>(written);
 }
 
-uint32_t AppendUtf16AsUtf8(const uint16_t* text, size_t n, ByteBuffer& arena) {
-  const size_t at = arena.size();
-  arena.Resize(at + 3 * n);  // at most three bytes a unit (a pair: four bytes for two)
-  char* out = arena.data() + at;
-  for (size_t i = 0; i < n; ++i) {
-    // Four ASCII units at a time.
-    while (i + 4 <= n) {
-      uint64_t word;
-      std::memcpy(&word, text + i, 8);
-      if ((word & 0xFF80FF80FF80FF80ull) != 0) break;
-      out[0] = static_cast<char>(text[i]);
-      out[1] = static_cast<char>(text[i + 1]);
-      out[2] = static_cast<char>(text[i + 2]);
-      out[3] = static_cast<char>(text[i + 3]);
-      out += 4;
-      i += 4;
-    }
-    if (i >= n) break;
-    uint32_t c = text[i];
-    if (c < 0x80) {
-      *out++ = static_cast<char>(c);
-      continue;
-    }
-    if (c < 0x800) {
-      *out++ = static_cast<char>(0xC0 | (c >> 6));
-      *out++ = static_cast<char>(0x80 | (c & 0x3F));
-      continue;
-    }
-    if (c >= 0xD800 && c <= 0xDFFF) {
-      if (c <= 0xDBFF && i + 1 < n && text[i + 1] >= 0xDC00 && text[i + 1] <= 0xDFFF) {
-        c = 0x10000 + ((c - 0xD800) << 10) + (text[i + 1] - 0xDC00u);
-        ++i;
-        *out++ = static_cast<char>(0xF0 | (c >> 18));
-        *out++ = static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-        *out++ = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        *out++ = static_cast<char>(0x80 | (c & 0x3F));
-        continue;
-      }
-      c = 0xFFFD;  // a lone surrogate
-    }
-    *out++ = static_cast<char>(0xE0 | (c >> 12));
-    *out++ = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    *out++ = static_cast<char>(0x80 | (c & 0x3F));
-  }
-  const auto written = static_cast<size_t>(out - (arena.data() + at));
-  arena.Resize(at + written);
-  return static_cast<uint32_t>(written);
-}
-
 std::string IsoDate(double ms) {
   if (!std::isfinite(ms) || std::fabs(ms) > 8.64e15) return "";
   const auto t = static_cast<int64_t>(ms);

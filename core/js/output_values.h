@@ -31,9 +31,6 @@ OutputText AppendOutputText(v8::Isolate* isolate, v8::Local<v8::Context> ctx,
 /// returns the bytes appended.
 uint32_t AppendUtf8(v8::Isolate* isolate, v8::Local<v8::String> str, ByteBuffer& arena);
 
-/// UTF-16 text as UTF-8, appended; a lone surrogate becomes U+FFFD. Returns the bytes.
-uint32_t AppendUtf16AsUtf8(const uint16_t* text, size_t n, ByteBuffer& arena);
-
 /// ISO 8601 UTC of a time value in ms ("2024-01-02T03:04:05.678Z"; years outside 0-9999 as
 /// +YYYYYY / -YYYYYY, as Date.prototype.toISOString); "" when it is not a valid time.
 std::string IsoDate(double ms);
