@@ -23,6 +23,9 @@ import unittest
 BIN = os.environ.get("FLOWENGINE_BIN", os.path.join(os.path.dirname(__file__), "../../build/flowengine"))
 GEN = os.environ.get("FLOWENGINE_GEN_BIN", os.path.join(os.path.dirname(BIN), "flowengine-gen"))
 IN_CI = os.environ.get("CI", "") == "true"
+# An ASan+UBSan build (CI runs the suite under one too): its binary starts and exits several
+# times slower, so bounds on wall time that include a process's start or exit are wider there.
+SANITIZED = "libasan" in subprocess.run(["ldd", BIN], capture_output=True, text=True).stdout
 
 SUMMARY_RE = re.compile(
     r"([0-9]+) rows read, ([0-9]+) rows written, ([0-9]+) routed, ([0-9]+) filtered, "
@@ -161,6 +164,28 @@ def wait_for(predicate, timeout=10.0, step=0.01):
             return True
         time.sleep(step)
     return False
+
+
+def lock_file(target):
+    """The lock file a run holds while it writes `target` (core/io/target_lock.cc)."""
+    return os.path.join(os.path.dirname(target), "." + os.path.basename(target) + ".flowengine-lock")
+
+
+def holds_lock(pid, target):
+    """Whether process `pid` holds the lock on `target`: a run creates the lock file before it
+    locks it and writes its pid into it only once it has the lock."""
+    try:
+        return read(lock_file(target)) == f"{pid}\n".encode()
+    except OSError:
+        return False
+
+
+def wait_for_lock(proc, target, timeout=30.0):
+    """Waits until the run `proc` holds the lock on `target` (its signal handlers are in place
+    by then: they are installed before the run opens anything). False if it exited first or
+    the wait timed out."""
+    wait_for(lambda: proc.poll() is not None or holds_lock(proc.pid, target), timeout)
+    return proc.poll() is None and holds_lock(proc.pid, target)
 
 
 def json_lines(text):

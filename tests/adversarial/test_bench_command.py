@@ -2,7 +2,7 @@
 `create` target, a route, dead letters, a sink in a directory that does not exist), the
 scratch directory is gone afterwards (also after SIGINT), the JSON result is consistent
 (rows/s x median wall = rows; per-run figures; the machine), --compare fails against a
-doctored baseline twice as fast with FE-BENCH-REGRESSION naming a stage and passes against
+doctored baseline ten times as fast with FE-BENCH-REGRESSION naming a stage and passes against
 its own result, --budget 0.001% fails with FE-BENCH-NOISY, a baseline from elsewhere is a
 warning, a bad baseline exit 2, a failing pipeline's own error and exit code come through."""
 import json
@@ -98,17 +98,19 @@ class BenchCommandTest(TempDirTest):
         r = self.bench("--runs", "3", "--budget", "1000", "--json", self.path("b.json"))
         self.assertEqual(r.code, 0, repr(r))
         b = json.loads(read(self.path("b.json")))
-        # Its own result, within a threshold wide enough for a shared CI machine's noise.
+        # Its own result passes (the path tested here, not the threshold's precision): 95% is
+        # wide enough for a loaded CI machine's noise, also under ASan.
         same = self.bench("--runs", "3", "--budget", "1000", "--compare", self.path("b.json"),
-                          "--threshold", "40%")
+                          "--threshold", "95%")
         self.assertEqual(same.code, 0, repr(same))
         self.assertIn("compared with", same.err)
         self.assertNotIn("measured elsewhere", same.err)
-        # Twice as fast, with every stage but parse slower than now (so parse alone grew).
+        # Ten times as fast, with every stage but parse far slower than now (so parse alone
+        # grew): margins far beyond the noise between two benches on a loaded machine.
         fast = json.loads(json.dumps(b))
-        fast["figures"]["rows_per_second"]["median"] *= 2
+        fast["figures"]["rows_per_second"]["median"] *= 10
         for stage, figure in fast["figures"]["busy_ns_per_row"].items():
-            figure["median"] = figure["median"] * 3 + 1000
+            figure["median"] = figure["median"] * 10 + 10000
         fast["figures"]["busy_ns_per_row"]["parse"]["median"] = 0
         write(self.path("fast.json"), json.dumps(fast))
         slow = self.bench("--runs", "3", "--budget", "1000", "--compare", self.path("fast.json"),

@@ -6,10 +6,9 @@ no temp file left anywhere by a failed or killed run."""
 import os
 import signal
 import subprocess
-import time
 import unittest
 
-from harness import BIN, TempDirTest, read, run, snapshot, spawn, wait_for, write
+from harness import BIN, TempDirTest, read, run, snapshot, spawn, wait_for_lock, write
 
 SCRIPT = """
 function process(context) {
@@ -128,6 +127,15 @@ class DuringTheRunTest(TempDirTest):
         fifo.flush()
         return proc, fifo
 
+    def wait_until_writing(self, proc, target):
+        """Waits until the run holds the lock on `target` (its sinks are opened in order: sink,
+        routes, dead letters), so what the test does next happens during the run."""
+        if not wait_for_lock(proc, self.path(target)):
+            proc.kill()
+            proc.wait()
+            self.fail(f"the run did not take the lock on {target}: " +
+                      read(self.path("err.txt")).decode("utf-8", "replace"))
+
     def finish(self, proc, fifo):
         fifo.write("".join(f"{i}\n" for i in range(1000, 2000)))
         fifo.close()
@@ -142,7 +150,7 @@ sink: { path: out.csv, outputMode: replace }
 routes:
   r: { path: late.csv, outputMode: create }
 """)
-        time.sleep(0.3)
+        self.wait_until_writing(proc, "late.csv")
         write(self.path("late.csv"), "someone else's\n")
         code, err = self.finish(proc, fifo)
         self.assertEqual(code, 1, err)
@@ -154,7 +162,7 @@ routes:
     def test_target_directory_renamed_during_the_run(self):
         os.mkdir(self.path("outdir"))
         proc, fifo = self.start("source: { path: in.fifo }\nsink: { path: outdir/out.csv }\n")
-        time.sleep(0.3)
+        self.wait_until_writing(proc, "outdir/out.csv")
         os.rename(self.path("outdir"), self.path("moved"))
         code, err = self.finish(proc, fifo)
         self.assertEqual(code, 1, err)
@@ -171,7 +179,7 @@ sink: { path: out.csv }
 errorHandling: skip-row
 deadLetter: { path: dead.csv }
 """)
-        time.sleep(0.3)
+        self.wait_until_writing(proc, "dead.csv")
         proc.kill()
         proc.wait(timeout=10)
         fifo.close()
@@ -185,7 +193,7 @@ sink: { path: out.csv }
 errorHandling: skip-row
 deadLetter: { path: dead.csv }
 """)
-        time.sleep(0.3)
+        self.wait_until_writing(proc, "dead.csv")
         proc.send_signal(signal.SIGINT)
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=10)

@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import TempDirTest, read, spawn, wait_for, write
+from harness import SANITIZED, TempDirTest, read, spawn, wait_for, write
 
 
 def get(port, path, timeout=5.0):
@@ -52,6 +52,9 @@ class HttpLivenessTest(TempDirTest):
         # moment after the port is logged. The tests below measure a running engine.
         self.assertTrue(wait_for(lambda: get(self.port, "/readyz")[0] == 200, 10),
                         read(self.path("err.txt")))
+        # How fast this machine answers with no hostile client (a loaded CI machine, an ASan
+        # build): the bound on the slowest answer below scales with it.
+        self.baseline = statistics.median(get(self.port, "/healthz")[1] for _ in range(10))
         self.sockets = []
         self.stop = threading.Event()
 
@@ -77,7 +80,11 @@ class HttpLivenessTest(TempDirTest):
             self.assertEqual(status, 200, what)
             times.append(seconds)
         self.assertLess(statistics.median(times), 0.1, f"{what}: {times}")
-        self.assertLess(max(times), 0.3, f"{what}: {times}")
+        # One slow answer out of 20 may be the scheduler's (2 loaded cores, ASan), not the
+        # server's: the slowest is held to 10 x the median before the hostile clients came, at
+        # least 0.3 s (2 s under ASan); a server they hold up fails the median above.
+        slowest = max(2.0 if SANITIZED else 0.3, 10 * self.baseline)
+        self.assertLess(max(times), slowest, f"{what}: {times} (baseline {self.baseline:.4f} s)")
 
     def test_idle_connections(self):
         for _ in range(300):

@@ -7,7 +7,6 @@ import gzip
 import lzma
 import os
 import threading
-import time
 import unittest
 import zipfile
 
@@ -30,6 +29,10 @@ function process(context) {
 class ChangingInputTest(TempDirTest):
     def start_slow_run(self):
         generate(self.path("in.csv"), 150000)
+        # An hour old: a rewrite moments after the run opened the file still changes its
+        # modification time (file times move in clock ticks of several milliseconds).
+        hour_ago = os.stat(self.path("in.csv")).st_mtime - 3600
+        os.utime(self.path("in.csv"), (hour_ago, hour_ago))
         write(self.path("t.js"), SLOW_SCRIPT)
         write(self.path("out.csv"), "old\n")
         p = self.pipeline("""
@@ -39,7 +42,42 @@ transform:
 sink: { path: out.csv, outputMode: replace }
 limits: { memory: 8MiB, blockSize: 64KiB, threads: 1 }
 """)
-        return spawn(["run", p], stderr_path=self.path("err.txt"))
+        proc = spawn(["run", p], stderr_path=self.path("err.txt"))
+        self.wait_until_reading(proc, self.path("in.csv"))
+        return proc
+
+    def wait_until_reading(self, proc, path, timeout=30):
+        """Waits until `proc` has opened `path` and read from it (a descriptor of it whose
+        offset is past 0): the input changes after the source opened it, however slowly the
+        binary starts (ASan)."""
+        target = os.path.realpath(path)
+
+        def reading():
+            if proc.poll() is not None:
+                return True
+            try:
+                fds = os.listdir(f"/proc/{proc.pid}/fd")
+            except OSError:
+                return False
+            for fd in fds:
+                try:
+                    if os.readlink(f"/proc/{proc.pid}/fd/{fd}") != target:
+                        continue
+                    with open(f"/proc/{proc.pid}/fdinfo/{fd}") as f:
+                        info = dict(line.split(":", 1) for line in f if ":" in line)
+                except OSError:
+                    continue
+                if int(info.get("pos", "0")) > 0:
+                    return True
+            return False
+
+        reached = wait_for(reading, timeout)
+        if not reached:
+            proc.kill()
+            proc.wait()
+        self.assertTrue(reached, f"the run was not seen reading {path} within {timeout} s")
+        self.assertIsNone(proc.poll(), f"the run ended before it was seen reading {path}: " +
+                          read(self.path("err.txt")).decode("utf-8", "replace"))
 
     def finish(self, proc):
         code = proc.wait(timeout=120)
@@ -51,21 +89,18 @@ limits: { memory: 8MiB, blockSize: 64KiB, threads: 1 }
 
     def test_truncated_while_read(self):
         proc = self.start_slow_run()
-        time.sleep(0.5)
         size = os.path.getsize(self.path("in.csv"))
         os.truncate(self.path("in.csv"), size // 2)
         self.assertIn("truncated", self.finish(proc))
 
     def test_grown_while_read(self):
         proc = self.start_slow_run()
-        time.sleep(0.5)
         with open(self.path("in.csv"), "a") as f:
             f.write("999999,Late,Row,x@y,City,30,1.0,2020-01-01T00:00:00Z,true,late\n")
         self.assertIn("grew", self.finish(proc))
 
     def test_rewritten_in_place_while_read(self):
         proc = self.start_slow_run()
-        time.sleep(0.5)
         with open(self.path("in.csv"), "r+b") as f:
             f.seek(-10, os.SEEK_END)
             f.write(b"x" * 9 + b"\n")
@@ -73,7 +108,6 @@ limits: { memory: 8MiB, blockSize: 64KiB, threads: 1 }
 
     def test_replaced_while_read(self):
         proc = self.start_slow_run()
-        time.sleep(0.5)
         write(self.path("other.csv"), read(self.path("in.csv")))
         os.rename(self.path("other.csv"), self.path("in.csv"))
         self.assertIn("another file was moved", self.finish(proc))

@@ -10,16 +10,12 @@ import concurrent.futures
 import os
 import shutil
 import signal
-import subprocess
 import time
 
-from harness import BIN, TempDirTest, generate, read, run, snapshot, write
+from harness import BIN, SANITIZED, TempDirTest, generate, read, run, snapshot, write
 from serve_client import Server
 
 CONFIGS = os.path.join(os.path.dirname(__file__), "../../configs")
-# Under ASan, freed memory sits in the quarantine, so RSS says nothing about leaks; there
-# LeakSanitizer checks the server at exit instead (a leak makes its exit code non-zero).
-SANITIZED = "libasan" in subprocess.run(["ldd", BIN], capture_output=True, text=True).stdout
 
 SLOW = """pipeline: slow
 source: { path: DATA/in/customers.csv }
@@ -532,6 +528,9 @@ class SoakTest(ServeTest):
         self.assertLessEqual(threads2, threads0 + 2)  # oneTBB may keep a worker it woke
         self.assertEqual(threads3, threads2)
         self.assertEqual(server.terminate(), 0)  # with ASan: LeakSanitizer found no leak
+        # Under ASan, freed memory sits in the quarantine, so RSS says nothing about leaks;
+        # there LeakSanitizer checks the server at exit instead (a leak makes its exit code
+        # non-zero).
         if SANITIZED:
             self.assertNotIn("LeakSanitizer", server.log_text())
             return 1, 1, 1, 1  # RSS is the quarantine's, not the service's

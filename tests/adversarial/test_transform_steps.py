@@ -13,7 +13,7 @@ import signal
 import time
 import unittest
 
-from harness import TempDirTest, csv_rows, dead_letters, read, run, spawn, write
+from harness import TempDirTest, csv_rows, dead_letters, read, run, spawn, wait_for_lock, write
 
 csv.field_size_limit(1 << 30)
 WORDS = ["alpha", "b,c", 'say "hi"', "two\nlines", "cr\r\nlf", "Dé", "日本", "𝄞", "", "x|y", " sp "]
@@ -207,8 +207,13 @@ sink: { path: out.csv, outputMode: replace }
 limits: { blockSize: 4KiB }
 """)
         proc = spawn(["run", p], stderr_path=self.path("err.log"))
-        time.sleep(0.7)
+        # The sink holds its lock (the signal handlers are in place by then, however slowly
+        # the binary starts: ASan); a moment later rows are between the steps (20,000 rows
+        # at 1 ms each in the second step: the run lasts seconds more).
+        locked = wait_for_lock(proc, self.path("out.csv"))
         self.assertIsNone(proc.poll(), "the run ended before the signal")
+        self.assertTrue(locked, "the run did not take its output lock within 30 s")
+        time.sleep(0.3)
         proc.send_signal(signal.SIGTERM)
         self.assertEqual(proc.wait(timeout=30), 143)
         self.assertEqual(read(self.path("out.csv")), b"before\n")

@@ -85,11 +85,15 @@ TEST(CrashSafetyTest, SecondConcurrentRunOnTheSameTargetFailsNamingTheFirst) {
     ASSERT_GT(n, 0);
     at += static_cast<size_t>(n);
   }
-  // Wait until the first run holds the lock (its lock file exists), at most 20 s.
-  for (int i = 0; i < 2000 && !FileExists(dir.File(".out.csv.flowengine-lock")); ++i) {
+  // Wait until the first run holds the lock, at most 20 s: the lock file is created before it
+  // is locked, and the run writes its pid ("PID\n") into it once it holds the lock.
+  const std::string lock = dir.File(".out.csv.flowengine-lock");
+  const std::string pid_line = std::to_string(first) + "\n";
+  const auto holds_lock = [&] { return FileExists(lock) && ReadFile(lock) == pid_line; };
+  for (int i = 0; i < 2000 && !holds_lock(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // and has written its pid
+  EXPECT_TRUE(holds_lock()) << ReadFile(dir.File("first.txt"));
   ProcessResult second = Flowengine({"run", p, "--set", "source.path=" + dir.File("in2.csv")});
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("FE-OUTPUT-LOCKED"), std::string::npos) << second.err;

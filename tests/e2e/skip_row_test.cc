@@ -225,7 +225,7 @@ function process(context) {
       "transform:\n  - javascript:\n      file: t.js\n"
       "      output: [id, v, { name: n, type: int32 }]\n"
       "sink: { path: out.csv }\nerrorHandling: skip-row\ndeadLetter: { path: rejects.csv }\n"
-      "limits: { scriptTimeout: 200ms, threads: 1 }\n");
+      "limits: { scriptTimeout: 2s, threads: 1 }\n");
   ProcessResult r = Flowengine({"run", p});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "id,v,n\n1,a,10\n6,f,60\n");
