@@ -257,7 +257,26 @@ v8::Local<v8::Value> ColumnViews::Window(v8::Isolate* isolate, const Chunk& chun
         .ToLocalChecked();
   };
   // The block's bytes as one-byte text: the spans without a flag point at ASCII fields only.
-  v8::Local<v8::String> text = one_byte(chunk.BatchText().data(), row_text_[row], row_text_[end]);
+  // A row larger than a window is a window of its own: its text is then only the part its
+  // ASCII string fields span (a large non-ASCII field is not copied a second time).
+  uint32_t from = row_text_[row], to = row_text_[end];
+  if (bytes(end) > kWindowBytes) {
+    from = ~uint32_t{0};
+    to = 0;
+    const uint32_t* spans = spans_.data() + 2 * size_t{row} * in.num_columns;
+    const bool all_text = in.num_columns != columns_.size();
+    for (uint32_t c = 0; c < in.num_columns; ++c) {
+      if (!all_text && columns_[c].type != ColumnType::kString) continue;  // unset spans
+      const uint32_t flags = spans[2 * c + 1];
+      if ((flags & kSpanLengthMask) == 0 || (flags & (kSpanLatin1 | kSpanWide | kSpanEscaped))) {
+        continue;
+      }
+      from = std::min(from, spans[2 * c]);
+      to = std::max(to, spans[2 * c] + (flags & kSpanLengthMask));
+    }
+    if (from > to) from = to = row_text_[row];
+  }
+  v8::Local<v8::String> text = one_byte(chunk.BatchText().data(), from, to);
   v8::Local<v8::String> narrow = one_byte(narrow_.data(), row_narrow_[row], row_narrow_[end]);
   const uint32_t wide_units = row_wide_[end] - row_wide_[row];
   v8::Local<v8::String> wide =
@@ -269,7 +288,7 @@ v8::Local<v8::Value> ColumnViews::Window(v8::Isolate* isolate, const Chunk& chun
   // Offsets as integers (small integers for the blocks of any allowed size: maxRecordSize
   // is at most 256 MiB), so that the driver's arithmetic on them stays integer.
   const auto number = [&](uint32_t v) { return v8::Integer::NewFromUnsigned(isolate, v); };
-  return View(isolate, {text, number(row_text_[row]), number(static_cast<uint32_t>(end)), wide,
+  return View(isolate, {text, number(from), number(static_cast<uint32_t>(end)), wide,
                         number(row_wide_[row]), narrow, number(row_narrow_[row])});
 }
 
