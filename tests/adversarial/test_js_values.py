@@ -224,12 +224,15 @@ function process(context) {
   return true;
 }
 """)
+            write(self.path("first.js"), "function process(context) { return true; }\n")
             expected = {row[0]: [v or None for v in row[1:]] + [row[2] or None] for row in data}
-            for block in ("1MiB", "4096"):
+            # Also as the second of two steps: its text is the first step's output, unescaped
+            # and packed row after row (core/engine/step_fold.cc).
+            for block, first in (("1MiB", ""), ("4096", ""), ("64KiB", "  - javascript: { file: first.js }\n")):
                 p = self.pipeline(f"""
 source: {{ path: in.csv, columns: [{{ name: i, type: int32 }}] }}
 transform:
-  - javascript: {{ file: t.js, output: [i, got] }}
+{first}  - javascript: {{ file: t.js, output: [i, got] }}
 sink: {{ path: out.csv, outputMode: replace }}
 limits: {{ threads: 2, blockSize: {block}, maxRecordSize: 2MiB }}
 """)
