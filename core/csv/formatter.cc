@@ -1,6 +1,9 @@
 #include "core/csv/formatter.h"
 
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/csv/block_parser.h"
 #include "core/csv/scan_kernel.h"
@@ -9,12 +12,41 @@
 namespace flowengine {
 namespace {
 
+// Whether a value holds the delimiter, the quote or a line break, sixteen bytes at a time
+// (with SSE2; the last partial sixteen copied into a padded buffer, as values may end at
+// the end of their arena); one at a time without SSE2.
 bool NeedsQuotes(const char* p, size_t n, const Dialect& d) {
+  const char delimiter = d.delimiter, quote = d.quote;
+#if defined(__SSE2__)
+  const __m128i delimiters = _mm_set1_epi8(delimiter), quotes = _mm_set1_epi8(quote);
+  const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+  const auto any = [&](const char* at) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    const __m128i hits =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, delimiters), _mm_cmpeq_epi8(b, quotes)),
+                     _mm_or_si128(_mm_cmpeq_epi8(b, lf), _mm_cmpeq_epi8(b, cr)));
+    return _mm_movemask_epi8(hits) != 0;
+  };
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    if (any(p + i)) return true;
+  }
+  if (i == n) return false;
+  // Padded with a byte that is none of the four ('a', 'b' or 'c').
+  const char pad = delimiter != 'a' && quote != 'a'   ? 'a'
+                   : delimiter != 'b' && quote != 'b' ? 'b'
+                                                      : 'c';
+  char tail[16];
+  std::memset(tail, pad, sizeof(tail));
+  std::memcpy(tail, p + i, n - i);
+  return any(tail);
+#else
   for (size_t i = 0; i < n; ++i) {
     const char c = p[i];
-    if (c == d.delimiter || c == d.quote || c == '\n' || c == '\r') return true;
+    if (c == delimiter || c == quote || c == '\n' || c == '\r') return true;
   }
   return false;
+#endif
 }
 
 // Copies n bytes, 16 at a time: may read and write up to 15 bytes past the end. Sources are

@@ -55,6 +55,38 @@ TEST(FormatterTest, CrlfAndQuoteAll) {
             "\"a\"\t\"b,c\"\r\n\"q\"\"\"\t\"\"\r\n");
 }
 
+// Quoted exactly when the value holds the delimiter, the quote, CR or LF: every length
+// around the sixteen-byte steps, each special byte at every position, and values of the
+// other bytes only (the pad bytes of the last partial sixteen among them).
+TEST(FormatterTest, ValuesAreQuotedExactlyWhenTheyHoldASpecialByte) {
+  for (const Dialect d : {Dialect::Csv(), Dialect::Tsv(), Dialect::Psv()}) {
+    const std::string specials = {d.delimiter, d.quote, '\n', '\r'};
+    const std::string plain = "abcz 09\x80\xff;|\t,";  // the others, after removing d's
+    std::string fillers;
+    for (char c : plain) {
+      if (specials.find(c) == std::string::npos) fillers += c;
+    }
+    for (size_t n = 0; n <= 49; ++n) {
+      for (char filler : fillers) {
+        const std::string value(n, filler);
+        std::string out;
+        AppendField(value, d, out);
+        EXPECT_EQ(out, value) << "n " << n << " filler " << int{filler};
+        for (size_t at = 0; at < n; ++at) {
+          for (char special : specials) {
+            std::string v = value;
+            v[at] = special;
+            std::string quoted;
+            AppendField(v, d, quoted);
+            ASSERT_TRUE(quoted.size() >= 2 && quoted.front() == '"' && quoted.back() == '"')
+                << "n " << n << " at " << at << " byte " << int{special};
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(FormatterTest, Header) {
   std::vector<std::string> names = {"id", "full name", "a,b", "q\""};
   EXPECT_EQ(FormatHeader(names, Dialect::Csv()), "id,full name,\"a,b\",\"q\"\"\"\n");
