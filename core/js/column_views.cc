@@ -197,6 +197,13 @@ void ColumnViews::PrepareBlock(const Chunk& chunk) {
     row_wide_[r] = wide;
     const FieldSpan* fields = in.fields.data() + r * cols;
     uint32_t* spans = spans_.data() + 2 * r * cols;
+    if (!huge && IsAsciiField(text + row_text_[r], row_text_[r + 1] - row_text_[r])) {
+      for (const uint32_t c : read) {  // an ASCII row: its spans as they are
+        spans[2 * c] = fields[c].offset;
+        spans[2 * c + 1] = fields[c].length_and_flags & (kSpanLengthMask | kKeep);
+      }
+      continue;
+    }
     for (const uint32_t c : read) {
       const FieldSpan& span = fields[c];
       const uint32_t n = span.length();
