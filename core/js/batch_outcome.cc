@@ -19,11 +19,37 @@ void BuildOutputSpans(const RowBatch& in, const std::vector<int>& out_from_in,
   ob.fields.ResizeDiscard(n * n_out);
   ob.rows.ResizeDiscard(n);
   if (n > 0) std::memcpy(ob.rows.data(), in.rows.data(), n * sizeof(RowInfo));
+  // The output columns as runs: input columns that follow one another (copied at once per
+  // row; e.g. every input column, then the new ones), or columns with no input (empty).
+  struct Run {
+    uint32_t at;    // first output column
+    int from;       // its input column, or -1
+    uint32_t size;  // columns
+  };
+  std::vector<Run> runs;
+  for (uint32_t c = 0; c < n_out; ++c) {
+    const int from = out_from_in[c];
+    if (!runs.empty()) {
+      Run& last = runs.back();
+      const bool follows =
+          last.from < 0 ? from < 0 : from == last.from + static_cast<int>(last.size);
+      if (follows) {
+        ++last.size;
+        continue;
+      }
+    }
+    runs.push_back(Run{c, from, 1});
+  }
+  const size_t n_in = in.num_columns;
   for (size_t r = 0; r < n; ++r) {
-    for (uint32_t c = 0; c < n_out; ++c) {
-      const int from = out_from_in[c];
-      ob.fields[r * n_out + c] =
-          from >= 0 ? in.Field(r, static_cast<size_t>(from)) : FieldSpan{0, FieldSpan::kArena};
+    FieldSpan* row = ob.fields.data() + r * n_out;
+    const FieldSpan* input = in.fields.data() + r * n_in;
+    for (const Run& run : runs) {
+      if (run.from >= 0) {
+        std::memcpy(row + run.at, input + run.from, run.size * sizeof(FieldSpan));
+      } else {
+        std::fill(row + run.at, row + run.at + run.size, FieldSpan{0, FieldSpan::kArena});
+      }
     }
   }
   for (const SetValue& v : set) ob.fields[v.index] = v.span;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <random>
 #include <regex>
 
 #include "core/js/js_protocol.h"
@@ -53,6 +54,54 @@ TEST(BatchOutcomeTest, InputValuesByNameAndTheLastSetWins) {
   EXPECT_EQ(Text(in, out, 1, 1), "");  // never set, no input of that name: empty
   EXPECT_EQ(Text(in, out, 1, 2), "Z");
   EXPECT_EQ(out.batch.rows[1].line_delta, 1u);
+}
+
+// Output spans against the plain model (each output column its input column's span, or an
+// empty arena span; then the values set, in order) for random mappings: runs of following
+// input columns, repeated and reordered columns, columns with no input, sets on top.
+TEST(BatchOutcomeTest, OutputSpansAgreeWithTheModelForRandomMappings) {
+  std::mt19937 rng(1307);
+  for (int round = 0; round < 2000; ++round) {
+    RowBatch in;
+    in.num_columns = 1 + rng() % 8;
+    in.num_rows = rng() % 5;
+    in.fields.Resize(in.num_rows * in.num_columns);
+    for (size_t f = 0; f < in.fields.size(); ++f) {
+      in.fields[f] = {static_cast<uint32_t>(rng() % 1000), static_cast<uint32_t>(rng() % 50)};
+    }
+    in.rows.Resize(in.num_rows);
+    for (size_t r = 0; r < in.num_rows; ++r) in.rows[r] = {static_cast<uint32_t>(r), 0, 0};
+    std::vector<int> out_from_in(rng() % 10);
+    int next = static_cast<int>(rng() % in.num_columns);
+    for (int& from : out_from_in) {
+      const unsigned pick = rng() % 4;
+      from = pick == 0 ? -1 : pick == 1 ? static_cast<int>(rng() % in.num_columns) : next;
+      next = from < 0 || from + 1 >= static_cast<int>(in.num_columns) ? 0 : from + 1;
+    }
+    std::vector<SetValue> set;
+    const size_t cells = in.num_rows * out_from_in.size();
+    const size_t sets = cells > 0 ? rng() % 6 : 0;
+    for (size_t k = 0; k < sets; ++k) {
+      set.push_back({static_cast<uint32_t>(rng() % cells),
+                     {static_cast<uint32_t>(k), FieldSpan::kArena | static_cast<uint32_t>(k)}});
+    }
+    TransformOutput out;
+    BuildOutputSpans(in, out_from_in, set, out);
+    ASSERT_EQ(out.batch.num_rows, in.num_rows);
+    ASSERT_EQ(out.batch.num_columns, out_from_in.size());
+    for (size_t r = 0; r < in.num_rows; ++r) {
+      for (size_t c = 0; c < out_from_in.size(); ++c) {
+        FieldSpan want = out_from_in[c] >= 0 ? in.Field(r, static_cast<size_t>(out_from_in[c]))
+                                             : FieldSpan{0, FieldSpan::kArena};
+        for (const SetValue& v : set) {
+          if (v.index == r * out_from_in.size() + c) want = v.span;
+        }
+        const FieldSpan got = out.batch.Field(r, c);
+        ASSERT_EQ(got.offset, want.offset) << "round " << round << " row " << r << " col " << c;
+        ASSERT_EQ(got.length_and_flags, want.length_and_flags) << "round " << round;
+      }
+    }
+  }
 }
 
 TEST(BatchOutcomeTest, DeclaredOutputTypesAndRequiredColumns) {
