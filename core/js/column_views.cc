@@ -183,13 +183,8 @@ void ColumnViews::PrepareBlock(const Chunk& chunk) {
   const auto* text = reinterpret_cast<const unsigned char*>(bytes.data());
   constexpr uint32_t kKeep = kSpanEscaped | (1u << 31);  // FieldSpan's escaped and quoted
   // Only string columns are read from the text (the others from their number and boolean
-  // views, so their spans are left unset). A batch of another width reads every field.
-  const bool all_text = cols != columns_.size();
-  if (all_text && all_columns_.size() != cols) {
-    all_columns_.resize(cols);
-    for (uint32_t c = 0; c < cols; ++c) all_columns_[c] = c;
-  }
-  const std::vector<uint32_t>& read = all_text ? all_columns_ : string_columns_;
+  // views): the other fields' spans stay unset.
+  const std::vector<uint32_t>& read = string_columns_;
   const bool huge = bytes.size() > kSpanLengthMask;  // a field may be longer than a span says
   uint32_t narrow = 0, wide = 0;
   for (size_t r = 0; r < rows; ++r) {
@@ -247,7 +242,7 @@ v8::Local<v8::Value> ColumnViews::BlockView(v8::Isolate* isolate, const Chunk& c
 
 v8::Local<v8::Value> ColumnViews::Window(v8::Isolate* isolate, const Chunk& chunk, uint32_t row) {
   const RowBatch& in = chunk.StepInput();
-  if (row >= in.num_rows || in.num_columns == 0) return {};
+  if (row >= in.num_rows || in.num_columns != columns_.size()) return {};
   PrepareBlock(chunk);
   // V8 allocates strings up to 128 KiB in the young generation (kMaxRegularHeapObjectSize);
   // larger ones are large objects. A window stays under it unless one row alone is larger.
@@ -271,9 +266,7 @@ v8::Local<v8::Value> ColumnViews::Window(v8::Isolate* isolate, const Chunk& chun
     from = ~uint32_t{0};
     to = 0;
     const uint32_t* spans = spans_.data() + 2 * size_t{row} * in.num_columns;
-    const bool all_text = in.num_columns != columns_.size();
-    for (uint32_t c = 0; c < in.num_columns; ++c) {
-      if (!all_text && columns_[c].type != ColumnType::kString) continue;  // unset spans
+    for (const uint32_t c : string_columns_) {
       const uint32_t flags = spans[2 * c + 1];
       if ((flags & kSpanLengthMask) == 0 || (flags & (kSpanLatin1 | kSpanWide | kSpanEscaped))) {
         continue;
@@ -311,8 +304,8 @@ v8::Local<v8::Value> ColumnViews::Unescaped(v8::Isolate* isolate, const Chunk& c
 }
 
 v8::Local<v8::Value> ColumnViews::Build(v8::Isolate* isolate, const Chunk& chunk, uint32_t c) {
-  if (c >= columns_.size()) return {};
   const RowBatch& in = chunk.StepInput();
+  if (c >= columns_.size() || in.num_columns != columns_.size()) return {};
   const size_t n = in.num_rows;
   const size_t cols = in.num_columns;
   const char* data = chunk.BatchText().data();

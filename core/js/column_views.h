@@ -16,9 +16,11 @@
 //   booleans        a Uint8Array (0 false, 1 true, 2 null).
 // Numbers and booleans come from the values the parse stage kept in the batch while it
 // validated them (RowBatch::numbers) when it did (a first step), else from the text.
-// Typed arrays point into this object's buffers or the chunk's: they are valid until the
-// next batch (the driver drops them at the end of each batch). Used on the isolate's thread
-// only.
+// A batch is always as wide as the schema (the parse stage and the step fold make it so);
+// one that is not gets no views (empty results: the driver then fails the row as an internal
+// error) rather than views laid out for another width. Typed arrays point into this
+// object's buffers or the chunk's: they are valid until the next batch (the driver drops
+// them at the end of each batch). Used on the isolate's thread only.
 #pragma once
 
 #include <v8.h>
@@ -67,6 +69,7 @@ class ColumnViews {
   v8::Local<v8::Value> BlockView(v8::Isolate* isolate, const Chunk& chunk);
   // Transcodes the block when needed and sets spans_ (once per batch).
   void PrepareBlock(const Chunk& chunk);
+
   struct Scratch {
     PodBuffer<uint8_t> nulls;   // 1 where the field is empty (booleans: 0, 1, 2)
     PodBuffer<double> numbers;  // numeric columns
@@ -90,7 +93,6 @@ class ColumnViews {
   PodBuffer<uint32_t> row_narrow_;        // in the transcoded one-byte text
   PodBuffer<uint32_t> row_wide_;          // and in the two-byte text
   std::vector<uint32_t> string_columns_;  // the fields PrepareBlock reads
-  std::vector<uint32_t> all_columns_;     // 0..n-1 for a batch of another width
 };
 
 }  // namespace flowengine::js
