@@ -1,6 +1,7 @@
 #include "core/js/column_views.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -106,6 +107,58 @@ bool IsAsciiField(const unsigned char* in, size_t n) {
 
 constexpr size_t kNotLatin1 = ~size_t{0};
 
+// FieldSpan's escaped and quoted flags, which a span of the view keeps.
+constexpr uint32_t kKeepFlags = kSpanEscaped | (1u << 31);
+static_assert(kSpanEscaped == FieldSpan::kEscaped && (1u << 31) == FieldSpan::kQuoted);
+
+// The first byte at or after `at` and before `end` that is not ASCII, or `end`: sixty-four
+// bytes at a time while they are all ASCII. Reads up to 63 bytes past `end` (batch texts
+// are padded: kPaddingBytes).
+uint32_t NextNonAscii(const unsigned char* text, uint32_t at, uint32_t end) {
+  while (at < end) {
+#if defined(__SSE2__)
+    const auto* p = reinterpret_cast<const __m128i*>(text + at);
+    const __m128i any = _mm_or_si128(_mm_or_si128(_mm_loadu_si128(p), _mm_loadu_si128(p + 1)),
+                                     _mm_or_si128(_mm_loadu_si128(p + 2), _mm_loadu_si128(p + 3)));
+    if (_mm_movemask_epi8(any) == 0) {
+      at += 64;
+      continue;
+    }
+    for (int k = 0;; ++k) {  // the sixteen holding it
+      const auto high = static_cast<unsigned>(_mm_movemask_epi8(_mm_loadu_si128(p + k)));
+      if (high != 0) return std::min(end, at + 16 * static_cast<uint32_t>(k) + __builtin_ctz(high));
+    }
+#else
+    if (text[at] >= 0x80) return at;
+    ++at;
+#endif
+  }
+  return end;
+}
+
+// The batch's spans as the view's (n fields): offset and length with the escaped and
+// quoted flags; FieldSpan's kArena (a folded batch) is the view's kSpanWide, so it is
+// cleared. Only for texts shorter than kSpanLengthMask (no length reaches kSpanLatin1).
+void CopySpans(const FieldSpan* fields, size_t n, uint32_t* spans) {
+  static_assert(sizeof(FieldSpan) == 2 * sizeof(uint32_t) &&
+                std::endian::native == std::endian::little);
+  constexpr uint64_t kMask = 0xFFFFFFFFull | uint64_t{kSpanLengthMask | kKeepFlags} << 32;
+  size_t f = 0;
+#if defined(__SSE2__)
+  const __m128i mask = _mm_set1_epi64x(static_cast<long long>(kMask));
+  for (; f + 2 <= n; f += 2) {  // two fields at a time
+    const __m128i two = _mm_loadu_si128(reinterpret_cast<const __m128i*>(fields + f));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(spans + 2 * f), _mm_and_si128(two, mask));
+  }
+#endif
+  for (; f < n; ++f) {
+    uint64_t word;
+    std::memcpy(&word, fields + f, sizeof word);
+    word &= kMask;
+    std::memcpy(spans + 2 * f, &word, sizeof word);
+  }
+}
+
 // One field's UTF-8 bytes to `out` as Latin-1, one byte per character, sixteen ASCII bytes
 // at a time: returns the characters written, or kNotLatin1 (having written some) when a
 // character is above U+00FF or a byte starts no valid sequence. Characters U+0080..U+00FF
@@ -167,10 +220,7 @@ void ColumnViews::PrepareBlock(const Chunk& chunk) {
   // No field of a block shorter than kSpanLengthMask is longer than it.
   if (bytes.size() <= kSpanLengthMask && IsAscii(bytes.data(), bytes.size())) {
     // Every field in the block's own bytes: the batch's spans are the view's spans.
-    for (size_t f = 0; f < rows * cols; ++f) {
-      spans_[2 * f] = in.fields[f].offset;
-      spans_[2 * f + 1] = in.fields[f].length_and_flags & ~kSpanWide;  // FieldSpan's kArena
-    }
+    CopySpans(in.fields.data(), rows * cols, spans_.data());
     block_ready_ = true;
     return;
   }
@@ -181,50 +231,74 @@ void ColumnViews::PrepareBlock(const Chunk& chunk) {
   narrow_.ResizeDiscard(bytes.size() + 16);
   units_.ResizeDiscard(bytes.size() + 16);
   const auto* text = reinterpret_cast<const unsigned char*>(bytes.data());
-  constexpr uint32_t kKeep = kSpanEscaped | (1u << 31);  // FieldSpan's escaped and quoted
-  // Only string columns are read from the text (the others from their number and boolean
-  // views): the other fields' spans stay unset.
-  const std::vector<uint32_t>& read = string_columns_;
-  const bool huge = bytes.size() > kSpanLengthMask;  // a field may be longer than a span says
   uint32_t narrow = 0, wide = 0;
-  for (size_t r = 0; r < rows; ++r) {
+  // Transcodes string field (r, c) unless it is ASCII (`maybe_ascii` false: it holds a
+  // non-ASCII byte) or escaped; returns the end of its bytes.
+  const auto transcode = [&](size_t r, uint32_t c, bool maybe_ascii) {
+    const FieldSpan& span = in.fields[r * cols + c];
+    const uint32_t n = span.length();
+    const uint32_t flags = span.length_and_flags & kKeepFlags;
+    uint32_t* out = spans_.data() + 2 * (r * cols + c);
+    const unsigned char* src = text + span.offset;
+    if (n > kSpanLengthMask) {  // (a huge block) native.unescaped reads it from the block
+      out[0] = span.offset;
+      out[1] = 1 | kSpanEscaped;
+    } else if ((flags & kSpanEscaped) != 0 || (maybe_ascii && IsAsciiField(src, n))) {
+      out[0] = span.offset;
+      out[1] = n | flags;
+    } else if (const size_t latin1 = FieldToLatin1(src, n, narrow_.data() + narrow);
+               latin1 != kNotLatin1) {
+      out[0] = narrow;
+      out[1] = static_cast<uint32_t>(latin1) | flags | kSpanLatin1;
+      narrow += static_cast<uint32_t>(latin1);
+    } else {
+      const auto length = static_cast<uint32_t>(FieldToUtf16(src, n, units_.data() + wide));
+      out[0] = wide;
+      out[1] = length | flags | kSpanWide;
+      wide += length;
+    }
+    return span.offset + n;
+  };
+  if (bytes.size() > kSpanLengthMask) {
+    // A field may be longer than a span says: every string field is looked at on its own.
+    for (size_t r = 0; r < rows; ++r) {
+      row_narrow_[r] = narrow;
+      row_wide_[r] = wide;
+      for (const uint32_t c : string_columns_) transcode(r, c, true);
+    }
+    row_narrow_[rows] = narrow;
+    row_wide_[rows] = wide;
+    block_ready_ = true;
+    return;
+  }
+  // Every span as it is (no field is longer than kSpanLengthMask); then the block's
+  // non-ASCII bytes are found in one pass and only the string fields holding one are
+  // transcoded (the other fields' spans are never read: number and boolean views).
+  CopySpans(in.fields.data(), rows * cols, spans_.data());
+  size_t r = 0;  // the row holding the byte found
+  row_narrow_[0] = 0;
+  row_wide_[0] = 0;
+  for (uint32_t at = NextNonAscii(text, row_text_[0], end); at < end;) {
+    while (at >= row_text_[r + 1]) {
+      ++r;
+      row_narrow_[r] = narrow;
+      row_wide_[r] = wide;
+    }
+    uint32_t next = at + 1;  // a byte in no string field (another column, a rejected record)
+    for (const uint32_t c : string_columns_) {
+      const FieldSpan& span = in.fields[r * cols + c];
+      if (at >= span.offset && at - span.offset < span.length()) {
+        next = transcode(r, c, false);
+        break;
+      }
+    }
+    at = NextNonAscii(text, next, end);
+  }
+  while (r < rows) {
+    ++r;
     row_narrow_[r] = narrow;
     row_wide_[r] = wide;
-    const FieldSpan* fields = in.fields.data() + r * cols;
-    uint32_t* spans = spans_.data() + 2 * r * cols;
-    if (!huge && IsAsciiField(text + row_text_[r], row_text_[r + 1] - row_text_[r])) {
-      for (const uint32_t c : read) {  // an ASCII row: its spans as they are
-        spans[2 * c] = fields[c].offset;
-        spans[2 * c + 1] = fields[c].length_and_flags & (kSpanLengthMask | kKeep);
-      }
-      continue;
-    }
-    for (const uint32_t c : read) {
-      const FieldSpan& span = fields[c];
-      const uint32_t n = span.length();
-      const uint32_t flags = span.length_and_flags & kKeep;
-      const unsigned char* src = text + span.offset;
-      if (huge && n > kSpanLengthMask) {  // native.unescaped reads it from the block
-        spans[2 * c] = span.offset;
-        spans[2 * c + 1] = 1 | kSpanEscaped;
-      } else if ((flags & kSpanEscaped) != 0 || IsAsciiField(src, n)) {  // most fields
-        spans[2 * c] = span.offset;
-        spans[2 * c + 1] = n | flags;
-      } else if (const size_t latin1 = FieldToLatin1(src, n, narrow_.data() + narrow);
-                 latin1 != kNotLatin1) {
-        spans[2 * c] = narrow;
-        spans[2 * c + 1] = static_cast<uint32_t>(latin1) | flags | kSpanLatin1;
-        narrow += static_cast<uint32_t>(latin1);
-      } else {
-        const auto length = static_cast<uint32_t>(FieldToUtf16(src, n, units_.data() + wide));
-        spans[2 * c] = wide;
-        spans[2 * c + 1] = length | flags | kSpanWide;
-        wide += length;
-      }
-    }
   }
-  row_narrow_[rows] = narrow;
-  row_wide_[rows] = wide;
   block_ready_ = true;
 }
 

@@ -244,6 +244,52 @@ limits: {{ threads: 2, blockSize: {block}, maxRecordSize: 2MiB }}
                     self.assertEqual(json.loads(got), expected[i], f"row {i}, block {block}")
 
 
+class InputValuesAroundRejectedRecordsTest(TempDirTest):
+    """Non-ASCII bytes outside every string field the script reads: in records rejected by
+    the schema (skip-row), which lie between the batch's rows in the block, and in a column
+    the script's views read as numbers. The values read still equal Python's csv reading."""
+
+    def test_values_read_match_pythons_csv_around_rejected_records(self):
+        rnd = random.Random(2026)
+        pieces = ["a", "é", "日本", "\U0001F600", "ł", "q" * 20, ",", '"', "\n", "\u00ff"]
+        rows, kept = [], []
+        for i in range(6000):
+            vals = ["".join(rnd.choice(pieces) for _ in range(rnd.choice([0, 1, 4, 15])))
+                    for _ in range(2)]
+            bad = rnd.random() < 0.2
+            # A rejected record: its int column holds non-ASCII text (and so may its others).
+            rows.append([f"{i}é" if bad else str(i), vals[0], "9" if not bad else "ü", vals[1]])
+            if not bad:
+                kept.append(rows[-1])
+        buf = io.StringIO(newline="")
+        csv.writer(buf, lineterminator="\n").writerows([["i", "a", "n", "b"]] + rows)
+        write(self.path("in.csv"), buf.getvalue())
+        write(self.path("t.js"), """
+function process(context) {
+  const r = context.input.current();
+  context.output.setField('got', JSON.stringify([r.a, r.n, r.b]));
+  return true;
+}
+""")
+        expected = {row[0]: [row[1] or None, 9, row[3] or None] for row in kept}
+        for block in ("1MiB", "4096"):
+            p = self.pipeline(f"""
+source: {{ path: in.csv, columns: [{{ name: i, type: int32 }}, {{ name: n, type: int32 }}] }}
+transform:
+  - javascript: {{ file: t.js, output: [i, got] }}
+sink: {{ path: out.csv, outputMode: replace }}
+errorHandling: skip-row
+deadLetter: {{ path: dead.csv }}
+limits: {{ threads: 2, blockSize: {block} }}
+""")
+            r = run(["run", p])
+            self.assertEqual(r.code, 0, repr(r))
+            out = parse_output(read(self.path("out.csv")))[1:]
+            self.assertEqual(len(out), len(kept))
+            for i, got in out:
+                self.assertEqual(json.loads(got), expected[i], f"row {i}, block {block}")
+
+
 class EncodedInputValuesTest(TempDirTest):
     """Latin-1 and windows-1252 files (every byte 0x20-0xFF in the values) read by a script
     equal Python's decoding of the file: their characters reach the script through the one-byte
