@@ -336,6 +336,40 @@ function process(context) {
   EXPECT_EQ(outputs[0], outputs[1]);
 }
 
+// A script that fails while loading, with two threads and an input of several blocks, is
+// reported once, at startup, and nothing is written.
+TEST(JavascriptTest, LoadFailuresAreReportedOnceWithTwoThreads) {
+  TempDir dir;
+  Generate(dir.File("in.csv"), 20000, "csv", 5);  // ~2.8 MB: three blocks
+  const struct {
+    const char* script;
+    const char* code;
+    int exit_code;
+  } cases[] = {
+      {"function process(context) {\n  return true\n  }}\n", "FE-SCRIPT-SYNTAX", 2},
+      {"throw new Error('not today');\nfunction process(context) { return true; }\n",
+       "FE-SCRIPT-ERROR", 1},
+      {"while (true) {}\nfunction process(context) { return true; }\n", "FE-SCRIPT-TIMEOUT", 1},
+  };
+  for (const auto& c : cases) {
+    WriteFile(dir.File("t.js"), c.script);
+    std::string p = WritePipeline(dir, "p.yaml",
+                                  "source: { path: in.csv }\n"
+                                  "transform: [ { javascript: { file: t.js } } ]\n"
+                                  "sink: { path: out.csv }\n"
+                                  "limits: { threads: 2, scriptTimeout: 300ms }\n");
+    ProcessResult r = Flowengine({"run", p, "--log-format", "text"});
+    EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
+    const std::string needle = std::string("error ") + c.code;
+    size_t count = 0;
+    for (size_t at = r.err.find(needle); at != std::string::npos; at = r.err.find(needle, at + 1)) {
+      ++count;
+    }
+    EXPECT_EQ(count, 1u) << r.err;
+    EXPECT_FALSE(FileExists(dir.File("out.csv")));
+  }
+}
+
 TEST(JavascriptTest, ScriptLoopingAtTopLevelIsStoppedAtStartup) {
   TempDir dir;
   WriteFile(dir.File("in.csv"), "a\n1\n");
