@@ -33,6 +33,13 @@ def reference(s):
     return s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
+def write_csv(path, rows):
+    """Rows written the way Python's csv writes them (the oracle reads them back the same)."""
+    buf = io.StringIO(newline="")
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    write(path, buf.getvalue())
+
+
 def parse_output(data):
     return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
 
@@ -214,9 +221,7 @@ class InputValuesTest(TempDirTest):
         for ascii_only in (False, True):
             data = rows if not ascii_only else [
                 [v.encode("ascii", "replace").decode() for v in row] for row in rows]
-            buf = io.StringIO(newline="")
-            csv.writer(buf, lineterminator="\n").writerows([["i", "a", "b", "c"]] + data)
-            write(self.path("in.csv"), buf.getvalue())
+            write_csv(self.path("in.csv"), [["i", "a", "b", "c"]] + data)
             write(self.path("t.js"), """
 function process(context) {
   const r = context.input.current();
@@ -261,9 +266,7 @@ class InputValuesAroundRejectedRecordsTest(TempDirTest):
             rows.append([f"{i}é" if bad else str(i), vals[0], "9" if not bad else "ü", vals[1]])
             if not bad:
                 kept.append(rows[-1])
-        buf = io.StringIO(newline="")
-        csv.writer(buf, lineterminator="\n").writerows([["i", "a", "n", "b"]] + rows)
-        write(self.path("in.csv"), buf.getvalue())
+        write_csv(self.path("in.csv"), [["i", "a", "n", "b"]] + rows)
         write(self.path("t.js"), """
 function process(context) {
   const r = context.input.current();
