@@ -202,11 +202,15 @@ void ColumnViews::PrepareBlock(const Chunk& chunk) {
   row_text_.ResizeDiscard(rows + 1);
   row_narrow_.ResizeDiscard(rows + 1);
   row_wide_.ResizeDiscard(rows + 1);
-  std::fill(row_narrow_.data(), row_narrow_.data() + rows + 1, 0u);
-  std::fill(row_wide_.data(), row_wide_.data() + rows + 1, 0u);
+  // A block without transcoded text: every row starts at 0 in both transcoded texts.
+  const auto no_transcoded_text = [&] {
+    std::fill(row_narrow_.data(), row_narrow_.data() + rows + 1, 0u);
+    std::fill(row_wide_.data(), row_wide_.data() + rows + 1, 0u);
+    block_ready_ = true;
+  };
   if (rows == 0 || cols == 0) {
     row_text_[0] = 0;
-    block_ready_ = true;
+    no_transcoded_text();
     return;
   }
   // Rows are in the text in order: a row's text runs from its first field to the next
@@ -221,7 +225,7 @@ void ColumnViews::PrepareBlock(const Chunk& chunk) {
   if (bytes.size() <= kSpanLengthMask && IsAscii(bytes.data(), bytes.size())) {
     // Every field in the block's own bytes: the batch's spans are the view's spans.
     CopySpans(in.fields.data(), rows * cols, spans_.data());
-    block_ready_ = true;
+    no_transcoded_text();
     return;
   }
   // ASCII fields stay in the block's bytes; the others are transcoded and packed, without
