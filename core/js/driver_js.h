@@ -339,6 +339,23 @@ inline constexpr const char* kApiSource = R"JS(
   let userProcess = null;
   let lastResult;
 
+  const RUN_ROWS = 256;
+  function runRows(start, n) {
+    for (r = start; r < n; ++r) {
+      progress[0] = r + 1;
+      rowObject = null;
+      const result = userProcess(context);
+      if (result === true) continue;
+      if (result === false) {
+        if (moves[r] === TO_MAIN) moves[r] = FILTERED;  // a row sent to a route stays routed
+        continue;
+      }
+      lastResult = result;
+      return r;
+    }
+    return BATCH_DONE;
+  }
+
   const context = freeze({
     input: freeze({
       current() {
@@ -419,18 +436,13 @@ inline constexpr const char* kApiSource = R"JS(
     beginBatch(mv) { moves = mv; rowObject = null; lastResult = undefined; },
     // Rows [start, n): BATCH_DONE, or the row whose process() returned neither true nor false.
     // Exceptions and terminations propagate to C++, which carries on after the row.
+    // In runs of RUN_ROWS rows: TurboFan then compiles the per-row loop (runRows) once, when
+    // it is called after getting hot, instead of twice (on-stack replacement in the middle of
+    // the first block, then again for the next call); this loop stays too cold to compile.
     runBatch(start, n) {
-      for (r = start; r < n; ++r) {
-        progress[0] = r + 1;
-        rowObject = null;
-        const result = userProcess(context);
-        if (result === true) continue;
-        if (result === false) {
-          if (moves[r] === TO_MAIN) moves[r] = FILTERED;  // a row sent to a route stays routed
-          continue;
-        }
-        lastResult = result;
-        return r;
+      for (let s = start; s < n; s += RUN_ROWS) {
+        const bad = runRows(s, n - s > RUN_ROWS ? s + RUN_ROWS : n);
+        if (bad !== BATCH_DONE) return bad;
       }
       return BATCH_DONE;
     },

@@ -27,7 +27,16 @@ void EnsureV8Initialized() {
     // isolate (until TurboFan takes over) run faster. Counted with callgrind, 90,000 rows,
     // one thread: ~50M fewer instructions per isolate in every JavaScript scenario
     // (js-enrich 827.6M -> 773.2M), the same per row afterwards; a 1,000-row job +1.3%.
-    if (WarmIsolateLimit() == 0) v8::V8::SetFlagsFromString("--single-threaded --always-sparkplug");
+    // A batch also leaves code memory writable while V8 writes code (no mprotect around each
+    // compile): on the 2-core VMs measured, an mprotect costs ~50 us and stops the other core
+    // for a TLB flush, and the first blocks of each isolate compile a lot (docs/benchmarks.md,
+    // "Issue 13: fifth pass"). The protection guards against a V8 exploit writing code; in a
+    // batch the script is the pipeline author's own, run with the author's rights, so there is
+    // nothing to cross. `flowengine serve`, which runs the scripts its clients send, keeps it.
+    if (WarmIsolateLimit() == 0) {
+      v8::V8::SetFlagsFromString(
+          "--single-threaded --always-sparkplug --no-write-protect-code-memory");
+    }
     // FLOWENGINE_V8_FLAGS passes flags to V8 for profiling the engine's own JavaScript (e.g.
     // "--perf-basic-prof" for perf); not for production use (docs/benchmarks.md).
     if (const char* flags = std::getenv("FLOWENGINE_V8_FLAGS")) v8::V8::SetFlagsFromString(flags);

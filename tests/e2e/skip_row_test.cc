@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "core/error/error_codes.h"
@@ -252,6 +253,57 @@ function process(context) {
             std::string::npos)
       << dead;
   EXPECT_NE(r.err.find("6 rows read, 2 rows written, 0 routed, 0 filtered, 4 rejected"),
+            std::string::npos)
+      << r.err;
+}
+
+// The per-row loop runs a batch in runs of 256 rows (core/js/driver_js.h): rows failing at
+// and around the runs' edges reject exactly themselves, and every other row of the batch is
+// processed once, in order (its value set, none skipped or run twice).
+TEST(SkipRowTest, ScriptErrorsAtTheEdgesOfTheLoopsRunsRejectOnlyTheirRows) {
+  TempDir dir;
+  std::string input = "id\n";
+  for (int id = 1; id <= 2000; ++id) input += std::to_string(id) + "\n";
+  WriteFile(dir.File("in.csv"), input);
+  // ids are rows + 1: rows 0, 255, 256, 257, 511, 512, 767, 768 and 1999 fail; rows 769 to
+  // 1998 run across several runs' edges without a failure.
+  WriteFile(dir.File("t.js"), R"(
+let calls = 0;
+function process(context) {
+  const id = context.input.getValue('id');
+  ++calls;
+  if (id === 1 || id === 256 || id === 257 || id === 512 || id === 2000) throw new Error('bad');
+  if (id === 258 || id === 513 || id === 768 || id === 769) return 'x';
+  context.output.setField('n', id * 2);
+  context.output.setField('calls', calls);
+  return true;
+})");
+  std::string p = WritePipeline(
+      dir, "p.yaml",
+      "source:\n  path: in.csv\n  columns: [ { name: id, type: int32 } ]\n"
+      "transform:\n  - javascript:\n      file: t.js\n      output: [id, n, calls]\n"
+      "sink: { path: out.csv }\nerrorHandling: skip-row\ndeadLetter: { path: rejects.csv }\n"
+      "limits: { threads: 1 }\n");
+  ProcessResult r = Flowengine({"run", p});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::set<int> failing = {1, 256, 257, 258, 512, 513, 768, 769, 2000};
+  std::string expected = "id,n,calls\n";
+  for (int id = 1; id <= 2000; ++id) {
+    if (failing.count(id) == 0) {
+      expected +=
+          std::to_string(id) + "," + std::to_string(id * 2) + "," + std::to_string(id) + "\n";
+    }
+  }
+  EXPECT_EQ(ReadFile(dir.File("out.csv")), expected);
+  const std::string dead = ReadFile(dir.File("rejects.csv"));
+  for (int id : failing) {
+    // The dead-letter row names the input line (the header is line 1) and holds the row.
+    const size_t at = dead.find("\n" + std::to_string(id + 1) + ",");
+    ASSERT_NE(at, std::string::npos) << id << "\n" << dead;
+    EXPECT_NE(dead.substr(at, 40).find(",transform,FE-SCRIPT-"), std::string::npos) << id;
+    EXPECT_NE(dead.find("/in.csv," + std::to_string(id) + "\n", at), std::string::npos) << id;
+  }
+  EXPECT_NE(r.err.find("2000 rows read, 1991 rows written, 0 routed, 0 filtered, 9 rejected"),
             std::string::npos)
       << r.err;
 }
