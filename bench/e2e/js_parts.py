@@ -103,29 +103,31 @@ def instructions(binary, workdir, source, body, scenario=None):
 
 def instructions_per_row(binaries, workdir, rows, scenarios=()):
     """Instructions per input row of each variant (or scenario): (count on 3N rows - count
-    on N) / 2N."""
+    on N) / 2N; and its fixed cost (start-up, compilation, warm-up: what does not grow with
+    the rows): count on N rows - N x per row."""
     small = os.path.join(workdir, "small.csv")
     large = os.path.join(workdir, "large.csv")
     with open(large) as f:
         lines = f.readlines()
     with open(small, "w") as f:
         f.writelines(lines[:rows + 1])
-    result = {}
+    result, fixed = {}, {}
     for b, binary in binaries.items():
-        per = {}
+        per, once = {}, {}
         if scenarios:
             for name in scenarios:
                 n = instructions(binary, workdir, small, None, name)
                 m = instructions(binary, workdir, large, None, name)
                 per[name] = (m - n) / (2 * rows)
-            result[b] = per
-            continue
-        for name, body in [(NO_TRANSFORM, None)] + VARIANTS:
-            n = instructions(binary, workdir, small, body)
-            m = instructions(binary, workdir, large, body)
-            per[name] = (m - n) / (2 * rows)
-        result[b] = per
-    return result
+                once[name] = n - rows * per[name]
+        else:
+            for name, body in [(NO_TRANSFORM, None)] + VARIANTS:
+                n = instructions(binary, workdir, small, body)
+                m = instructions(binary, workdir, large, body)
+                per[name] = (m - n) / (2 * rows)
+                once[name] = n - rows * per[name]
+        result[b], fixed[b] = per, once
+    return result, fixed
 
 
 def main():
@@ -150,13 +152,14 @@ def main():
         subprocess.run([os.path.join(args.build, "flowengine-gen"), "--rows", str(3 * args.rows),
                         "--out", large], check=True)
         scenarios = [x for x in args.scenarios.split(",") if x]
-        report = instructions_per_row(binaries, workdir, args.rows, scenarios)
+        report, fixed = instructions_per_row(binaries, workdir, args.rows, scenarios)
         for b, per in report.items():
             if scenarios:
                 print(f"{b}: instructions per input row, 1 thread, V8 single-threaded "
-                      f"({args.rows} and {3 * args.rows} rows)")
+                      f"({args.rows} and {3 * args.rows} rows); fixed: start-up, compilation "
+                      "and warm-up (what does not grow with the rows)")
                 for name in scenarios:
-                    print(f"  {name:16s} {per[name]:7.0f}")
+                    print(f"  {name:16s} {per[name]:7.0f}   fixed {fixed[b][name] / 1e6:6.1f}M")
                 continue
             print(f"{b}: instructions per input row, 1 thread, V8 single-threaded "
                   f"({args.rows} and {3 * args.rows} rows)")
@@ -167,7 +170,7 @@ def main():
                 previous = per[name]
         if args.json:
             with open(args.json, "w") as f:
-                json.dump(report, f, indent=2)
+                json.dump({"per_row": report, "fixed": fixed}, f, indent=2)
         return 0
     source = os.path.join(workdir, "customers.csv")
     subprocess.run([os.path.join(args.build, "flowengine-gen"), "--rows", str(args.rows), "--out",
