@@ -31,6 +31,7 @@
 #include "core/metrics/trace.h"
 #include "core/ops/metrics_endpoint.h"
 #include "core/ops/plugin_loader.h"
+#include "core/ops/script_trust.h"
 #include "core/ops/warm_isolates.h"
 #include "flowengine/flowengine.h"
 #include "nodes/node_factory.h"
@@ -305,6 +306,7 @@ struct Engine::Impl {
   std::function<void(const LogRecord&)> log_sink;
   int threads = 0;
   bool warm = false;
+  bool trusted = false;  // this engine set SetScriptsTrusted
   std::optional<oneapi::tbb::global_control> pool_cap;
   // EngineOptions::memory_budget: reserved bytes, and the runs waiting in turn.
   int64_t memory_budget = 0;
@@ -381,6 +383,10 @@ Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->warm = true;
     SetWarmIsolateLimit(static_cast<size_t>(options.warm_isolates));
   }
+  if (options.trusted_scripts) {
+    impl_->trusted = true;
+    SetScriptsTrusted(true);
+  }
 }
 
 Engine::~Engine() {
@@ -388,6 +394,7 @@ Engine::~Engine() {
     SetWarmIsolateLimit(0);
     ReleaseWarmIsolates();
   }
+  if (impl_->trusted) SetScriptsTrusted(false);
 }
 
 Engine::IsolateStats Engine::Isolates() {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 
+#include "core/ops/script_trust.h"
 #include "core/ops/warm_isolates.h"
 
 namespace flowengine {
@@ -27,16 +28,15 @@ void EnsureV8Initialized() {
     // isolate (until TurboFan takes over) run faster. Counted with callgrind, 90,000 rows,
     // one thread: ~50M fewer instructions per isolate in every JavaScript scenario
     // (js-enrich 827.6M -> 773.2M), the same per row afterwards; a 1,000-row job +1.3%.
-    // A batch also leaves code memory writable while V8 writes code (no mprotect around each
-    // compile): on the 2-core VMs measured, an mprotect costs ~50 us and stops the other core
-    // for a TLB flush, and the first blocks of each isolate compile a lot (docs/benchmarks.md,
-    // "Issue 13: fifth pass"). The protection guards against a V8 exploit writing code; in a
-    // batch the script is the pipeline author's own, run with the author's rights, so there is
-    // nothing to cross. `flowengine serve`, which runs the scripts its clients send, keeps it.
-    if (WarmIsolateLimit() == 0) {
-      v8::V8::SetFlagsFromString(
-          "--single-threaded --always-sparkplug --no-write-protect-code-memory");
-    }
+    if (WarmIsolateLimit() == 0) v8::V8::SetFlagsFromString("--single-threaded --always-sparkplug");
+    // Scripts that are the caller's own (EngineOptions::trusted_scripts: `flowengine run`) run
+    // with V8's code memory left writable between compiles: the write protection costs an
+    // mprotect around each compile, ~50 us on the measured VM plus a TLB flush that stops the
+    // other core, and the first blocks of each isolate compile a lot (js-enrich +3.6% rows/s,
+    // docs/benchmarks.md, "Issue 13: fifth pass"). The protection stands against a V8 exploit
+    // writing code; a pipeline's author running their own script has nothing to gain from
+    // one. `flowengine serve` and the library's default keep it.
+    if (ScriptsTrusted()) v8::V8::SetFlagsFromString("--no-write-protect-code-memory");
     // FLOWENGINE_V8_FLAGS passes flags to V8 for profiling the engine's own JavaScript (e.g.
     // "--perf-basic-prof" for perf); not for production use (docs/benchmarks.md).
     if (const char* flags = std::getenv("FLOWENGINE_V8_FLAGS")) v8::V8::SetFlagsFromString(flags);
