@@ -306,7 +306,7 @@ struct Engine::Impl {
   std::function<void(const LogRecord&)> log_sink;
   int threads = 0;
   bool warm = false;
-  bool trusted = false;  // this engine set SetScriptsTrusted
+  bool trusted = false;  // EngineOptions::trusted_scripts (counted: core/ops/script_trust.h)
   std::optional<oneapi::tbb::global_control> pool_cap;
   // EngineOptions::memory_budget: reserved bytes, and the runs waiting in turn.
   int64_t memory_budget = 0;
@@ -383,10 +383,8 @@ Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->warm = true;
     SetWarmIsolateLimit(static_cast<size_t>(options.warm_isolates));
   }
-  if (options.trusted_scripts) {
-    impl_->trusted = true;
-    SetScriptsTrusted(true);
-  }
+  impl_->trusted = options.trusted_scripts;
+  CountEngine(impl_->trusted, +1);
 }
 
 Engine::~Engine() {
@@ -394,7 +392,7 @@ Engine::~Engine() {
     SetWarmIsolateLimit(0);
     ReleaseWarmIsolates();
   }
-  if (impl_->trusted) SetScriptsTrusted(false);
+  CountEngine(impl_->trusted, -1);
 }
 
 Engine::IsolateStats Engine::Isolates() {

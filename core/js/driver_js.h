@@ -438,7 +438,8 @@ inline constexpr const char* kApiSource = R"JS(
     // Exceptions and terminations propagate to C++, which carries on after the row.
     // In runs of RUN_ROWS rows: TurboFan then compiles the per-row loop (runRows) once, when
     // it is called after getting hot, instead of twice (on-stack replacement in the middle of
-    // the first block, then again for the next call); this loop stays too cold to compile.
+    // the first block, then again for the next call); this outer loop, a few iterations once
+    // per block, is seldom hot enough to be compiled.
     runBatch(start, n) {
       for (let s = start; s < n; s += RUN_ROWS) {
         const bad = runRows(s, n - s > RUN_ROWS ? s + RUN_ROWS : n);

@@ -1,15 +1,24 @@
 #include "core/ops/script_trust.h"
 
-#include <atomic>
+#include <mutex>
 
 namespace flowengine {
 namespace {
 
-std::atomic<bool> g_trusted{false};
+std::mutex g_mutex;  // the two counts are read together
+int g_trusted = 0;
+int g_untrusted = 0;
 
 }  // namespace
 
-void SetScriptsTrusted(bool trusted) { g_trusted.store(trusted); }
-bool ScriptsTrusted() { return g_trusted.load(); }
+void CountEngine(bool trusted_scripts, int delta) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  (trusted_scripts ? g_trusted : g_untrusted) += delta;
+}
+
+bool ScriptsTrusted() {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  return g_trusted > 0 && g_untrusted == 0;
+}
 
 }  // namespace flowengine

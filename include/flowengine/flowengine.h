@@ -244,7 +244,8 @@ struct EngineOptions {
   /// its code memory writable between compiles instead of write-protecting it, which makes
   /// each isolate's first blocks faster (js-enrich +3.6% rows/s on 2 cores). Leave it false
   /// for scripts from anyone else (`flowengine serve` runs its clients' scripts with it
-  /// false). Process-wide: the first JavaScript run of the process decides, for its lifetime.
+  /// false). Process-wide, decided when the process's first JavaScript run starts V8: the
+  /// protection is left off only if every Engine alive then has trusted_scripts.
   bool trusted_scripts = false;
   /// One memory budget for every run of this engine, in bytes: a run reserves its
   /// limits.memory plus limits.scriptHeap per thread per JavaScript step (what it may use)
