@@ -207,6 +207,19 @@ TEST(SkipRowTest, MaxErrorsCountAndPercentFailTheRun) {
   }
 }
 
+// in.csv (an int32 `id` column) through the script t.js under skip-row, to out.csv with
+// rejects.csv as dead letters.
+std::string ScriptSkipRowPipeline(const TempDir& dir, const std::string& output,
+                                  const std::string& limits) {
+  return WritePipeline(dir, "p.yaml",
+                       "source:\n  path: in.csv\n  columns: [ { name: id, type: int32 } ]\n"
+                       "transform:\n  - javascript:\n      file: t.js\n      output: " +
+                           output +
+                           "\nsink: { path: out.csv }\nerrorHandling: skip-row\n"
+                           "deadLetter: { path: rejects.csv }\nlimits: " +
+                           limits + "\n");
+}
+
 TEST(SkipRowTest, ScriptErrorsRejectOnlyTheirRows) {
   TempDir dir;
   WriteFile(dir.File("in.csv"), "id,v\n1,a\n2,b\n3,c\n4,d\n5,e\n6,f\n");
@@ -220,13 +233,8 @@ function process(context) {
   else context.output.setField('n', id * 10);
   return true;
 })");
-  std::string p = WritePipeline(
-      dir, "p.yaml",
-      "source:\n  path: in.csv\n  columns: [ { name: id, type: int32 } ]\n"
-      "transform:\n  - javascript:\n      file: t.js\n"
-      "      output: [id, v, { name: n, type: int32 }]\n"
-      "sink: { path: out.csv }\nerrorHandling: skip-row\ndeadLetter: { path: rejects.csv }\n"
-      "limits: { scriptTimeout: 2s, threads: 1 }\n");
+  std::string p = ScriptSkipRowPipeline(dir, "[id, v, { name: n, type: int32 }]",
+                                        "{ scriptTimeout: 2s, threads: 1 }");
   ProcessResult r = Flowengine({"run", p});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(dir.File("out.csv")), "id,v,n\n1,a,10\n6,f,60\n");
@@ -278,12 +286,7 @@ function process(context) {
   context.output.setField('calls', calls);
   return true;
 })");
-  std::string p = WritePipeline(
-      dir, "p.yaml",
-      "source:\n  path: in.csv\n  columns: [ { name: id, type: int32 } ]\n"
-      "transform:\n  - javascript:\n      file: t.js\n      output: [id, n, calls]\n"
-      "sink: { path: out.csv }\nerrorHandling: skip-row\ndeadLetter: { path: rejects.csv }\n"
-      "limits: { threads: 1 }\n");
+  std::string p = ScriptSkipRowPipeline(dir, "[id, n, calls]", "{ threads: 1 }");
   ProcessResult r = Flowengine({"run", p});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::set<int> failing = {1, 256, 257, 258, 512, 513, 768, 769, 2000};
