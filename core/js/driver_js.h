@@ -141,14 +141,17 @@ $ROW_READS$
     pieces.length = 0;
     pendingUnits = 0;
   }
-  function addPiece(s) {
-    pieces.push(s);
-    pendingUnits += s.length;
-    if (pendingUnits >= FLUSH_UNITS || pieces.length >= FLUSH_PIECES) flush();
-  }
   function grow() {
     const grown = native.grow(setCount);
     setIdx = grown[0]; setLen = grown[1];
+  }
+  // Room for one more value set. The only step of a setField that calls out (and so may
+  // throw: a stack overflow in a script's catch handler) comes before anything of the value
+  // is recorded; what follows it only stores. So the lengths and the text handed over always
+  // agree, whatever throws where.
+  function reserve() {
+    if (setCount === setIdx.length) grow();
+    if (pendingUnits >= FLUSH_UNITS || pieces.length >= FLUSH_PIECES) flush();
   }
   // setField of an object, function or symbol (field k = r * nOut + c): converted now, by C++,
   // as the value is when it is set (a Date or object changed afterwards must not change what
@@ -156,13 +159,14 @@ $ROW_READS$
   // (toJSON, toString), even a nested setField: so before this call is recorded.
   function setOther(v, k) {
     const text = native.convert(v);
-    if (setCount === setIdx.length) grow();
+    reserve();
     setIdx[setCount] = k;
     if (text === null) {
       setLen[setCount++] = SET_EMPTY;
     } else if (typeof text === 'string') {
       setLen[setCount++] = text.length;
-      addPiece(text);
+      pieces.push(text);
+      pendingUnits += text.length;
     } else {
       others.push(text[0]);  // why it cannot be written: the row fails in C++
       setLen[setCount++] = SET_OTHER;
@@ -174,15 +178,37 @@ $ROW_READS$
 
   function pad(n, width) { return String(n).padStart(width, '0'); }
   function groupThousands(s) { return s.replace(/\B(?=(\d{3})+(?!\d))/g, ','); }
-  function formatNumber(v, pattern) {
+  // A number pattern (N2, F2, P1, D6) as [kind, digits], or undefined.
+  function numberPattern(pattern) {
     const m = /^([NFPDnfpd])(\d*)$/.exec(pattern);
     if (m === null) return undefined;
     const kind = m[1].toUpperCase();
     const digits = m[2] === '' ? (kind === 'D' ? 0 : 2) : Number(m[2]);
-    if (digits > 100) return undefined;
+    return digits > 100 ? undefined : [kind, digits];
+  }
+  // An integer (a BigInt), every digit exact: an int64 beyond 2^53 reaches the script as a
+  // BigInt, and a number from 1e21 on is an integer that toFixed would write as 1e+21.
+  function formatInteger(b, kind, digits) {
+    const sign = b < 0n ? '-' : '';
+    const magnitude = b < 0n ? -b : b;
+    const t = String(kind === 'P' ? magnitude * 100n : magnitude);
+    if (kind === 'D') return sign + t.padStart(digits, '0');
+    const fraction = digits === 0 ? '' : '.' + '0'.repeat(digits);
+    if (kind === 'F') return sign + t + fraction;
+    if (kind === 'P') return sign + t + fraction + ' %';
+    return sign + groupThousands(t) + fraction;
+  }
+  function formatNumber(v, pattern) {
+    const p = numberPattern(pattern);
+    if (p === undefined) return undefined;
+    const kind = p[0], digits = p[1];
+    if (Number.isFinite(v) && Math.abs(v) >= (kind === 'P' ? 1e19 : 1e21)) {
+      return formatInteger(BigInt(v), kind, digits);
+    }
     if (kind === 'F') return v.toFixed(digits);
     if (kind === 'P') return (v * 100).toFixed(digits) + ' %';
     if (kind === 'D') {
+      if (!Number.isFinite(v)) return String(v);  // NaN, Infinity: not padded
       const s = String(Math.trunc(Math.abs(v))).padStart(digits, '0');
       return v < 0 ? '-' + s : s;
     }
@@ -236,15 +262,14 @@ $ROW_READS$
       if (t === 'object' && v !== null || t === 'function' || t === 'symbol') {
         return setOther(v, r * nOut + c);
       }
-      if (setCount === setIdx.length) grow();
+      // A primitive's text: String() runs no code of the user's realm.
+      const s = t === 'string' ? v : t === 'number' || t === 'bigint' ? String(v) : null;
+      reserve();
       setIdx[setCount] = r * nOut + c;
-      if (t === 'string') {
-        setLen[setCount++] = v.length;
-        addPiece(v);
-      } else if (t === 'number' || t === 'bigint') {
-        const s = String(v);  // a primitive: no code of the user's realm runs
+      if (s !== null) {
         setLen[setCount++] = s.length;
-        addPiece(s);
+        pieces.push(s);
+        pendingUnits += s.length;
       } else if (v === null || v === undefined) {
         setLen[setCount++] = SET_EMPTY;
       } else {
@@ -273,7 +298,10 @@ $ROW_READS$
       try { time = dateTime(v); } catch (e) { time = undefined; }  // a Date of any realm
       if (time !== undefined) return formatDate(time, pattern);
       if (typeof v === 'number') return formatNumber(v, pattern);
-      if (typeof v === 'bigint') return formatNumber(Number(v), pattern);
+      if (typeof v === 'bigint') {
+        const p = numberPattern(pattern);
+        return p === undefined ? undefined : formatInteger(v, p[0], p[1]);
+      }
       return null;
     },
     newGuid() {
@@ -299,6 +327,7 @@ inline constexpr const char* kApiSource = R"JS(
 (function (d, inNames, inTypes, makeRow, progress, nativeConsole) {
   'use strict';
   const TO_MAIN = $TO_MAIN$, FILTERED = $FILTERED$, BATCH_DONE = $BATCH_DONE$;
+  const ROW_JOBS = $ROW_JOBS$, ROWS = $PROGRESS_ROWS$, JOBS = $PROGRESS_JOBS$;
   // Captured before the user's script runs, and only ever called directly.
   const UserDate = Date, UserError = Error, freeze = Object.freeze;
   const defineProperty = Object.defineProperty;
@@ -339,16 +368,24 @@ inline constexpr const char* kApiSource = R"JS(
   let userProcess = null;
   let lastResult;
 
+  // A row whose process() made or settled a promise (progress[JOBS], set by C++'s promise
+  // hook) stops the loop with ROW_JOBS, `r` still at that row: C++ runs the promise jobs it
+  // queued (then callbacks, the rest of an async function after an await) as part of the row,
+  // so that what they set or route is the row's, then carries on with the next row.
   const RUN_ROWS = 256;
   function runRows(start, n) {
     for (r = start; r < n; ++r) {
-      progress[0] = r + 1;
+      progress[ROWS] = r + 1;
       rowObject = null;
       const result = userProcess(context);
-      if (result === true) continue;
+      if (result === true) {
+        if (progress[JOBS] === 0) continue;
+        return ROW_JOBS;
+      }
       if (result === false) {
         if (moves[r] === TO_MAIN) moves[r] = FILTERED;  // a row sent to a route stays routed
-        continue;
+        if (progress[JOBS] === 0) continue;
+        return ROW_JOBS;
       }
       lastResult = result;
       return r;
@@ -434,7 +471,8 @@ inline constexpr const char* kApiSource = R"JS(
   return freeze({
     setProcess(p) { userProcess = p; },
     beginBatch(mv) { moves = mv; rowObject = null; lastResult = undefined; },
-    // Rows [start, n): BATCH_DONE, or the row whose process() returned neither true nor false.
+    // Rows [start, n): BATCH_DONE, ROW_JOBS, or the row whose process() returned neither true
+    // nor false.
     // Exceptions and terminations propagate to C++, which carries on after the row.
     // In runs of RUN_ROWS rows: TurboFan then compiles the per-row loop (runRows) once, when
     // it is called after getting hot, instead of twice (on-stack replacement in the middle of

@@ -58,8 +58,19 @@ inline constexpr int kFlushPieces = 2048;
 
 /// runBatch(start, n) returns kBatchDone when rows [start, n) all ran, or the index of a row
 /// whose process() returned something other than true or false (its value is then in the
-/// driver's `lastResult`, read with badResult()).
+/// driver's `lastResult`, read with badResult()), or kRowJobs.
 inline constexpr int32_t kBatchDone = -1;
+/// runBatch stopped after the row progress[0] - 1, which queued promise jobs (then callbacks,
+/// code after an await): C++ runs them (ScriptIsolate::RunPromiseJobs) as part of that row,
+/// with the API still at it, before the next row starts.
+inline constexpr int32_t kRowJobs = -2;
+
+/// The ints the API and C++ share (ScriptIsolate::progress()): [kProgressRows] rows started in
+/// the current call (the driver writes it, the watchdog reads it); [kProgressJobs] non-zero
+/// once a promise was made or settled since promise jobs last ran (C++'s promise hook writes
+/// it, the API reads it after each row).
+inline constexpr int kProgressRows = 0;
+inline constexpr int kProgressJobs = 1;
 
 /// The driver's and the API's sources (core/js/driver_js.h) with the constants above written
 /// in (the placeholders $TO_MAIN$, $FILTERED$, $REJECTED$, $BATCH_DONE$,

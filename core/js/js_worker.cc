@@ -16,11 +16,7 @@
 namespace flowengine {
 namespace {
 
-std::string ToUtf8(v8::Isolate* iso, v8::Local<v8::Value> value) {
-  if (value.IsEmpty()) return "";
-  v8::String::Utf8Value utf8(iso, value);
-  return *utf8 != nullptr ? std::string(*utf8, static_cast<size_t>(utf8.length())) : "";
-}
+using js::ToUtf8;
 
 const char* TypeName(v8::Local<v8::Value> v) {
   if (v->IsNull()) return "null";
@@ -90,7 +86,7 @@ struct JsWorker::Impl final : public js::ScriptHooks {
 
   int64_t CurrentLine() const override {
     if (current == nullptr) return 0;
-    const int32_t started = script->progress()[0];
+    const int32_t started = script->progress()[js::kProgressRows];
     if (started <= 0 || static_cast<size_t>(started) > current->StepInput().num_rows) return 0;
     return RowLine(*current, static_cast<size_t>(started - 1));
   }
@@ -157,6 +153,8 @@ struct JsWorker::Impl final : public js::ScriptHooks {
 
   void Run(Chunk& chunk, bool* broken);
   bool RunRows(Chunk& chunk, v8::Local<v8::Context> ctx, bool* broken);
+  Error BadResult(const Chunk& chunk, size_t row, v8::Local<v8::Context> ctx,
+                  v8::Local<v8::Context> user);
 
   // After a call into the script: a spent heap (the isolate is broken: fatal even under
   // skip-row) or a stopping run (signal or limits.timeout: the batch is dropped, not a
@@ -193,13 +191,14 @@ bool JsWorker::Impl::RunRows(Chunk& chunk, v8::Local<v8::Context> ctx, bool* bro
     v8::TryCatch tc(iso);
     v8::Local<v8::Value> args[] = {v8::Integer::New(iso, static_cast<int32_t>(start)),
                                    v8::Integer::New(iso, static_cast<int32_t>(n))};
-    script->progress()[0] = static_cast<int32_t>(start);
+    script->progress()[js::kProgressRows] = static_cast<int32_t>(start);
     script->watched().BeginCall();
     v8::Local<v8::Context> user = script->user_context();
     v8::Context::Scope user_scope(user);
     v8::MaybeLocal<v8::Value> result = script->run_batch()->Call(user, v8::Undefined(iso), 2, args);
     const WatchedRun::Ended ended = script->watched().EndCall();
-    size_t row = static_cast<size_t>(std::max(1, static_cast<int>(script->progress()[0])) - 1);
+    size_t row = static_cast<size_t>(
+        std::max(1, static_cast<int>(script->progress()[js::kProgressRows])) - 1);
     if (row >= n) row = n - 1;
     if (CallEndedTheBatch(ended, chunk, row, broken)) return false;
     std::optional<Error> failure;
@@ -215,30 +214,66 @@ bool JsWorker::Impl::RunRows(Chunk& chunk, v8::Local<v8::Context> ctx, bool* bro
     } else {
       const int32_t bad = result.ToLocalChecked()->Int32Value(ctx).FromMaybe(js::kBatchDone);
       if (bad == js::kBatchDone) return true;
-      row = static_cast<size_t>(bad);
-      v8::Local<v8::Value> value;
-      if (!script->bad_result()->Call(user, v8::Undefined(iso), 0, nullptr).ToLocal(&value)) {
-        value = v8::Undefined(iso);
+      if (bad != js::kRowJobs) {
+        row = static_cast<size_t>(bad);
+        failure = BadResult(chunk, row, ctx, user);
       }
-      std::string shown;
-      if (!value->IsSymbol()) {
-        // String(value) may run the value's own toString: under the watchdog.
-        v8::TryCatch inner(iso);
-        script->watched().BeginCall();
-        v8::Local<v8::String> text;
-        if (value->ToString(ctx).ToLocal(&text)) shown = ToUtf8(iso, text);
-        script->watched().EndCall();
-      }
-      if (shown.size() > 60) shown = shown.substr(0, 60) + "...";
-      failure = RowError("FE-SCRIPT-RETURN",
-                         "process() must return true or false, got " +
-                             std::string(TypeName(value)) + (shown.empty() ? "" : " " + shown),
-                         chunk, row);
     }
-    if (!Fail(chunk, row, std::move(*failure))) return false;
+    // The promise jobs the row queued run now, as part of it: what they set or route is the
+    // row's, a rejection nothing handled or a timeout in them fails it. For a row that failed
+    // already they still run (and are dropped with it): none may run in a later row.
+    if (script->promise_jobs_pending()) {
+      std::optional<Error> rejection;
+      const WatchedRun::Ended jobs = script->RunPromiseJobs(RowLocation(chunk, row), &rejection);
+      if (CallEndedTheBatch(jobs, chunk, row, broken)) return false;
+      if (jobs == WatchedRun::Ended::kTimedOut && !failure) {
+        failure = RowError("FE-SCRIPT-TIMEOUT",
+                           "Script ran longer than limits.scriptTimeout (" +
+                               std::to_string(watchdog ? watchdog->timeout().count() : 0) +
+                               " ms) in a promise callback of process() and was stopped",
+                           chunk, row);
+      }
+      if (rejection && !failure) failure = std::move(rejection);
+    }
+    if (failure && !Fail(chunk, row, std::move(*failure))) return false;
     start = row + 1;
   }
   return true;
+}
+
+// The error for row `row`, whose process() returned neither true nor false (badResult()).
+Error JsWorker::Impl::BadResult(const Chunk& chunk, size_t row, v8::Local<v8::Context> ctx,
+                                v8::Local<v8::Context> user) {
+  v8::Isolate* iso = script->isolate();
+  v8::Local<v8::Value> value;
+  if (!script->bad_result()->Call(user, v8::Undefined(iso), 0, nullptr).ToLocal(&value)) {
+    value = v8::Undefined(iso);
+  }
+  if (value->IsPromise()) {
+    return RowError("FE-SCRIPT-RETURN",
+                    "process() must return true or false, got a Promise: process() cannot be an "
+                    "async function (an async helper it calls can: its promise callbacks run "
+                    "before the next row)",
+                    chunk, row);
+  }
+  std::string shown;
+  if (!value->IsSymbol()) {
+    // String(value) may run the value's own toString: under the watchdog.
+    v8::TryCatch inner(iso);
+    script->watched().BeginCall();
+    v8::Local<v8::String> text;
+    if (value->ToString(ctx).ToLocal(&text)) shown = ToUtf8(iso, text);
+    script->watched().EndCall();
+  }
+  if (shown.size() > 60) {  // cut at a character boundary
+    size_t cut = 60;
+    while (cut > 0 && (static_cast<unsigned char>(shown[cut]) & 0xC0) == 0x80) --cut;
+    shown = shown.substr(0, cut) + "...";
+  }
+  return RowError("FE-SCRIPT-RETURN",
+                  "process() must return true or false, got " + std::string(TypeName(value)) +
+                      (shown.empty() ? "" : " " + shown),
+                  chunk, row);
 }
 
 // The values set, each converted on its own, and the copies, into the chunk's transform
@@ -263,10 +298,16 @@ bool JsWorker::Impl::HandBack(Chunk& chunk, v8::Local<v8::Context> ctx,
   set_values.reserve(count);
   size_t at = 0;       // units of the text consumed
   uint32_t other = 0;  // others consumed
+  const size_t n = chunk.StepInput().num_rows;
   for (uint32_t k = 0; k < count; ++k) {
     const auto index = static_cast<uint32_t>(set_idx[k]);
     const int32_t kind = set_len[k];
     const size_t row = index / n_out;
+    if (row >= n) {  // never: every setField runs inside a row of the batch
+      chunk.error =
+          RowError("FE-INTERNAL", "A value was set outside the rows of the batch", chunk, n - 1);
+      return false;
+    }
     FieldSpan span{static_cast<uint32_t>(out.values.size()), FieldSpan::kArena};
     uint32_t bytes = 0;
     if (kind >= 0) {
@@ -311,6 +352,11 @@ bool JsWorker::Impl::HandBack(Chunk& chunk, v8::Local<v8::Context> ctx,
     const uint32_t r = copy_list->Get(ctx, 2 * k).ToLocalChecked()->Uint32Value(ctx).FromJust();
     const uint32_t route =
         copy_list->Get(ctx, 2 * k + 1).ToLocalChecked()->Uint32Value(ctx).FromJust();
+    if (r >= n || route >= config.routes.size()) {  // never, as above
+      chunk.error =
+          RowError("FE-INTERNAL", "A row was copied outside the rows of the batch", chunk, n - 1);
+      return false;
+    }
     copies.emplace_back(r, route);
   }
   return true;

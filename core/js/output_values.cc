@@ -9,11 +9,6 @@
 namespace flowengine::js {
 namespace {
 
-std::string ToUtf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
-  v8::String::Utf8Value utf8(isolate, value);
-  return *utf8 != nullptr ? std::string(*utf8, static_cast<size_t>(utf8.length())) : "";
-}
-
 // Days from 1970-01-01 to the civil date (Howard Hinnant's algorithm), inverted.
 void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
   z += 719468;
@@ -60,6 +55,20 @@ uint32_t AppendUtf8(v8::Isolate* isolate, v8::Local<v8::String> str, ByteBuffer&
                      v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
   arena.Resize(at + static_cast<size_t>(written));
   return static_cast<uint32_t>(written);
+}
+
+std::string ToUtf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
+  if (value.IsEmpty()) return "";
+  v8::Local<v8::String> str;
+  if (value->IsString()) {
+    str = value.As<v8::String>();
+  } else {
+    v8::TryCatch tc(isolate);
+    if (!value->ToString(isolate->GetCurrentContext()).ToLocal(&str)) return "";
+  }
+  ByteBuffer text;
+  const uint32_t n = AppendUtf8(isolate, str, text);
+  return std::string(text.data(), n);
 }
 
 std::string IsoDate(double ms) {

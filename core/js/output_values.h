@@ -31,6 +31,11 @@ OutputText AppendOutputText(v8::Isolate* isolate, v8::Local<v8::Context> ctx,
 /// returns the bytes appended.
 uint32_t AppendUtf8(v8::Isolate* isolate, v8::Local<v8::String> str, ByteBuffer& arena);
 
+/// `value` as UTF-8 text, for messages: a string as it is, anything else by its toString
+/// (which may run user code; an exception there gives ""), a lone surrogate as U+FFFD
+/// (v8::String::Utf8Value would write it as an invalid three-byte sequence).
+std::string ToUtf8(v8::Isolate* isolate, v8::Local<v8::Value> value);
+
 /// ISO 8601 UTC of a time value in ms ("2024-01-02T03:04:05.678Z"; years outside 0-9999 as
 /// +YYYYYY / -YYYYYY, as Date.prototype.toISOString); "" when it is not a valid time.
 std::string IsoDate(double ms);

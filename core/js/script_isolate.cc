@@ -17,11 +17,8 @@
 namespace flowengine::js {
 namespace {
 
-std::string ToUtf8(v8::Isolate* iso, v8::Local<v8::Value> value) {
-  if (value.IsEmpty()) return "";
-  v8::String::Utf8Value utf8(iso, value);
-  return *utf8 != nullptr ? std::string(*utf8, static_cast<size_t>(utf8.length())) : "";
-}
+constexpr uint32_t kIsolateSlot = 0;  // Isolate::GetData: the ScriptIsolate using it
+constexpr size_t kMaxUnhandled = 16;  // reasons kept for the message; the rest only counted
 
 v8::Local<v8::String> Str(v8::Isolate* iso, std::string_view s) {
   return v8::String::NewFromUtf8(iso, s.data(), v8::NewStringType::kNormal,
@@ -309,7 +306,9 @@ void ScriptIsolate::Retire() {
   ResetHandles();
   // An isolate whose heap limit was hit, or one of whose calls was terminated (promise
   // callbacks it queued may be pending), is never used again.
-  if (WarmIsolateLimit() > 0 && !heap_exceeded_.load() && !watched_->ever_terminated()) {
+  // So is one with promise jobs that may still be queued.
+  if (WarmIsolateLimit() > 0 && !heap_exceeded_.load() && !watched_->ever_terminated() &&
+      !promise_jobs_pending()) {
     int64_t garbage = 0;
     {
       v8::Locker locker(isolate_);
@@ -332,6 +331,9 @@ void ScriptIsolate::Retire() {
 
 void ScriptIsolate::ResetHandles() {
   v8::Locker locker(isolate_);
+  unhandled_.clear();
+  unhandled_count_ = 0;
+  isolate_->SetData(kIsolateSlot, nullptr);
   run_batch_.Reset();
   bad_result_.Reset();
   api_begin_batch_.Reset();
@@ -357,6 +359,12 @@ void ScriptIsolate::Init() {
   v8::Locker locker(isolate_);
   v8::Isolate::Scope isolate_scope(isolate_);
   v8::HandleScope handles(isolate_);
+  // Promise jobs run when the engine says (RunPromiseJobs), not whenever a call from C++
+  // returns: then they belong to the row that queued them.
+  isolate_->SetData(kIsolateSlot, this);
+  isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
+  isolate_->SetPromiseHook(&ScriptIsolate::PromiseHook);
+  isolate_->SetPromiseRejectCallback(&ScriptIsolate::PromiseRejected);
   InitUserContext(InitDriverContext());
 }
 
@@ -476,7 +484,7 @@ void ScriptIsolate::InitUserContext(v8::Local<v8::Object> driver) {
   auto store = v8::ArrayBuffer::NewBackingStore(const_cast<int32_t*>(progress_), sizeof(progress_),
                                                 v8::BackingStore::EmptyDeleter, nullptr);
   v8::Local<v8::Int32Array> progress =
-      v8::Int32Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, 1);
+      v8::Int32Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, 2);
   v8::Local<v8::External> self = v8::External::New(iso, this);
   v8::Local<v8::Value> args[] = {
       driver,
@@ -505,11 +513,16 @@ void ScriptIsolate::InitUserContext(v8::Local<v8::Object> driver) {
   user_script_id_ = script->GetUnboundScript()->GetId();
   // The top level (and the lookup of `process`, which may be a getter) runs under the
   // watchdog: a script that loops while loading is stopped, not a hung startup.
-  progress_[0] = 0;
+  // Promise jobs the top level queued run with it.
+  progress_[kProgressRows] = 0;
   watched_->BeginCall();
   const bool loaded = !script->Run(ctx).IsEmpty();
   v8::Local<v8::Value> process;
   const bool found = loaded && ctx->Global()->Get(ctx, Str(iso, "process")).ToLocal(&process);
+  if (loaded) {
+    progress_[kProgressJobs] = 0;
+    isolate_->PerformMicrotaskCheckpoint();
+  }
   const WatchedRun::Ended ended = watched_->EndCall();
   if (ended != WatchedRun::Ended::kNormally || heap_exceeded()) {
     Location loc;
@@ -531,6 +544,12 @@ void ScriptIsolate::InitUserContext(v8::Local<v8::Object> driver) {
                loc, "transform");
   }
   if (!loaded) ThrowLoadError("FE-SCRIPT-ERROR", "Script failed while loading", ctx, tc);
+  Location top;
+  top.file = config_.display_name;
+  if (std::optional<Error> rejected = TakeRejection(
+          "Script's top level left a promise rejected with nothing to handle it", top)) {
+    throw ErrorException(std::move(*rejected));
+  }
   if (!found || !process->IsFunction()) {
     Location loc;
     loc.file = config_.display_name;
@@ -540,6 +559,74 @@ void ScriptIsolate::InitUserContext(v8::Local<v8::Object> driver) {
   v8::Local<v8::Value> process_arg[] = {process};
   if (set_process->Call(ctx, v8::Undefined(iso), 1, process_arg).IsEmpty()) {
     ThrowLoadError("FE-INTERNAL", "The script's API could not be set up", ctx, tc);
+  }
+}
+
+WatchedRun::Ended ScriptIsolate::RunPromiseJobs(Location row, std::optional<Error>* rejection) {
+  v8::HandleScope scope(isolate_);
+  progress_[kProgressJobs] = 0;
+  watched_->BeginCall();
+  {
+    v8::TryCatch tc(isolate_);
+    isolate_->PerformMicrotaskCheckpoint();  // to the end, jobs queued by jobs too
+  }
+  const WatchedRun::Ended ended = watched_->EndCall();
+  // Drained, or (terminated) dropped by V8: nothing is queued either way.
+  progress_[kProgressJobs] = 0;
+  if (ended != WatchedRun::Ended::kNormally || heap_exceeded()) {
+    unhandled_.clear();
+    unhandled_count_ = 0;
+    return ended;
+  }
+  *rejection =
+      TakeRejection("A promise of the row was rejected and nothing handled it", std::move(row));
+  return ended;
+}
+
+std::optional<Error> ScriptIsolate::TakeRejection(const std::string& what, Location row) {
+  if (unhandled_count_ == 0) {
+    unhandled_.clear();
+    return std::nullopt;
+  }
+  v8::HandleScope scope(isolate_);
+  v8::Local<v8::Value> reason =
+      unhandled_.empty()
+          ? v8::String::NewFromUtf8Literal(isolate_, "(its reason was not kept)").As<v8::Value>()
+          : unhandled_.front().second.Get(isolate_);
+  unhandled_.clear();
+  unhandled_count_ = 0;
+  // Thrown again here to make its message, located where an Error was made (its stack).
+  v8::Local<v8::Context> user = user_context();
+  v8::Context::Scope user_scope(user);
+  v8::TryCatch tc(isolate_);
+  watched_->BeginCall();
+  isolate_->ThrowException(reason);
+  watched_->EndCall();
+  return ScriptError("FE-SCRIPT-ERROR", what, tc, std::move(row));
+}
+
+void ScriptIsolate::PromiseHook(v8::PromiseHookType, v8::Local<v8::Promise>, v8::Local<v8::Value>) {
+  auto* self = static_cast<ScriptIsolate*>(v8::Isolate::GetCurrent()->GetData(kIsolateSlot));
+  if (self != nullptr) self->progress_[kProgressJobs] = 1;
+}
+
+void ScriptIsolate::PromiseRejected(v8::PromiseRejectMessage message) {
+  v8::Isolate* iso = v8::Isolate::GetCurrent();
+  auto* self = static_cast<ScriptIsolate*>(iso->GetData(kIsolateSlot));
+  if (self == nullptr) return;
+  self->progress_[kProgressJobs] = 1;
+  v8::Local<v8::Promise> promise = message.GetPromise();
+  // A handler added later is reported only for a promise reported unhandled: the count is
+  // exact; the reasons of the first few are kept for the message.
+  if (message.GetEvent() == v8::kPromiseRejectWithNoHandler) {
+    ++self->unhandled_count_;
+    if (self->unhandled_.size() < kMaxUnhandled) {
+      self->unhandled_.emplace_back(v8::Global<v8::Promise>(iso, promise),
+                                    v8::Global<v8::Value>(iso, message.GetValue()));
+    }
+  } else if (message.GetEvent() == v8::kPromiseHandlerAddedAfterReject) {
+    if (self->unhandled_count_ > 0) --self->unhandled_count_;
+    std::erase_if(self->unhandled_, [&](const auto& u) { return u.first == promise; });
   }
 }
 

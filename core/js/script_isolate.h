@@ -10,6 +10,10 @@
 // counting allocator that refuses to pass scriptHeap with the heap (a RangeError in the
 // script, not an abort); near the heap limit the running call is terminated (FE-SCRIPT-HEAP)
 // and the isolate is not used again.
+// Promise jobs (then callbacks, the rest of an async function after an await) run only when
+// the engine runs them: after the top level, and after each row that made or settled a
+// promise, as part of that row (RunPromiseJobs); a promise rejected with nothing to handle it
+// by then fails the row (or the load).
 // Errors: exceptions are reported at the user's throw, or at the innermost frame of the
 // user's script when the engine's API threw (e.g. an unknown column), with the user's frames.
 //
@@ -25,9 +29,13 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error/error.h"
+#include "core/js/js_protocol.h"
 #include "core/js/js_worker.h"
 #include "core/js/watchdog.h"
 
@@ -85,9 +93,16 @@ class ScriptIsolate {
   /// Ends a batch on both sides (the column views are dropped). No user code runs.
   void EndBatch();
   WatchedRun& watched() { return *watched_; }
-  /// progress[0]: rows started in the current call (written by the driver, read by the
-  /// watchdog).
+  /// The ints shared with the API (core/js/js_protocol.h, kProgressRows and kProgressJobs).
   volatile int32_t* progress() { return progress_; }
+  /// True when a promise was made or settled since promise jobs last ran: jobs may be queued.
+  bool promise_jobs_pending() const { return progress_[kProgressJobs] != 0; }
+  /// Runs the promise jobs queued (then callbacks, the rest of async functions) to the end,
+  /// under the watchdog, as part of the row the API is at. When a promise was rejected and
+  /// nothing handled it by the end, *rejection is set to the error for it, located at
+  /// `row` (the first such promise; the others are dropped). The watchdog's verdict on the
+  /// call is returned (a terminated run of jobs drops the jobs still queued).
+  WatchedRun::Ended RunPromiseJobs(Location row, std::optional<Error>* rejection);
   /// True once the heap limit was hit: the isolate must not run anything again.
   bool heap_exceeded() const { return heap_exceeded_.load(); }
   /// Bytes of ArrayBuffers the script holds now.
@@ -119,6 +134,12 @@ class ScriptIsolate {
   static void NativeLog(const v8::FunctionCallbackInfo<v8::Value>& args);
   static void NativeConsole(const v8::FunctionCallbackInfo<v8::Value>& args);
   static size_t NearHeapLimit(void* data, size_t current_limit, size_t initial_limit);
+  static void PromiseHook(v8::PromiseHookType type, v8::Local<v8::Promise> promise,
+                          v8::Local<v8::Value> parent);
+  static void PromiseRejected(v8::PromiseRejectMessage message);
+  /// The error for the first promise rejected with no handler (none: nullopt); the list is
+  /// cleared. Runs under the watchdog: making the message may run the reason's getters.
+  std::optional<Error> TakeRejection(const std::string& what, Location row);
 
   ScriptConfig config_;
   Watchdog* watchdog_;
@@ -133,6 +154,9 @@ class ScriptIsolate {
   int user_script_id_ = -1;
   std::atomic<bool> heap_exceeded_{false};
   alignas(64) volatile int32_t progress_[16] = {};
+  // Promises rejected with no handler yet, with their reasons (PromiseRejected).
+  std::vector<std::pair<v8::Global<v8::Promise>, v8::Global<v8::Value>>> unhandled_;
+  size_t unhandled_count_ = 0;  // promises rejected with no handler now (the list: the first)
   std::unique_ptr<WatchedRun> watched_;
 };
 

@@ -541,5 +541,93 @@ function process(context) {
                          ["p,c,t,h,v,__proto__|constructor|toString|hasOwnProperty|valueOf,object"])
 
 
+class NumberFormatTest(TempDirTest):
+    """context.utils.format of numbers past 2^53 against Python's exact integers: an int64
+    reaches the script as a BigInt beyond 2^53 and keeps every digit; a number from 1e21 on
+    is written with all its digits (the double's exact value), never as 1e+21. The trial found
+    9007199254740993 written as ...992 and 1e21 as 000...1e+21."""
+
+    @staticmethod
+    def expected(n, pattern):
+        kind, digits = pattern[0], int(pattern[1:])
+        sign = "-" if n < 0 else ""
+        mag = abs(n) * (100 if kind == "P" else 1)
+        if kind == "P" and abs(n) < 2**53 and n != 0:
+            # A number (not a BigInt) below 1e19: v * 100 is a double product, rounded.
+            return sign + f"{abs(float(n)) * 100:.{digits}f}" + " %"
+        if kind == "D":
+            return sign + str(mag).zfill(digits)
+        fraction = "." + "0" * digits if digits else ""
+        body = f"{mag:,}" if kind == "N" else str(mag)
+        return sign + body + fraction + (" %" if kind == "P" else "")
+
+    def test_big_integers_keep_every_digit(self):
+        ints = [0, 42, -42, 2**53 - 1, 2**53 + 1, -(2**53 + 1), 2**62 + 12345,
+                9223372036854775807, -9223372036854775807, -9223372036854775808,
+                1234567890123456789]
+        doubles = [1e21, -1e21, 2.5e21, 1.5e300, -7e25, 1e19 * 3]
+        patterns = ["D0", "D25", "N0", "N2", "F0", "F3", "P1", "P0"]
+        # The int64 column's values, then (a row with it empty) the doubles.
+        write(self.path("t.js"), """
+const D = %s;
+const P = %s;
+function process(context) {
+  const id = context.input.getValue('id');
+  const values = id === null ? D : [id];
+  const out = [];
+  for (const v of values) for (const p of P) out.push(context.utils.format(v, p));
+  context.output.setField('f', out.join('|'));
+  return true;
+}
+""" % (json.dumps(doubles), json.dumps(patterns)))
+        write(self.path("in.csv"), "id,k\n" + "".join(f"{v},i\n" for v in ints) + ",d\n")
+        p = self.pipeline("source: { path: in.csv, columns: [{ name: id, type: int64 }] }\n"
+                          "transform:\n  - javascript: { file: t.js, output: [id, f] }\n"
+                          "sink: { path: out.csv }\n")
+        r = run(["run", p])
+        self.assertEqual(r.code, 0, repr(r))
+        out = parse_output(read(self.path("out.csv")))[1:]
+        self.assertEqual(len(out), len(ints) + 1)
+        for n, row in zip(ints, out):
+            self.assertEqual(row[0], str(n))
+            self.assertEqual(row[1].split("|"), [self.expected(n, p) for p in patterns], n)
+        got = out[-1][1].split("|")
+        want = [self.expected(int(d), p) for d in doubles for p in patterns]
+        self.assertEqual(got, want)
+
+
+class ErrorTextTest(TempDirTest):
+    def test_a_lone_surrogate_in_an_error_message_is_valid_utf8_in_the_dead_letters(self):
+        # The trial: the message column held the raw bytes ED A0 BD, and FlowEngine refused
+        # to read its own dead letters back (FE-ENCODING-UTF8).
+        write(self.path("in.csv"), "i\n0\n1\n2\n")
+        write(self.path("t.js"), """
+function process(context) {
+  const i = context.input.getValue('i');
+  if (i === 1) throw new Error('bad \\ud83d half ' + 'é'.repeat(40) + '\\udfff end');
+  if (i === 2) return 'x\\ud800' + 'ü'.repeat(80);   // a bad result, shown cut short
+  return true;
+}
+""")
+        p = self.pipeline("source: { path: in.csv, columns: [{ name: i, type: int32 }] }\n"
+                          "transform:\n  - javascript: { file: t.js }\n"
+                          "sink: { path: out.csv }\nerrorHandling: skip-row\n"
+                          "deadLetter: { path: dead.csv }\n")
+        r = run(["run", p])
+        self.assertEqual(r.code, 0, repr(r))
+        raw = read(self.path("dead.csv"))
+        text = raw.decode("utf-8")  # raises on invalid UTF-8
+        self.assertIn("bad \ufffd half " + "é" * 40 + "\ufffd end", text)
+        dead = dead_letters(self.path("dead.csv"))
+        self.assertEqual([d["error_code"] for d in dead], ["FE-SCRIPT-ERROR", "FE-SCRIPT-RETURN"])
+        self.assertIn("x\ufffd" + "ü" * 10, dead[1]["message"])
+        # FlowEngine reads its own dead letters back.
+        again = self.pipeline("source: { path: dead.csv }\nsink: { path: again.csv }\n",
+                              name="again.yaml")
+        r = run(["run", again])
+        self.assertEqual(r.code, 0, repr(r))
+        self.assertEqual(read(self.path("again.csv")), raw)
+
+
 if __name__ == "__main__":
     unittest.main()
