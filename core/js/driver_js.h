@@ -145,10 +145,11 @@ $ROW_READS$
     const grown = native.grow(setCount);
     setIdx = grown[0]; setLen = grown[1];
   }
-  // Room for one more value set. The only step of a setField that calls out (and so may
-  // throw: a stack overflow in a script's catch handler) comes before anything of the value
-  // is recorded; what follows it only stores. So the lengths and the text handed over always
-  // agree, whatever throws where.
+  // Room for one more value set. The steps of a setField that call out (and so may throw: a
+  // stack overflow in a script's catch handler) come before anything of the value is
+  // recorded: this, then the push of its text (which adds nothing when it throws); what
+  // follows only stores. So the lengths and the text handed over always agree, whatever
+  // throws where.
   function reserve() {
     if (setCount === setIdx.length) grow();
     if (pendingUnits >= FLUSH_UNITS || pieces.length >= FLUSH_PIECES) flush();
@@ -160,15 +161,17 @@ $ROW_READS$
   function setOther(v, k) {
     const text = native.convert(v);
     reserve();
-    setIdx[setCount] = k;
     if (text === null) {
+      setIdx[setCount] = k;
       setLen[setCount++] = SET_EMPTY;
     } else if (typeof text === 'string') {
-      setLen[setCount++] = text.length;
       pieces.push(text);
       pendingUnits += text.length;
+      setIdx[setCount] = k;
+      setLen[setCount++] = text.length;
     } else {
       others.push(text[0]);  // why it cannot be written: the row fails in C++
+      setIdx[setCount] = k;
       setLen[setCount++] = SET_OTHER;
     }
     return true;
@@ -262,18 +265,24 @@ $ROW_READS$
       if (t === 'object' && v !== null || t === 'function' || t === 'symbol') {
         return setOther(v, r * nOut + c);
       }
-      // A primitive's text: String() runs no code of the user's realm.
-      const s = t === 'string' ? v : t === 'number' || t === 'bigint' ? String(v) : null;
-      reserve();
-      setIdx[setCount] = r * nOut + c;
-      if (s !== null) {
-        setLen[setCount++] = s.length;
+      // reserve() first; then the piece (a push that throws adds nothing), then its record.
+      if (t === 'string') {
+        reserve();
+        pieces.push(v);
+        pendingUnits += v.length;
+        setIdx[setCount] = r * nOut + c;
+        setLen[setCount++] = v.length;
+      } else if (t === 'number' || t === 'bigint') {
+        const s = String(v);  // a primitive: no code of the user's realm runs
+        reserve();
         pieces.push(s);
         pendingUnits += s.length;
-      } else if (v === null || v === undefined) {
-        setLen[setCount++] = SET_EMPTY;
+        setIdx[setCount] = r * nOut + c;
+        setLen[setCount++] = s.length;
       } else {
-        setLen[setCount++] = v ? SET_TRUE : SET_FALSE;  // a boolean
+        reserve();
+        setIdx[setCount] = r * nOut + c;
+        setLen[setCount++] = v === null || v === undefined ? SET_EMPTY : v ? SET_TRUE : SET_FALSE;
       }
       return true;
     },
