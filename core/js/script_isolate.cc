@@ -331,8 +331,7 @@ void ScriptIsolate::Retire() {
 
 void ScriptIsolate::ResetHandles() {
   v8::Locker locker(isolate_);
-  unhandled_.clear();
-  unhandled_count_ = 0;
+  ForgetRejections();
   isolate_->SetData(kIsolateSlot, nullptr);
   run_batch_.Reset();
   bad_result_.Reset();
@@ -517,12 +516,11 @@ void ScriptIsolate::InitUserContext(v8::Local<v8::Object> driver) {
   progress_[kProgressRows] = 0;
   watched_->BeginCall();
   const bool loaded = !script->Run(ctx).IsEmpty();
+  if (loaded) isolate_->PerformMicrotaskCheckpoint();  // they may define process
   v8::Local<v8::Value> process;
   const bool found = loaded && ctx->Global()->Get(ctx, Str(iso, "process")).ToLocal(&process);
-  if (loaded) {
-    progress_[kProgressJobs] = 0;
-    isolate_->PerformMicrotaskCheckpoint();
-  }
+  if (loaded) isolate_->PerformMicrotaskCheckpoint();  // a getter's, if process is one
+  progress_[kProgressJobs] = 0;                        // drained (or, terminated, dropped)
   const WatchedRun::Ended ended = watched_->EndCall();
   if (ended != WatchedRun::Ended::kNormally || heap_exceeded()) {
     Location loc;
@@ -574,8 +572,7 @@ WatchedRun::Ended ScriptIsolate::RunPromiseJobs(Location row, std::optional<Erro
   // Drained, or (terminated) dropped by V8: nothing is queued either way.
   progress_[kProgressJobs] = 0;
   if (ended != WatchedRun::Ended::kNormally || heap_exceeded()) {
-    unhandled_.clear();
-    unhandled_count_ = 0;
+    ForgetRejections();
     return ended;
   }
   *rejection =
@@ -583,9 +580,15 @@ WatchedRun::Ended ScriptIsolate::RunPromiseJobs(Location row, std::optional<Erro
   return ended;
 }
 
+void ScriptIsolate::ForgetRejections() {
+  unhandled_.clear();
+  unhandled_count_ = 0;
+  ++rejection_round_;
+}
+
 std::optional<Error> ScriptIsolate::TakeRejection(const std::string& what, Location row) {
   if (unhandled_count_ == 0) {
-    unhandled_.clear();
+    ForgetRejections();
     return std::nullopt;
   }
   v8::HandleScope scope(isolate_);
@@ -593,8 +596,7 @@ std::optional<Error> ScriptIsolate::TakeRejection(const std::string& what, Locat
       unhandled_.empty()
           ? v8::String::NewFromUtf8Literal(isolate_, "(its reason was not kept)").As<v8::Value>()
           : unhandled_.front().second.Get(isolate_);
-  unhandled_.clear();
-  unhandled_count_ = 0;
+  ForgetRejections();
   // Thrown again here to make its message, located where an Error was made (its stack).
   v8::Local<v8::Context> user = user_context();
   v8::Context::Scope user_scope(user);
@@ -616,16 +618,28 @@ void ScriptIsolate::PromiseRejected(v8::PromiseRejectMessage message) {
   if (self == nullptr) return;
   self->progress_[kProgressJobs] = 1;
   v8::Local<v8::Promise> promise = message.GetPromise();
-  // A handler added later is reported only for a promise reported unhandled: the count is
-  // exact; the reasons of the first few are kept for the message.
+  // Each promise reported unhandled is marked with the current round (the rejections taken
+  // since the last TakeRejection); a handler added later counts only for a promise of the
+  // same round: a late handler on an earlier row's promise does not hide this row's
+  // rejection. The count is exact; the reasons of the first few are kept for the message.
+  v8::Local<v8::Context> ctx = iso->GetCurrentContext();
+  if (ctx.IsEmpty()) return;  // never: V8 reports rejections while JavaScript runs
+  v8::Local<v8::Private> key = v8::Private::ForApi(iso, Str(iso, "flowengine:rejection-round"));
   if (message.GetEvent() == v8::kPromiseRejectWithNoHandler) {
-    ++self->unhandled_count_;
+    if (promise->SetPrivate(ctx, key, v8::Integer::NewFromUnsigned(iso, self->rejection_round_))
+            .FromMaybe(false)) {
+      ++self->unhandled_count_;
+    }
     if (self->unhandled_.size() < kMaxUnhandled) {
       self->unhandled_.emplace_back(v8::Global<v8::Promise>(iso, promise),
                                     v8::Global<v8::Value>(iso, message.GetValue()));
     }
   } else if (message.GetEvent() == v8::kPromiseHandlerAddedAfterReject) {
-    if (self->unhandled_count_ > 0) --self->unhandled_count_;
+    v8::Local<v8::Value> round;
+    if (promise->GetPrivate(ctx, key).ToLocal(&round) && round->IsUint32() &&
+        round.As<v8::Uint32>()->Value() == self->rejection_round_ && self->unhandled_count_ > 0) {
+      --self->unhandled_count_;
+    }
     std::erase_if(self->unhandled_, [&](const auto& u) { return u.first == promise; });
   }
 }

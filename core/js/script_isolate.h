@@ -140,6 +140,8 @@ class ScriptIsolate {
   /// The error for the first promise rejected with no handler (none: nullopt); the list is
   /// cleared. Runs under the watchdog: making the message may run the reason's getters.
   std::optional<Error> TakeRejection(const std::string& what, Location row);
+  /// Drops the rejections of this round and starts the next.
+  void ForgetRejections();
 
   ScriptConfig config_;
   Watchdog* watchdog_;
@@ -156,7 +158,8 @@ class ScriptIsolate {
   alignas(64) volatile int32_t progress_[16] = {};
   // Promises rejected with no handler yet, with their reasons (PromiseRejected).
   std::vector<std::pair<v8::Global<v8::Promise>, v8::Global<v8::Value>>> unhandled_;
-  size_t unhandled_count_ = 0;  // promises rejected with no handler now (the list: the first)
+  size_t unhandled_count_ = 0;    // promises rejected with no handler now (the list: the first)
+  uint32_t rejection_round_ = 0;  // which TakeRejection the rejections now belong to
   std::unique_ptr<WatchedRun> watched_;
 };
 

@@ -169,6 +169,28 @@ function process(context) {
         self.assertEqual([x[0] for x in out_rows(self.path("out.csv"))[1:]],
                          ["0", "1", "3", "4", "5", "7"])
 
+    def test_a_late_handler_on_an_earlier_rows_promise_hides_no_rejection(self):
+        # Found in review: row 1's own unhandled rejection was cancelled out by a handler
+        # added in row 1 to row 0's rejected promise.
+        self.write_input(4)
+        script = """
+let old = null;
+function process(context) {
+  const i = context.input.getValue('i');
+  if (i === 0) old = Promise.reject(new Error('row zero'));
+  if (i === 1) { Promise.reject(new Error('row one')); old.catch(() => {}); }
+  if (i === 2) { const p = Promise.reject(new Error('row two, handled')); p.catch(() => {}); }
+  return true;
+}
+"""
+        r = self.run_script(script, output="[i, name]", threads=1)
+        self.assertEqual(r.code, 0, repr(r))
+        self.assertEqual(r.counts(), (4, 2, 0, 0, 2))
+        dead = dead_letters(self.path("dead.csv"))
+        self.assertEqual([d["line"] for d in dead], ["2", "3"])
+        self.assertIn("row zero", dead[0]["message"])
+        self.assertIn("row one", dead[1]["message"])
+
     def test_fail_fast_stops_on_an_unhandled_rejection(self):
         self.write_input(20)
         write(self.path("t.js"), """
@@ -211,6 +233,16 @@ function process(context) { context.output.setField('upper', prefix); return tru
         r = self.run_script(ok)
         self.assertEqual(r.code, 0, repr(r))
         self.assertEqual([x[2] for x in out_rows(self.path("out.csv"))[1:]], ["loaded"] * 3)
+        # process itself may come from a promise callback of the top level.
+        late = """
+var process;
+Promise.resolve().then(() => {
+  process = function (context) { context.output.setField('upper', 'late'); return true; };
+});
+"""
+        r = self.run_script(late)
+        self.assertEqual(r.code, 0, repr(r))
+        self.assertEqual([x[2] for x in out_rows(self.path("out.csv"))[1:]], ["late"] * 3)
         bad = """
 Promise.reject(new Error('config missing'));
 function process(context) { return true; }
