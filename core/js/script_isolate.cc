@@ -17,8 +17,8 @@
 namespace flowengine::js {
 namespace {
 
-constexpr uint32_t kIsolateSlot = 0;  // Isolate::GetData: the ScriptIsolate using it
-constexpr size_t kMaxUnhandled = 16;  // reasons kept for the message; the rest only counted
+constexpr uint32_t kIsolateSlot = 0;    // Isolate::GetData: the ScriptIsolate using it
+constexpr size_t kMaxUnhandled = 4096;  // reasons kept for the message; the rest only counted
 
 v8::Local<v8::String> Str(v8::Isolate* iso, std::string_view s) {
   return v8::String::NewFromUtf8(iso, s.data(), v8::NewStringType::kNormal,
@@ -519,8 +519,12 @@ void ScriptIsolate::InitUserContext(v8::Local<v8::Object> driver) {
   if (loaded) isolate_->PerformMicrotaskCheckpoint();  // they may define process
   v8::Local<v8::Value> process;
   const bool found = loaded && ctx->Global()->Get(ctx, Str(iso, "process")).ToLocal(&process);
-  if (loaded) isolate_->PerformMicrotaskCheckpoint();  // a getter's, if process is one
-  progress_[kProgressJobs] = 0;                        // drained (or, terminated, dropped)
+  if (loaded) {
+    isolate_->PerformMicrotaskCheckpoint();  // a getter's, if process is one
+    progress_[kProgressJobs] = 0;            // drained (or, terminated, dropped)
+  }
+  // A top level that threw leaves its jobs queued and the flag set: the isolate is never
+  // used again (Retire), so they can never run in another run's load.
   const WatchedRun::Ended ended = watched_->EndCall();
   if (ended != WatchedRun::Ended::kNormally || heap_exceeded()) {
     Location loc;
@@ -593,9 +597,12 @@ std::optional<Error> ScriptIsolate::TakeRejection(const std::string& what, Locat
   }
   v8::HandleScope scope(isolate_);
   v8::Local<v8::Value> reason =
-      unhandled_.empty()
-          ? v8::String::NewFromUtf8Literal(isolate_, "(its reason was not kept)").As<v8::Value>()
-          : unhandled_.front().second.Get(isolate_);
+      v8::String::NewFromUtf8Literal(isolate_, "(its reason was not kept)").As<v8::Value>();
+  const Unhandled* first = nullptr;
+  for (const auto& [hash, u] : unhandled_) {
+    if (first == nullptr || u.order < first->order) first = &u;
+  }
+  if (first != nullptr) reason = first->reason.Get(isolate_);
   ForgetRejections();
   // Thrown again here to make its message, located where an Error was made (its stack).
   v8::Local<v8::Context> user = user_context();
@@ -631,8 +638,10 @@ void ScriptIsolate::PromiseRejected(v8::PromiseRejectMessage message) {
       ++self->unhandled_count_;
     }
     if (self->unhandled_.size() < kMaxUnhandled) {
-      self->unhandled_.emplace_back(v8::Global<v8::Promise>(iso, promise),
-                                    v8::Global<v8::Value>(iso, message.GetValue()));
+      self->unhandled_.emplace(
+          promise->GetIdentityHash(),
+          Unhandled{self->unhandled_order_++, v8::Global<v8::Promise>(iso, promise),
+                    v8::Global<v8::Value>(iso, message.GetValue())});
     }
   } else if (message.GetEvent() == v8::kPromiseHandlerAddedAfterReject) {
     v8::Local<v8::Value> round;
@@ -640,7 +649,13 @@ void ScriptIsolate::PromiseRejected(v8::PromiseRejectMessage message) {
         round.As<v8::Uint32>()->Value() == self->rejection_round_ && self->unhandled_count_ > 0) {
       --self->unhandled_count_;
     }
-    std::erase_if(self->unhandled_, [&](const auto& u) { return u.first == promise; });
+    auto [from, to] = self->unhandled_.equal_range(promise->GetIdentityHash());
+    for (auto it = from; it != to; ++it) {
+      if (it->second.promise == promise) {
+        self->unhandled_.erase(it);
+        break;
+      }
+    }
   }
 }
 
@@ -690,6 +705,9 @@ bool ScriptIsolate::Collect(uint32_t* count, v8::Local<v8::Array>* others) {
 
 void ScriptIsolate::EndBatch() {
   v8::Isolate* iso = isolate_;
+  // What new WeakRefs and deref() keep alive until the end of the current job: V8 lets go
+  // of it when microtasks run, which here is only after rows that used promises.
+  iso->ClearKeptObjects();
   v8::TryCatch tc(iso);
   v8::MaybeLocal<v8::Value> a =
       api_end_batch_.Get(iso)->Call(user_context(), v8::Undefined(iso), 0, nullptr);

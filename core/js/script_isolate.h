@@ -31,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -157,8 +158,15 @@ class ScriptIsolate {
   std::atomic<bool> heap_exceeded_{false};
   alignas(64) volatile int32_t progress_[16] = {};
   // Promises rejected with no handler yet, with their reasons (PromiseRejected).
-  std::vector<std::pair<v8::Global<v8::Promise>, v8::Global<v8::Value>>> unhandled_;
-  size_t unhandled_count_ = 0;    // promises rejected with no handler now (the list: the first)
+  struct Unhandled {
+    uint64_t order;  // when it was reported: the earliest is the one shown
+    v8::Global<v8::Promise> promise;
+    v8::Global<v8::Value> reason;
+  };
+  // By the promise's identity hash; at most kMaxUnhandled (the rest only counted).
+  std::unordered_multimap<int, Unhandled> unhandled_;
+  uint64_t unhandled_order_ = 0;
+  size_t unhandled_count_ = 0;    // promises rejected with no handler now
   uint32_t rejection_round_ = 0;  // which TakeRejection the rejections now belong to
   std::unique_ptr<WatchedRun> watched_;
 };

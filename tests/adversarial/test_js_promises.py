@@ -191,6 +191,53 @@ function process(context) {
         self.assertIn("row zero", dead[0]["message"])
         self.assertIn("row one", dead[1]["message"])
 
+    def test_the_reason_shown_is_the_unhandled_one_after_many_handled(self):
+        # A hostile trial: the first 16 rejections were the only ones kept; handled later, they
+        # left "(its reason was not kept)" for the one that was not.
+        self.write_input(3)
+        script = """
+function process(context) {
+  if (context.input.getValue('i') !== 1) return true;
+  const early = [];
+  for (let k = 0; k < 100; ++k) early.push(Promise.reject(new Error('early ' + k)));
+  Promise.reject(new Error('customer 42 not found'));
+  for (const p of early) p.catch(() => {});
+  return true;
+}
+"""
+        r = self.run_script(script, output="[i, name]", threads=1)
+        self.assertEqual(r.code, 0, repr(r))
+        self.assertEqual(r.counts(), (3, 2, 0, 0, 1))
+        dead = dead_letters(self.path("dead.csv"))
+        self.assertIn("customer 42 not found", dead[0]["message"])
+        self.assertIn("t.js:6", dead[0]["script"])
+
+    def test_weak_refs_let_go_of_their_targets_without_promises(self):
+        # A hostile trial: V8 keeps a WeakRef's target until microtasks run; with promise jobs
+        # run only after rows that use promises, a bounded WeakRef cache grew until
+        # FE-SCRIPT-HEAP. The kept objects are now let go after every batch (a batch is one
+        # synchronous call into V8, as one job of an event loop would be).
+        self.write_input(40000)
+        script = """
+const cache = [];
+function process(context) {
+  cache.push(new WeakRef({ big: new Array(200).fill(context.input.getValue('i')) }));
+  if (cache.length > 10) cache.shift();
+  return true;
+}
+"""
+        write(self.path("t.js"), script)
+        p = self.pipeline("""
+source: { path: in.csv, columns: [{ name: i, type: int32 }] }
+transform:
+  - javascript: { file: t.js }
+sink: { path: out.csv, outputMode: replace }
+limits: { threads: 1, scriptHeap: 32MiB, blockSize: 16KiB }
+""")
+        r = run(["run", p])
+        self.assertEqual(r.code, 0, repr(r))
+        self.assertEqual(r.counts(), (40000, 40000, 0, 0, 0))
+
     def test_fail_fast_stops_on_an_unhandled_rejection(self):
         self.write_input(20)
         write(self.path("t.js"), """

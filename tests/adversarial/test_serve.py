@@ -470,6 +470,28 @@ class WarmIsolateTest(ServeTest):
         self.assertEqual(m["flowengine_serve_isolates_reused_total"], 0)
         self.assertEqual(server.terminate(), 0)
 
+    def test_promise_jobs_of_a_load_that_failed_never_run_in_the_next_run(self):
+        # A hostile trial: a script whose top level queued a job and then threw went back to
+        # the warm isolates with the job queued; it ran in the next run's load and failed it.
+        for name, job in (("leftthrow", "throw new Error('left behind by the failed run')"),
+                          ("leftloop", "for (;;) {}")):
+            write(os.path.join(self.pipes, name + ".yaml"),
+                  "pipeline: " + name + "\nsource: { path: " + self.data + "/in/customers.csv }\n"
+                  "transform:\n  - javascript:\n      code: |\n"
+                  "        Promise.resolve().then(() => { " + job + " });\n"
+                  "        throw new Error('fails to load');\n"
+                  "        function process(c) { return true; }\n"
+                  "sink: { path: " + self.data + "/out/" + name + ".csv }\n"
+                  "limits: { scriptTimeout: 200ms }\n")
+        server = self.start("--threads", "1", "--warm-isolates", "2")
+        for name in ("leftthrow", "leftloop"):
+            with self.subTest(left=name):
+                doc = server.wait(server.submit(name), timeout=60)
+                self.assertEqual((doc["state"], doc["error"]["code"]), ("failed", "FE-SCRIPT-ERROR"))
+                doc = server.wait(server.submit("state", {"sink.path": "out/s.csv"}), timeout=60)
+                self.assertEqual(doc["state"], "succeeded", doc)
+        self.assertEqual(server.terminate(), 0)
+
     def test_without_warm_isolates_every_run_makes_its_own(self):
         server = self.start("--threads", "1", "--warm-isolates", "0")
         for i in range(2):
