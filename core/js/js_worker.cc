@@ -130,6 +130,15 @@ struct JsWorker::Impl final : public js::ScriptHooks {
     return e;
   }
 
+  // The watchdog stopped the script while it ran `where` for `row`.
+  Error TimeoutError(const Chunk& chunk, size_t row, const char* where) const {
+    return RowError("FE-SCRIPT-TIMEOUT",
+                    "Script ran longer than limits.scriptTimeout (" +
+                        std::to_string(watchdog ? watchdog->timeout().count() : 0) + " ms) in " +
+                        where + " and was stopped",
+                    chunk, row);
+  }
+
   // Skip-row: sets `row` aside with `error`; it goes nowhere else.
   void Reject(Chunk& chunk, size_t row, Error error) {
     if (moves[row] == js::kRejected) return;
@@ -203,11 +212,7 @@ bool JsWorker::Impl::RunRows(Chunk& chunk, v8::Local<v8::Context> ctx, bool* bro
     if (CallEndedTheBatch(ended, chunk, row, broken)) return false;
     std::optional<Error> failure;
     if (ended == WatchedRun::Ended::kTimedOut) {
-      failure = RowError("FE-SCRIPT-TIMEOUT",
-                         "Script ran longer than limits.scriptTimeout (" +
-                             std::to_string(watchdog ? watchdog->timeout().count() : 0) +
-                             " ms) in process() and was stopped",
-                         chunk, row);
+      failure = TimeoutError(chunk, row, "process()");
     } else if (result.IsEmpty()) {
       failure = script->ScriptError("FE-SCRIPT-ERROR", "Script threw an exception", tc,
                                     RowLocation(chunk, row));
@@ -227,11 +232,7 @@ bool JsWorker::Impl::RunRows(Chunk& chunk, v8::Local<v8::Context> ctx, bool* bro
       const WatchedRun::Ended jobs = script->RunPromiseJobs(RowLocation(chunk, row), &rejection);
       if (CallEndedTheBatch(jobs, chunk, row, broken)) return false;
       if (jobs == WatchedRun::Ended::kTimedOut && !failure) {
-        failure = RowError("FE-SCRIPT-TIMEOUT",
-                           "Script ran longer than limits.scriptTimeout (" +
-                               std::to_string(watchdog ? watchdog->timeout().count() : 0) +
-                               " ms) in a promise callback of process() and was stopped",
-                           chunk, row);
+        failure = TimeoutError(chunk, row, "a promise callback of process()");
       }
       if (rejection && !failure) failure = std::move(rejection);
     }
