@@ -126,14 +126,23 @@ long TargetLock::Holder(const std::string& target) {
 
 int RemoveStaleTempFiles(const std::string& target) {
   const fs::path t(target);
-  const std::string prefix = "." + t.filename().string() + ".flowengine-tmp.";
+  // The target's temp files, and the temp file of a commit journal that was never renamed
+  // into place (a kill -9 while it was written: the commit had not begun, so it means
+  // nothing; core/io/commit_set.cc, WriteJournal).
+  const std::string prefixes[] = {
+      "." + t.filename().string() + ".flowengine-tmp.",
+      "." + t.filename().string() + ".flowengine-journal.flowengine-tmp."};
   std::error_code ec;
   int removed = 0;
   const fs::path dir = t.parent_path().empty() ? fs::path(".") : t.parent_path();
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) != 0) continue;
-    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    const std::string* prefix = nullptr;
+    for (const std::string& p : prefixes) {
+      if (name.rfind(p, 0) == 0) prefix = &p;
+    }
+    if (prefix == nullptr) continue;
+    const long pid = std::strtol(name.c_str() + prefix->size(), nullptr, 10);
     if (ProcessAlive(pid)) continue;
     if (fs::remove(entry.path(), ec)) {
       ++removed;

@@ -44,8 +44,9 @@ class TargetLock {
   std::string lock_name_;
 };
 
-/// Removes ".<name>.flowengine-tmp.<pid>.<n>" files beside `target` whose process is gone.
-/// Returns how many it removed.
+/// Removes ".<name>.flowengine-tmp.<pid>.<n>" files beside `target` whose process is gone, and
+/// ".<name>.flowengine-journal.flowengine-tmp.<pid>.journal" (a commit journal never renamed
+/// into place). Returns how many it removed.
 int RemoveStaleTempFiles(const std::string& target);
 
 /// The lock file name of the target file called `name`.
