@@ -42,9 +42,14 @@ def main():
                    help="where flowengine-gen is")
     p.add_argument("--workdir", default="")
     args = p.parse_args()
+    if args.workdir:
+        os.makedirs(args.workdir, exist_ok=True)
+        return compare(args, args.workdir)
+    with tempfile.TemporaryDirectory(prefix="flowengine-ab-") as workdir:
+        return compare(args, workdir)
 
-    workdir = args.workdir or tempfile.mkdtemp(prefix="flowengine-ab-")
-    os.makedirs(workdir, exist_ok=True)
+
+def compare(args, workdir):
     source = throughput.generate(args.build, workdir, args.rows)
     sink_fmt = throughput.SCENARIOS[args.scenario][1]
     out_path = os.path.join(workdir, f"out-ab.{sink_fmt}")

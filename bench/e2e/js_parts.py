@@ -142,8 +142,11 @@ def main():
     p.add_argument("--scenarios", default="",
                    help="with --instructions: whole throughput.py scenarios instead of parts")
     args = p.parse_args()
+    with tempfile.TemporaryDirectory(prefix="flowengine-js-parts-") as workdir:
+        return measure(args, workdir)
 
-    workdir = tempfile.mkdtemp(prefix="flowengine-js-parts-")
+
+def measure(args, workdir):
     binaries = {"after": os.path.join(args.build, "flowengine")}
     if args.before:
         binaries = {"before": args.before, **binaries}

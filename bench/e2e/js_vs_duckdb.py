@@ -69,7 +69,13 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workdir", default="")
     args = p.parse_args()
-    workdir = args.workdir or tempfile.mkdtemp(prefix="flowengine-duckdb-")
+    if args.workdir:
+        return compare(args, args.workdir)
+    with tempfile.TemporaryDirectory(prefix="flowengine-duckdb-") as workdir:
+        return compare(args, workdir)
+
+
+def compare(args, workdir):
     source = throughput.generate(args.build, workdir, args.rows)
     fe_out = os.path.join(workdir, "js-enrich-fe.csv")
     pipeline = throughput.write_pipeline(workdir, "js-enrich", source, fe_out, args.threads)

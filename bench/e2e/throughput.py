@@ -238,9 +238,14 @@ def main():
     p.add_argument("--json", default="", help="write results here")
     p.add_argument("--compare", default="", help="fail on regressions against this JSON")
     args = p.parse_args()
+    if args.workdir:
+        os.makedirs(args.workdir, exist_ok=True)
+        return measure_all(args, args.workdir)
+    with tempfile.TemporaryDirectory(prefix="flowengine-bench-") as workdir:
+        return measure_all(args, workdir)
 
-    workdir = args.workdir or tempfile.mkdtemp(prefix="flowengine-bench-")
-    os.makedirs(workdir, exist_ok=True)
+
+def measure_all(args, workdir):
     results = []
     for rows in [int(r) for r in args.rows.split(",")]:
         for threads in [int(t) for t in args.threads.split(",")]:
