@@ -89,7 +89,10 @@ def instructions(binary, workdir, source, body, scenario=None):
         if os.path.exists(out):
             os.remove(out)
         pipeline = throughput.write_pipeline(workdir, scenario, source, out, 1)
-    env = dict(os.environ, FLOWENGINE_V8_FLAGS="--single-threaded")
+    # V8 on one thread for exact counts; flags already in FLOWENGINE_V8_FLAGS are kept
+    # (to count what a V8 flag changes).
+    env = dict(os.environ, FLOWENGINE_V8_FLAGS=(
+        "--single-threaded " + os.environ.get("FLOWENGINE_V8_FLAGS", "")).strip())
     r = subprocess.run(["valgrind", "--tool=callgrind", "--smc-check=all-non-file",
                         "--callgrind-out-file=/dev/null", binary, "run", pipeline,
                         "--log-level", "error"], env=env, capture_output=True, text=True)
