@@ -132,24 +132,25 @@ void DelimitedSink::CheckTarget(bool lock_free_now) const {
     ThrowError("FE-OUTPUT-EXISTS", "The target file exists and sink.outputMode is create",
                FileLocation(spec_.path), "startup");
   }
-  if (spec_.mode == OutputMode::kAppend) {
-    const Existing existing = ReadExisting();
-    if (existing.lone_cr) {
-      ThrowError("FE-OUTPUT-APPEND-HEADER",
-                 "The target's lines end with a lone CR; appending writes LF or CRLF line "
-                 "endings only",
-                 FileLocation(spec_.path), "startup");
-    }
-    std::string expected = FormatHeader(columns_, spec_.dialect, spec_.style);
-    while (!expected.empty() && (expected.back() == '\n' || expected.back() == '\r')) {
-      expected.pop_back();
-    }
-    if (spec_.header && existing.present && existing.header != expected) {
-      ThrowError("FE-OUTPUT-APPEND-HEADER",
-                 "The target's header differs from the output columns: found '" + existing.header +
-                     "', expected '" + expected + "'",
-                 FileLocation(spec_.path), "startup");
-    }
+  if (spec_.mode == OutputMode::kAppend) CheckAppendTarget(ReadExisting());
+}
+
+void DelimitedSink::CheckAppendTarget(const Existing& existing) const {
+  if (existing.lone_cr) {
+    ThrowError("FE-OUTPUT-APPEND-HEADER",
+               "The target's lines end with a lone CR; appending writes LF or CRLF line "
+               "endings only",
+               FileLocation(spec_.path), "startup");
+  }
+  std::string expected = FormatHeader(columns_, spec_.dialect, spec_.style);
+  while (!expected.empty() && (expected.back() == '\n' || expected.back() == '\r')) {
+    expected.pop_back();
+  }
+  if (spec_.header && existing.present && existing.header != expected) {
+    ThrowError("FE-OUTPUT-APPEND-HEADER",
+               "The target's header differs from the output columns: found '" + existing.header +
+                   "', expected '" + expected + "'",
+               FileLocation(spec_.path), "startup");
   }
 }
 
@@ -167,7 +168,12 @@ void DelimitedSink::Open() {
   }
   CheckTarget(/*lock_free_now=*/false);  // the lock itself is waited for by retry.attempts
   const bool append = spec_.mode == OutputMode::kAppend;
+  // Opening takes the target's lock and copies what the target holds (append): what decides
+  // the header and the line endings is read after that, under the lock, so that a run that
+  // appended meanwhile (the target was missing when this run started) is seen.
+  file_.Open(spec_.path, CommitModeFor(spec_), append);
   const Existing existing = append ? ReadExisting() : Existing{};
+  if (append) CheckAppendTarget(existing);
   if (append && existing.present && existing.crlf != style_.crlf) {
     // The new rows take the target's own line ending: a file never mixes LF and CRLF.
     style_.crlf = existing.crlf;
@@ -175,7 +181,6 @@ void DelimitedSink::Open() {
         "appending with " + std::string(existing.crlf ? "CRLF" : "LF") +
             " line endings, as the target " + spec_.path + " has");
   }
-  file_.Open(spec_.path, CommitModeFor(spec_), append);
   if (append && file_.size() > 0 && !existing.ends_with_newline) {
     file_.Write(style_.crlf ? "\r\n" : "\n", style_.crlf ? 2 : 1);
   }

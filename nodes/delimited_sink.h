@@ -67,6 +67,8 @@ class DelimitedSink final : public SinkStage {
   // Check(); with `lock_free_now`, another run's lock on the target is an error at once
   // (validate), else Open() waits for it.
   void CheckTarget(bool lock_free_now) const;
+  // The checks of a target to append to (its header and line endings), from what it holds.
+  void CheckAppendTarget(const Existing& existing) const;
 
   SinkSpec spec_;
   Dialect input_dialect_;

@@ -95,7 +95,10 @@ void WriteJournal(const std::string& path, const std::vector<Entry>& entries) {
       (p.parent_path() / ("." + p.filename().string().substr(1) + ".flowengine-tmp." +
                           std::to_string(::getpid()) + ".journal"))
           .string();
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A new file of this run's own: whatever lies at the name (a link planted there, say) is
+  // removed, never written through.
+  ::unlink(temp.c_str());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) FailCommit(path, "Cannot write the commit journal", errno);
   const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                   ::fsync(fd) == 0;
@@ -136,6 +139,32 @@ bool ReadJournal(const std::string& path, long* pid, std::vector<Entry>* entries
     entries->push_back(Entry{kind[0], Decode(temp), Decode(target)});
   }
   return ended;
+}
+
+// Whether a journal read at `journal` is one a commit of this engine could have written: it
+// lies beside its first target, and every entry renames a temp file of that target's own
+// (".<name>.flowengine-tmp.<pid>.<n>", in the target's directory) onto the target. Anything
+// else (a file crafted to look like a journal) would have the completion rename arbitrary
+// files; it is refused instead.
+bool JournalEntriesAreOurs(const std::string& journal, const std::vector<Entry>& entries) {
+  if (entries.empty() || JournalPathFor(entries[0].target) != journal) return false;
+  for (const Entry& e : entries) {
+    const fs::path temp(e.temp), target(e.target);
+    if (!target.is_absolute() || temp.parent_path() != target.parent_path()) return false;
+    const std::string prefix = "." + target.filename().string() + ".flowengine-tmp.";
+    const std::string name = temp.filename().string();
+    if (target.filename().empty() || name.rfind(prefix, 0) != 0) return false;
+    const std::string rest = name.substr(prefix.size());  // <pid>.<n>
+    const size_t dot = rest.find('.');
+    const auto digits = [](std::string_view v) {
+      return !v.empty() && v.find_first_not_of("0123456789") == std::string_view::npos;
+    };
+    if (dot == std::string::npos || !digits(std::string_view(rest).substr(0, dot)) ||
+        !digits(std::string_view(rest).substr(dot + 1))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 long TestSeam(const char* name) {
@@ -233,6 +262,13 @@ std::vector<std::string> CompleteInterruptedCommits(const std::vector<std::strin
       FailCommit(journal,
                  "A commit journal of an interrupted run cannot be read; check the targets it "
                  "lies beside, then remove it",
+                 0);
+    }
+    if (!JournalEntriesAreOurs(journal, entries)) {
+      FailCommit(journal,
+                 "A file named like a commit journal names files that no commit of flowengine "
+                 "renames (only temp files beside their own targets); nothing was renamed. "
+                 "Check it, then remove it",
                  0);
     }
     // The run that wrote it may still be committing: it holds its first target's lock.

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "core/io/target_lock.h"
+
 namespace flowengine {
 namespace {
 
@@ -102,6 +104,17 @@ void CheckFileIdentity(const std::vector<PathUse>& uses) {
     const PathUse& u = uses[i];
     const ResolvedPath& r = resolved[i];
     if (!u.output) continue;
+    if (IsWorkingFileName(fs::path(r.real).filename().string())) {
+      Error e = MakeError("FE-CONFIG-VALUE",
+                          "The target of " + Describe(u, r) +
+                              " is named like the lock, temp and journal files that runs make "
+                              "and remove beside their targets",
+                          u.where, "config");
+      e.hint =
+          "Give the output another file name (not '.NAME.flowengine-lock', "
+          "'.NAME.flowengine-journal' or '.NAME.flowengine-tmp.*').";
+      throw ErrorException(std::move(e));
+    }
     if (r.exists && r.type != S_IFREG &&
         !(u.streamable && (r.type == S_IFIFO || r.type == S_IFCHR))) {
       Error e = MakeError("FE-CONFIG-NOT-REGULAR",

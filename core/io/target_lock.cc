@@ -34,17 +34,54 @@ bool ProcessAlive(long pid) {
 
 std::string LockNameFor(const std::string& name) { return "." + name + ".flowengine-lock"; }
 
+bool IsWorkingFileName(const std::string& name) {
+  const auto ends_with = [&](std::string_view suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return name.size() > 1 && name[0] == '.' &&
+         (ends_with(".flowengine-lock") || ends_with(".flowengine-journal") ||
+          name.find(".flowengine-tmp.") != std::string::npos);
+}
+
 int TargetLock::Attempt(int dir_fd, const std::string& name, const std::string& target,
                         long* holder) {
   const std::string lock_name = LockNameFor(name);
-  const int fd = ::openat(dir_fd, lock_name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  Location loc;
+  loc.file = target;
+  // Never through a link: a symbolic or hard link planted at the lock's name would have this
+  // run truncate and write the file it leads to (outside a service's data roots, say).
+  const int fd = ::openat(dir_fd, lock_name.c_str(),
+                          O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
   if (fd < 0) {
     const int err = errno;
-    Location loc;
-    loc.file = target;
+    if (err == ELOOP) {
+      Error e = MakeError("FE-OUTPUT-OPEN",
+                          "The lock file beside the target, " + lock_name +
+                              ", is a symbolic link; flowengine makes that file itself",
+                          loc, "startup");
+      e.hint = "Remove the link " + lock_name + " from the target's directory.";
+      throw ErrorException(std::move(e));
+    }
     ThrowError("FE-OUTPUT-OPEN",
                std::string("Cannot create the lock file beside the target: ") + std::strerror(err),
                loc, "startup");
+  }
+  struct stat opened {};
+  const bool regular = ::fstat(fd, &opened) == 0 && S_ISREG(opened.st_mode);
+  if (regular && opened.st_nlink == 0) {
+    ::close(fd);
+    return -1;  // removed by its previous holder since: try again at once
+  }
+  if (!regular || opened.st_nlink != 1) {
+    ::close(fd);
+    Error e = MakeError("FE-OUTPUT-OPEN",
+                        "The lock file beside the target, " + lock_name +
+                            ", is not a file of its own (a hard link, a directory or a special "
+                            "file); flowengine makes that file itself",
+                        loc, "startup");
+    e.hint = "Remove " + lock_name + " from the target's directory.";
+    throw ErrorException(std::move(e));
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     *holder = ReadPid(fd);
@@ -54,7 +91,8 @@ int TargetLock::Attempt(int dir_fd, const std::string& name, const std::string& 
   // The file may have been removed by its previous holder meanwhile: lock the name's file.
   struct stat locked {
   }, now{};
-  if (::fstat(fd, &locked) != 0 || ::fstatat(dir_fd, lock_name.c_str(), &now, 0) != 0 ||
+  if (::fstat(fd, &locked) != 0 ||
+      ::fstatat(dir_fd, lock_name.c_str(), &now, AT_SYMLINK_NOFOLLOW) != 0 ||
       locked.st_ino != now.st_ino || locked.st_dev != now.st_dev) {
     ::close(fd);
     return -1;  // try again at once
@@ -111,7 +149,7 @@ void TargetLock::Release() noexcept {
 long TargetLock::Holder(const std::string& target) {
   const fs::path t(target);
   const std::string path = (t.parent_path() / LockNameFor(t.filename().string())).string();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return 0;
   long holder = 0;
   if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {

@@ -52,4 +52,8 @@ int RemoveStaleTempFiles(const std::string& target);
 /// The lock file name of the target file called `name`.
 std::string LockNameFor(const std::string& name);
 
+/// Whether a file called `name` is named like one of the files runs make and remove beside
+/// their targets (lock files, temp files, commit journals): no target may be called so.
+bool IsWorkingFileName(const std::string& name);
+
 }  // namespace flowengine
