@@ -458,6 +458,9 @@ int BenchCommand(const std::vector<std::string>& args) {
     option("--json", pa.json_file, true);
     option("--compare", pa.compare_file, false);
     CheckFileIdentity(uses);
+    // Written at the end to the file it leads to now: a link planted or re-pointed during the
+    // runs must not redirect it (WriteFileAtomically does not follow links).
+    if (!pa.json_file.empty()) pa.json_file = ResolvePath(pa.json_file).real;
   } catch (const ErrorException& e) {
     LogError(e.error());
     return ExitCodeFor(e.error());

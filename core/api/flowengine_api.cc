@@ -25,6 +25,7 @@
 #include "core/error/error_codes.h"
 #include "core/graph/cpu_count.h"
 #include "core/io/atomic_file.h"
+#include "core/io/file_identity.h"
 #include "core/log/logger.h"
 #include "core/memory/memory_plan.h"
 #include "core/metrics/metrics.h"
@@ -449,6 +450,14 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
   report("--summary", reports.summary_file);
   report("--trace", reports.trace_file);
   report("--metrics-file", reports.metrics_file);
+  // Written at the end to the files they lead to now, when they are checked: a link
+  // re-pointed or planted during the run must not redirect them (to the input, say).
+  const auto resolved = [](const std::string& path) {
+    return path.empty() ? path : ResolvePath(path).real;
+  };
+  const std::string summary_file = resolved(reports.summary_file);
+  const std::string trace_file = resolved(reports.trace_file);
+  const std::string metrics_file = resolved(reports.metrics_file);
   if (!reports.sample_dir.empty()) {
     report("--sample-dir", reports.sample_dir + "/source.csv");
     if (!spec->transforms.empty()) report("--sample-dir", reports.sample_dir + "/transform.csv");
@@ -550,12 +559,12 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
       }
     }
     if (trace != nullptr) {
-      WriteReport("trace", reports.trace_file, trace->ToJson());
+      WriteReport("trace", trace_file, trace->ToJson());
       Log(LogLevel::kInfo, LogCategory::kEngine,
           "trace: " + std::to_string(trace->event_count()) + " slices in " + reports.trace_file);
     }
-    WriteReport("metrics", reports.metrics_file, metrics.RenderPrometheus());
-    WriteReport("summary", reports.summary_file, r.summary_json);
+    WriteReport("metrics", metrics_file, metrics.RenderPrometheus());
+    WriteReport("summary", summary_file, r.summary_json);
   }
   if (endpoint != nullptr) endpoint->Stop();
   if (s.error) {

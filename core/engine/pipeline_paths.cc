@@ -1,5 +1,7 @@
 #include "core/engine/pipeline_paths.h"
 
+#include <algorithm>
+
 #include "core/io/commit_set.h"
 #include "core/log/logger.h"
 
@@ -35,6 +37,14 @@ std::vector<PathUse> PipelinePaths(const PipelineSpec& spec) {
   for (size_t i = 0; i < spec.transforms.size(); ++i) {
     add("transform[" + std::to_string(i) + "].javascript.file", spec.transforms[i].script_path,
         false);
+  }
+  // Standard input read from a file (`< in.csv`): that file is an input like any other.
+  const bool reads_stdin =
+      spec.source.path == "-" ||
+      std::find(spec.source.paths.begin(), spec.source.paths.end(), "-") != spec.source.paths.end();
+  if (reads_stdin) {
+    uses.push_back(PathUse{"source.path (standard input)", "/dev/stdin", false,
+                           Where(spec, "source.path"), false});
   }
   add("the pipeline file", spec.config_path, false);
   add("sink.path", spec.sink.path, true);

@@ -6,6 +6,7 @@
 #include "core/csv/formatter.h"
 #include "core/error/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/file_identity.h"
 #include "core/log/logger.h"
 
 namespace flowengine {
@@ -19,7 +20,11 @@ std::string HeaderWith(const std::vector<std::string>& extra, const Schema& sche
 
 }  // namespace
 
-RowSampler::RowSampler(size_t rows, std::string dir) : limit_(rows), dir_(std::move(dir)) {}
+RowSampler::RowSampler(size_t rows, std::string dir) : limit_(rows), dir_(std::move(dir)) {
+  if (dir_.empty()) return;
+  source_file_ = ResolvePath(dir_ + "/source.csv").real;
+  transform_file_ = ResolvePath(dir_ + "/transform.csv").real;
+}
 
 void RowSampler::Start(const Schema& source, const Schema* transform_out,
                        const Dialect& source_dialect, std::vector<std::string> routes) {
@@ -91,8 +96,8 @@ void RowSampler::Observe(const Chunk& chunk) {
 
 void RowSampler::Finish() const {
   if (dir_.empty()) return;
-  WriteFileAtomically(dir_ + "/source.csv", source_csv_);
-  if (has_transform_) WriteFileAtomically(dir_ + "/transform.csv", transform_csv_);
+  WriteFileAtomically(source_file_, source_csv_);
+  if (has_transform_) WriteFileAtomically(transform_file_, transform_csv_);
 }
 
 }  // namespace flowengine

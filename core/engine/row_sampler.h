@@ -18,7 +18,8 @@ namespace flowengine {
 
 class RowSampler {
  public:
-  /// `dir` "" writes to the log.
+  /// `dir` "" writes to the log. The sample files' paths are resolved here (at startup, as
+  /// they are checked): a link planted at them during the run is replaced, not followed.
   RowSampler(size_t rows, std::string dir);
 
   /// Called once before the run with the schemas in and out of the transform
@@ -38,6 +39,8 @@ class RowSampler {
 
   size_t limit_;
   std::string dir_;
+  std::string source_file_;     // dir_/source.csv, resolved at construction
+  std::string transform_file_;  // dir_/transform.csv, likewise
   Dialect in_;
   bool has_transform_ = false;
   std::vector<std::string> routes_;

@@ -52,7 +52,8 @@ std::string AtomicFile::temp_path() const {
 
 void AtomicFile::Open(const std::string& target, Mode mode, bool copy_existing) {
   mode_ = mode;
-  const fs::path real(ResolvePath(target).real);
+  const fs::path real(follow_links_ ? fs::path(ResolvePath(target).real)
+                                    : fs::absolute(fs::path(target)).lexically_normal());
   dir_ = real.parent_path().string();
   name_ = real.filename().string();
   target_ = real.string();
@@ -61,8 +62,10 @@ void AtomicFile::Open(const std::string& target, Mode mode, bool copy_existing) 
   lock_.Acquire(dir_fd_, name_, target_, retry_, stop_);
   RemoveStaleTempFiles(target_);
   struct stat st {};
-  const bool exists = ::fstatat(dir_fd_, name_.c_str(), &st, 0) == 0;
-  if (exists && !S_ISREG(st.st_mode)) {
+  const bool exists =
+      ::fstatat(dir_fd_, name_.c_str(), &st, follow_links_ ? 0 : AT_SYMLINK_NOFOLLOW) == 0;
+  const bool replaced_link = exists && !follow_links_ && S_ISLNK(st.st_mode);
+  if (exists && !S_ISREG(st.st_mode) && !replaced_link) {
     Location loc;
     loc.file = target_;
     ThrowError("FE-OUTPUT-OPEN", "The target exists and is not a regular file", loc, "startup");
@@ -81,7 +84,7 @@ void AtomicFile::Open(const std::string& target, Mode mode, bool copy_existing) 
     }
     registered_ = RegisterTempFile(dir_fd_, temp_name_);
   }
-  if (exists) {
+  if (exists && !replaced_link) {
     // Replacing a file keeps its owner, group and mode (owner first: chown clears set-id
     // bits). Only root may give a file away; anyone else gets a warning.
     if ((st.st_uid != ::geteuid() || st.st_gid != ::getegid()) &&
@@ -305,6 +308,7 @@ void AtomicFile::Abort() noexcept {
 
 void WriteFileAtomically(const std::string& path, const std::string& text) {
   AtomicFile file;  // its destructor removes the temp file if anything below throws
+  file.SetFollowLinks(false);
   file.Open(path, AtomicFile::Mode::kReplace, /*copy_existing=*/false);
   file.Write(text.data(), text.size());
   file.Commit();

@@ -52,6 +52,11 @@ class AtomicFile {
   /// The flag that ends retry and lock waits (default: the process's stop flag).
   void SetStopFlag(const std::atomic<bool>* stop) { stop_ = stop; }
 
+  /// Open() takes `target` as named: a symlink at its last component is not followed but
+  /// replaced by the new file (for a path resolved earlier, which a link planted since must
+  /// not redirect). Default: followed.
+  void SetFollowLinks(bool follow) { follow_links_ = follow; }
+
   /// Opens the temp file for `target` (see above), committed later with `mode`. With
   /// `copy_existing`, the temp starts as a copy of the current target (for append). Throws
   /// ErrorException FE-OUTPUT-LOCKED, FE-OUTPUT-OPEN or FE-OUTPUT-WRITE.
@@ -104,6 +109,7 @@ class AtomicFile {
   int dir_fd_ = -1;
   int fd_ = -1;
   bool unnamed_ = false;  // O_TMPFILE: no name until Prepare()
+  bool follow_links_ = true;
   bool prepared_ = false;
   bool published_ = false;
   bool registered_ = false;  // the named temp is in the temp registry
@@ -121,7 +127,10 @@ class AtomicFile {
 };
 
 /// The whole of `text` as the new content of `path`, through an AtomicFile (for report
-/// files: metrics, trace, summary, row samples). Throws ErrorException like AtomicFile.
+/// files: metrics, trace, summary, row samples). `path` is taken as named (SetFollowLinks
+/// false): callers pass the path they resolved and checked at startup (ResolvePath), so a
+/// link planted at it during the run is replaced, not written through. Throws
+/// ErrorException like AtomicFile.
 void WriteFileAtomically(const std::string& path, const std::string& text);
 
 }  // namespace flowengine

@@ -8,7 +8,7 @@ import os
 import subprocess
 import unittest
 
-from harness import BIN, TempDirTest, read, run, write
+from harness import BIN, TempDirTest, read, run, wait_for, write
 from serve_client import Server
 
 
@@ -65,6 +65,71 @@ sink: { path: out.csv, outputMode: replace }
             self.assertCode(r, "FE-CONFIG-VALUE", exit_code=2)
             self.assertIn("named like the lock, temp and journal files", r.err)
             self.assertFalse(os.path.exists(self.path(name)), name)
+
+
+SLOW = """
+source: { path: in.csv }
+transform:
+  - javascript:
+      code: |
+        function process(c) { const t = Date.now(); while (Date.now() - t < 1) {} return true; }
+sink: { path: out.csv, outputMode: replace }
+limits: { threads: 1 }
+"""
+
+
+class ReportFileTest(TempDirTest):
+    """Report files (--summary, --metrics-file, --trace, --sample-dir files) are checked at
+    startup and written at the end: a link re-pointed in between must not redirect them."""
+
+    def test_links_re_pointed_during_the_run_do_not_redirect_the_reports(self):
+        write(self.path("in.csv"), rows("a", 1500))
+        original = read(self.path("in.csv"))
+        yaml = self.pipeline(SLOW)
+        os.mkdir(self.path("sd"))
+        links = {"summary.json": "r-summary.json", "metrics.prom": "r-metrics.prom",
+                 "trace.json": "r-trace.json", "sd/source.csv": "../r-source.csv",
+                 "sd/transform.csv": "../r-transform.csv"}
+        for link, target in links.items():
+            write(self.path(os.path.normpath(os.path.join(os.path.dirname(link), target))), "old")
+            os.symlink(target, self.path(link))
+        proc = subprocess.Popen([BIN, "run", yaml, "--summary", self.path("summary.json"),
+                                 "--metrics-file", self.path("metrics.prom"), "--trace",
+                                 self.path("trace.json"), "--sample", "3", "--sample-dir",
+                                 self.path("sd"), "--log-level", "error"],
+                                stderr=subprocess.PIPE)
+        wait_for(lambda: os.path.exists(self.path(".out.csv.flowengine-lock")), timeout=30)
+        for link in links:  # now every one leads to the input
+            tmp = self.path(link) + ".new"
+            os.symlink(self.path("in.csv"), tmp)
+            os.replace(tmp, self.path(link))
+        _, err = proc.communicate(timeout=120)
+        self.assertEqual(proc.returncode, 0, err.decode())
+        self.assertEqual(read(self.path("in.csv")), original)
+        self.assertIn(b'"rows"', read(self.path("r-summary.json")))
+        self.assertIn(b"flowengine_", read(self.path("r-metrics.prom")))
+        self.assertIn(b"traceEvents", read(self.path("r-trace.json")))
+        self.assertTrue(read(self.path("r-source.csv")).startswith(b"_line,"))
+        self.assertTrue(read(self.path("r-transform.csv")).startswith(b"_line,"))
+
+    def test_standard_input_read_from_a_file_is_an_input(self):
+        write(self.path("in.csv"), rows("a", 20))
+        original = read(self.path("in.csv"))
+        yaml = self.pipeline("""
+source: { path: "-" }
+sink: { path: out.csv, outputMode: replace }
+""")
+        for extra in (["--summary", self.path("in.csv")],
+                      ["--set", f"sink.path={self.path('in.csv')}"]):
+            with open(self.path("in.csv"), "rb") as stdin:
+                r = run(["run", yaml] + extra, stdin=stdin)
+            self.assertCode(r, "FE-CONFIG-ALIAS", exit_code=2)
+            self.assertIn("standard input", r.err)
+            self.assertEqual(read(self.path("in.csv")), original)
+        with open(self.path("in.csv"), "rb") as stdin:  # no alias: the run works
+            r = run(["run", yaml], stdin=stdin)
+        self.assertEqual(r.code, 0, repr(r))
+        self.assertEqual(read(self.path("out.csv")), original)
 
 
 class CraftedJournalTest(TempDirTest):
