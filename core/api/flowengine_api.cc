@@ -1,6 +1,7 @@
 // The public API (include/flowengine/flowengine.h) over the engine's internals: the loader,
 // ValidatePipeline and RunPipeline with the built-in nodes.
 #include <oneapi/tbb/global_control.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include "core/api/api_errors.h"
 #include "core/config/config_keys.h"
@@ -472,6 +474,26 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
     return fail_early(MakeError("FE-CONFIG-VALUE",
                                 "--sample-dir '" + reports.sample_dir + "' is not a directory", {},
                                 "startup"));
+  }
+  // A report file is written after the run, whose outcome is decided by then: a directory it
+  // cannot be written in fails the run now, before anything is read (as for the sink).
+  for (const auto& [key, path, real] :
+       {std::tuple{"--summary", reports.summary_file, summary_file},
+        std::tuple{"--trace", reports.trace_file, trace_file},
+        std::tuple{"--metrics-file", reports.metrics_file, metrics_file}}) {
+    if (path.empty()) continue;
+    const std::string dir = std::filesystem::path(real).parent_path().string();
+    const char* problem = !std::filesystem::is_directory(dir) ? "does not exist"
+                          : ::access(dir.c_str(), W_OK) != 0  ? "is not writable"
+                                                              : nullptr;
+    if (problem == nullptr) continue;
+    Location where;
+    where.file = std::string(key) + " " + path;
+    Error e = MakeError("FE-OUTPUT-OPEN",
+                        std::string("The directory of ") + key + " ('" + dir + "') " + problem,
+                        where, "startup");
+    e.hint = "Create the directory, or name a file in a writable one.";
+    return fail_early(e);
   }
   // The engine's memory budget: what the run may use, reserved before it starts.
   MemoryReservation reservation;

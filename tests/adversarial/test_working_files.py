@@ -112,6 +112,18 @@ class ReportFileTest(TempDirTest):
         self.assertTrue(read(self.path("r-source.csv")).startswith(b"_line,"))
         self.assertTrue(read(self.path("r-transform.csv")).startswith(b"_line,"))
 
+    def test_a_report_in_a_missing_directory_fails_the_run_before_it_starts(self):
+        write(self.path("in.csv"), rows("a", 20))
+        yaml = self.pipeline("""
+source: { path: in.csv }
+sink: { path: out.csv, outputMode: replace }
+""")
+        for option in ("--summary", "--trace", "--metrics-file"):
+            r = run(["run", yaml, option, self.path("nodir", "report")])
+            self.assertCode(r, "FE-OUTPUT-OPEN", exit_code=1)
+            self.assertIn(f"The directory of {option}", r.err)
+            self.assertFalse(os.path.exists(self.path("out.csv")), option)
+
     def test_standard_input_read_from_a_file_is_an_input(self):
         write(self.path("in.csv"), rows("a", 20))
         original = read(self.path("in.csv"))
