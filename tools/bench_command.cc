@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -206,8 +207,13 @@ ChildOutcome RunChild(const std::vector<std::string>& argv, const std::string& l
     return outcome;
   }
   const auto start = std::chrono::steady_clock::now();
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid == 0) {
+    // The run ends with the bench, even a bench killed with SIGKILL (its SIGTERM handler
+    // then removes its temp files); a bench already gone before this line: end at once.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);
     dup2(null_fd, 0);
     dup2(null_fd, 1);
     dup2(log_fd, 2);

@@ -88,6 +88,11 @@ std::string ParsePipelineArgs(const std::vector<std::string>& args, PipelineArgs
         }
         value = args[++i];
       }
+      // An empty value (`--summary "$UNSET"`) would silently turn the option off.
+      if (value.empty()) {
+        problem = name + " needs a value, got an empty one: " + example;
+        return;
+      }
       dst = value;
     };
     if (a == "-h" || a == "--help") {
@@ -127,8 +132,10 @@ std::string ParsePipelineArgs(const std::vector<std::string>& args, PipelineArgs
       if (problem.empty()) {
         char* end = nullptr;
         out.sample = std::strtoll(n.c_str(), &end, 10);
-        if (n.empty() || *end != '\0' || out.sample < 1) {
-          problem = "--sample needs a positive number of rows, got '" + n + "'";
+        // The samples are kept in memory until the run ends: a debugging aid, bounded.
+        if (n.empty() || *end != '\0' || out.sample < 1 || out.sample > kMaxSampleRows) {
+          problem = "--sample needs a number of rows from 1 to " + std::to_string(kMaxSampleRows) +
+                    ", got '" + n + "'";
         }
       }
     } else if ((name == "--runs" || name == "--warmup") && accept == Accept::kBench) {

@@ -24,6 +24,9 @@ Error ToError(const ErrorInfo& e);
 int UsageError(const std::string& message, const char* help);
 
 /// What a pipeline command's options say.
+/// The most rows `run --sample` keeps (they are held in memory until the run ends).
+inline constexpr long long kMaxSampleRows = 10000;
+
 struct PipelineArgs {
   std::string path;
   std::vector<std::string> overrides;
@@ -34,7 +37,7 @@ struct PipelineArgs {
   std::string listen;        // run --listen HOST:PORT
   std::string metrics_file;  // run --metrics-file PATH
   std::string trace_file;    // run --trace FILE
-  long long sample = 0;      // run --sample N
+  long long sample = 0;      // run --sample N (1..kMaxSampleRows)
   std::string sample_dir;    // run --sample-dir DIR
   // bench
   int runs = 9;              // --runs N

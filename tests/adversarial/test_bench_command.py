@@ -205,3 +205,45 @@ class BenchCommandTest(TempDirTest):
         self.assertEqual(p.returncode, 130, err.decode())
         self.assertEqual(os.listdir(self.path("tmp")), [])
         self.assertEqual(snapshot(self.path("out")), before)
+
+    def test_a_bench_killed_with_sigkill_takes_its_run_with_it(self):
+        slow = self.pipeline("""
+source: { path: in.csv }
+transform:
+  - javascript:
+      code: |
+        function process(c) { const t = Date.now(); while (Date.now() - t < 1) {} return true; }
+sink: { path: out/slow.csv, outputMode: replace }
+limits: { threads: 1 }
+""", name="slow.yaml")  # 20 s a run
+        env = dict(os.environ, FLOWENGINE_LOG_FORMAT="text", **self.env)
+        p = subprocess.Popen([BIN, "bench", slow, "--runs", "3", "--warmup", "0"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.assertTrue(wait_for(lambda: os.listdir(self.path("tmp")) != [], timeout=30))
+        children = []
+        self.assertTrue(wait_for(lambda: children.extend(child_pids(p.pid)) or children,
+                                 timeout=30))
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=30)
+        # The run (a child of the bench) ends too, rather than running on as an orphan.
+        gone = wait_for(lambda: not any(alive(c) for c in children), timeout=5)
+        for c in children:
+            if alive(c):
+                os.kill(c, signal.SIGKILL)
+        self.assertTrue(gone, f"runs still alive 5 s after the bench was killed: {children}")
+
+
+def child_pids(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[-1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -1,0 +1,37 @@
+"""Command-line options, attacked: an empty value (`--summary "$UNSET"`) must be an error,
+not the option silently turned off; --sample is bounded (its rows are held in memory)."""
+import os
+import unittest
+
+from harness import TempDirTest, run, write
+
+
+class OptionValueTest(TempDirTest):
+    def setUp(self):
+        super().setUp()
+        write(self.path("in.csv"), "id,v\n1,a\n")
+        self.yaml = self.pipeline("""
+source: { path: in.csv }
+sink: { path: out.csv, outputMode: replace }
+""")
+
+    def test_an_empty_value_is_a_usage_error(self):
+        for option in ("--summary", "--trace", "--metrics-file", "--listen", "--sample-dir",
+                       "--set", "--log-level"):
+            for form in ([option, ""], [option + "="]):
+                r = run(["run", self.yaml] + form)
+                self.assertCode(r, "FE-USAGE", exit_code=2)
+                self.assertIn(f"{option} needs a value, got an empty one", r.err)
+                self.assertFalse(os.path.exists(self.path("out.csv")), form)
+
+    def test_sample_is_bounded(self):
+        for n in ("0", "10001", "99999999999999999999"):
+            r = run(["run", self.yaml, "--sample", n])
+            self.assertCode(r, "FE-USAGE", exit_code=2)
+            self.assertIn("--sample needs a number of rows from 1 to 10000", r.err)
+        r = run(["run", self.yaml, "--sample", "10000"])
+        self.assertEqual(r.code, 0, repr(r))
+
+
+if __name__ == "__main__":
+    unittest.main()
