@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 
@@ -98,8 +99,23 @@ size_t OpenFileDescriptors() {
 HttpResponse ServeApi::Handle(const HttpRequest& request) {
   if (!config_.token.empty()) {
     const std::string_view auth = request.Header("authorization");
-    const std::string_view prefix = "Bearer ";
-    if (auth.size() <= prefix.size() || auth.substr(0, prefix.size()) != prefix ||
+    size_t auth_headers = 0;
+    for (const auto& header : request.headers) auth_headers += header.first == "authorization";
+    if (auth_headers > 1) {  // which one would count is anyone's guess: none does
+      ++unauthorized_;
+      return Refuse(400, "FE-SERVE-AUTH",
+                    "The request has " + std::to_string(auth_headers) +
+                        " Authorization headers; send exactly one");
+    }
+    // The scheme's name is case-insensitive (RFC 7235): "Bearer", "bearer", "BEARER".
+    const std::string_view prefix = "bearer ";
+    const auto is_prefix = [&] {
+      for (size_t i = 0; i < prefix.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(auth[i])) != prefix[i]) return false;
+      }
+      return true;
+    };
+    if (auth.size() <= prefix.size() || !is_prefix() ||
         !SameSecret(auth.substr(prefix.size()), config_.token)) {
       ++unauthorized_;
       HttpResponse r = Refuse(401, "FE-SERVE-AUTH",

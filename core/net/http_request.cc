@@ -74,6 +74,9 @@ std::string_view HttpRequest::Header(std::string_view name) const {
 HttpParse ParseHttpRequest(std::string_view data, const HttpLimits& limits, HttpRequest* request,
                            size_t* consumed, int* status) {
   const size_t end = data.find("\r\n\r\n");
+  // Headers ended by a bare LF: never complete with CRLF, so refused at once rather than
+  // left waiting for the request timeout.
+  if (data.substr(0, end).find("\n\n") != std::string_view::npos) return Bad(400, status);
   if (end == std::string_view::npos) {
     return data.size() > limits.max_header_bytes ? Bad(431, status) : HttpParse::kIncomplete;
   }

@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,6 +52,43 @@ std::string Serialize(const HttpResponse& r, bool head, bool keep_alive) {
   s += "\r\n";
   if (!head) s += r.body;
   return s;
+}
+
+// The answer to a request that could not be parsed, in the error format of every other
+// answer ({"error": {code, class, message, hint}}): what was wrong and how to send it.
+HttpResponse ParseErrorResponse(int status, const HttpLimits& limits) {
+  std::string message, hint = "Send an HTTP/1.1 request with CRLF line endings.";
+  switch (status) {
+    case 413:
+      message =
+          "The request body is larger than " + std::to_string(limits.max_body_bytes) + " bytes";
+      hint = "Send a smaller body.";
+      break;
+    case 431:
+      message = "The request line and headers are larger than " +
+                std::to_string(limits.max_header_bytes) + " bytes or more than " +
+                std::to_string(limits.max_headers) + " headers";
+      hint = "Send fewer or shorter headers.";
+      break;
+    case 501:
+      message = "Transfer-Encoding (a chunked body) is not supported";
+      hint = "Send the body whole, with a Content-Length header.";
+      break;
+    case 505:
+      message = "Only HTTP/1.0 and HTTP/1.1 are spoken here";
+      break;
+    default:
+      message =
+          "The request is not valid HTTP/1.1: a malformed request line, header or "
+          "Content-Length, or line endings other than CRLF";
+      break;
+  }
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = "{\"error\":{\"code\":\"FE-SERVE-REQUEST\",\"class\":\"service\",\"message\":\"" +
+           message + "\",\"hint\":\"" + hint + "\"}}\n";
+  return r;
 }
 
 }  // namespace
@@ -131,8 +169,7 @@ struct HttpServer::Impl {
     bool keep_alive = false;
     bool head = false;
     if (parsed == HttpParse::kBad) {
-      response.status = status;
-      response.body = std::string(HttpReason(status)) + "\n";
+      response = ParseErrorResponse(status, options.limits);
       c.in.clear();
     } else {
       c.in.erase(0, consumed);
@@ -276,6 +313,13 @@ std::unique_ptr<HttpServer> HttpServer::Start(const std::string& listen, Handler
   Impl& impl = *server->impl_;
   impl.handler = std::move(handler);
   impl.options = options;
+  // Clients may hold at most a quarter of the process's file descriptors: the rest stay for
+  // the work itself (a run's inputs, temp files, journal), which idle or hostile connections
+  // must never starve (EMFILE).
+  if (rlimit files{}; ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+    impl.options.max_connections =
+        std::min(impl.options.max_connections, std::max<size_t>(4, files.rlim_cur / 4));
+  }
   std::string problem = "no address";
   for (addrinfo* a = found; a != nullptr && impl.listen_fd < 0; a = a->ai_next) {
     const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

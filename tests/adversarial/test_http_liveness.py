@@ -2,16 +2,19 @@
 clients trickling a request byte by byte, clients that never read their answers, garbage
 bytes and oversized headers, more connections than the server keeps. /healthz and /readyz
 must keep answering within ~100 ms, and the run must finish normally."""
+import json
 import os
 import random
 import re
+import resource
 import socket
 import statistics
+import subprocess
 import threading
 import time
 import unittest
 
-from harness import SANITIZED, TempDirTest, read, spawn, wait_for, write
+from harness import BIN, SANITIZED, TempDirTest, read, spawn, wait_for, write
 
 
 def get(port, path, timeout=5.0):
@@ -135,6 +138,76 @@ class HttpLivenessTest(TempDirTest):
         self.assert_fast("garbage requests")
         status, _ = get(self.port, "/nope")
         self.assertEqual(status, 404)
+
+    def test_malformed_requests_get_a_json_error_at_once(self):
+        cases = [
+            (b"GET /healthz HTTP/1.1\nHost: t\nConnection: close\n\n", 400, "CRLF"),
+            (b"POST /metrics HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501,
+             "Content-Length"),
+            (b"GET / HTTP/1.1\r\nX-A: " + b"a" * 20000 + b"\r\n\r\n", 431, "headers"),
+        ]
+        for request, status, hint in cases:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                s.sendall(request)
+                data = b""
+                while True:  # a timeout here is the bug: the answer must come at once
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            self.assertTrue(head.startswith(f"HTTP/1.1 {status} ".encode()), data)
+            self.assertIn(b"Content-Type: application/json", head)
+            error = json.loads(body)["error"]
+            self.assertEqual(error["code"], "FE-SERVE-REQUEST", error)
+            self.assertIn(hint, error["message"] + error["hint"], error)
+
+
+class DescriptorReserveTest(TempDirTest):
+    """Connections may not take the file descriptors a run needs: with RLIMIT_NOFILE 64,
+    a hundred idle clients must not make the run fail or lose its summary (EMFILE)."""
+
+    def test_clients_cannot_starve_the_run_of_descriptors(self):
+        os.mkfifo(self.path("in.fifo"))
+        p = self.pipeline("source: { path: in.fifo }\nsink: { path: out.csv }\n")
+        env = dict(os.environ, FLOWENGINE_LOG_FORMAT="text")
+        with open(self.path("err.txt"), "wb") as err:
+            proc = subprocess.Popen(
+                [BIN, "run", p, "--listen", "127.0.0.1:0", "--summary", self.path("s.json")],
+                stdin=subprocess.DEVNULL, stderr=err, env=env,
+                preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64)))
+        fifo = open(self.path("in.fifo"), "w")
+        fifo.write("id\n1\n")
+        fifo.flush()
+        found = {}
+
+        def port_logged():
+            m = re.search(r"http://127\.0\.0\.1:(\d+)", read(self.path("err.txt")).decode())
+            if m:
+                found["port"] = int(m.group(1))
+            return bool(m)
+
+        self.assertTrue(wait_for(port_logged, 10), read(self.path("err.txt")))
+        sockets = []
+        try:
+            for _ in range(100):
+                try:
+                    sockets.append(socket.create_connection(("127.0.0.1", found["port"]),
+                                                            timeout=2))
+                except OSError:
+                    pass
+            time.sleep(0.3)
+            fifo.write("2\n")
+            fifo.close()
+            code = proc.wait(timeout=60)
+        finally:
+            for s in sockets:
+                s.close()
+            if proc.poll() is None:
+                proc.kill()
+        self.assertEqual(code, 0, read(self.path("err.txt")))
+        self.assertEqual(read(self.path("out.csv")), b"id\n1\n2\n")
+        self.assertIn(b'"ok":true', read(self.path("s.json")))
 
 
 if __name__ == "__main__":

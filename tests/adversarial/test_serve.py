@@ -7,6 +7,8 @@ SIGTERM drains (finish, or cancel at the deadline; exit 0), hostile request bodi
 isolates that leak no script state, and a short soak (descriptors, threads and RSS back to
 their idle figures)."""
 import concurrent.futures
+import http.client
+import json
 import os
 import shutil
 import signal
@@ -283,6 +285,32 @@ class TokenTest(ServeTest):
         run_id = server.submit("customers-to-tsv", {"source.path": "in/customers.csv",
                                                     "sink.path": "out/t.tsv"})
         self.assertEqual(server.wait(run_id)["state"], "succeeded")
+        self.assertEqual(server.terminate(), 0)
+
+    def test_the_scheme_is_case_insensitive_and_one_authorization_header_counts(self):
+        token_file = self.path("token")
+        write(token_file, "s3cret-token\n", mode=0o600)
+        server = self.start("--token-file", token_file, token="")
+
+        def get(*auth):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            conn.putrequest("GET", "/healthz")
+            for value in auth:
+                conn.putheader("Authorization", value)
+            conn.endheaders()
+            resp = conn.getresponse()
+            body = resp.read().decode()
+            conn.close()
+            return resp.status, body
+
+        for scheme in ("Bearer", "bearer", "BEARER"):
+            self.assertEqual(get(f"{scheme} s3cret-token")[0], 200, scheme)
+        for pair in (("Bearer s3cret-token", "Bearer wrong"),
+                     ("Bearer wrong", "Bearer s3cret-token")):
+            status, body = get(*pair)
+            self.assertEqual(status, 400, pair)
+            self.assertEqual(json.loads(body)["error"]["code"], "FE-SERVE-AUTH")
+            self.assertIn("2 Authorization headers", body)
         self.assertEqual(server.terminate(), 0)
 
     def test_unusable_token_file_is_a_usage_error(self):
