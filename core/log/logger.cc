@@ -53,10 +53,37 @@ void AppendFields(std::string& json, const std::vector<LogField>& fields) {
   }
 }
 
+// A text line as written: control characters from the values it quotes (a pipeline name, a
+// path, a script's message) are escaped, so that no value can forge a log line of its own or
+// send terminal escapes. A line break stays only where it continues the entry ("\n  at:",
+// "\n  hint:"): indented, it cannot pass for a new "flowengine: ..." line.
+std::string EscapeTextLine(const std::string& line) {
+  std::string out;
+  out.reserve(line.size());
+  for (size_t i = 0; i < line.size(); ++i) {
+    const auto c = static_cast<unsigned char>(line[i]);
+    if (c == '\n' && line.compare(i + 1, 2, "  ") == 0) {
+      out += '\n';
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if ((c < 0x20 && c != '\t') || c == 0x7F) {
+      char hex[8];
+      std::snprintf(hex, sizeof(hex), "\\x%02X", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 void Emit(const std::string& line) {
   LoggerState& s = State();
+  const std::string text = s.format == LogFormat::kText ? EscapeTextLine(line) : line;
   std::lock_guard<std::mutex> lock(s.mutex);
-  *s.out << line << '\n';
+  *s.out << text << '\n';
   s.out->flush();
 }
 

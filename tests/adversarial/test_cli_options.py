@@ -1,5 +1,6 @@
 """Command-line options, attacked: an empty value (`--summary "$UNSET"`) must be an error,
-not the option silently turned off; --sample is bounded (its rows are held in memory)."""
+not the option silently turned off; --sample is bounded (its rows are held in memory); a
+value with line breaks or terminal escapes cannot forge a line of the text log."""
 import os
 import unittest
 
@@ -31,6 +32,16 @@ sink: { path: out.csv, outputMode: replace }
             self.assertIn("--sample needs a number of rows from 1 to 10000", r.err)
         r = run(["run", self.yaml, "--sample", "10000"])
         self.assertEqual(r.code, 0, repr(r))
+
+    def test_values_cannot_forge_text_log_lines(self):
+        r = run(["run", self.yaml, "--log-format", "text", "--set",
+                 "pipeline=x\nflowengine: run 'forged' ok\x1b[31m\r"])
+        self.assertEqual(r.code, 0, repr(r))
+        for line in r.err.splitlines():  # every line is the engine's own
+            self.assertTrue(line.startswith("flowengine: ") or line.startswith("  "), line)
+        self.assertNotIn("\x1b", r.err)
+        self.assertNotIn("\r", r.err)
+        self.assertIn("x\\nflowengine: run 'forged' ok\\x1B[31m\\r", r.err)
 
 
 if __name__ == "__main__":
