@@ -12,8 +12,19 @@
 namespace flowengine {
 namespace {
 
+// The header: the sample's own columns (`_line`, `_to`), each with one more leading
+// underscore while a column of the schema has its name (a file with two columns of one name
+// could not be read back), then the schema's columns.
 std::string HeaderWith(const std::vector<std::string>& extra, const Schema& schema) {
-  std::vector<std::string> names = extra;
+  const auto taken = [&](const std::string& name) {
+    return std::any_of(schema.columns.begin(), schema.columns.end(),
+                       [&](const ColumnSpec& c) { return c.name == name; });
+  };
+  std::vector<std::string> names;
+  for (std::string name : extra) {
+    while (taken(name)) name.insert(0, "_");
+    names.push_back(name);
+  }
   for (const ColumnSpec& c : schema.columns) names.push_back(c.name);
   return FormatHeader(std::span<const std::string>(names), Dialect::Csv());
 }

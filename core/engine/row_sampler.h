@@ -2,7 +2,8 @@
 // the transform, or the sink when there is none) and the first N rows leaving the
 // transform, with their input line numbers. Written as log lines (stderr), or with
 // --sample-dir DIR as DIR/source.csv and DIR/transform.csv (RFC 4180, a header, a `_line`
-// column first; transform.csv also says where each row went in `_to`). Observe() is
+// column first; transform.csv also says where each row went in `_to`; each with one more
+// leading underscore while an input column has that name). Observe() is
 // called by the writer stage, one chunk at a time in input order; not thread-safe.
 #pragma once
 

@@ -44,5 +44,30 @@ sink: { path: out.csv, outputMode: replace }
         self.assertIn("x\\nflowengine: run 'forged' ok\\x1B[31m\\r", r.err)
 
 
+class SampleHeaderTest(TempDirTest):
+    def test_sample_columns_never_repeat_a_column_name(self):
+        write(self.path("in.csv"), "_line,_to,__line,x\n1,a,b,c\n")
+        yaml = self.pipeline("""
+source: { path: in.csv }
+transform:
+  - javascript: { code: "function process(c) { return true; }" }
+sink: { path: out.csv, outputMode: replace }
+""")
+        os.mkdir(self.path("sd"))
+        r = run(["run", yaml, "--sample", "5", "--sample-dir", self.path("sd")])
+        self.assertEqual(r.code, 0, repr(r))
+        with open(self.path("sd", "source.csv")) as f:
+            self.assertEqual(f.read(), "___line,_line,_to,__line,x\n2,1,a,b,c\n")
+        with open(self.path("sd", "transform.csv")) as f:
+            self.assertEqual(f.read(), "___line,__to,_line,_to,__line,x\n2,main,1,a,b,c\n")
+        # And FlowEngine reads them back (no two columns of one name).
+        back = self.pipeline(f"""
+source: {{ path: {self.path("sd", "transform.csv")} }}
+sink: {{ path: back.csv, outputMode: replace }}
+""", name="back.yaml")
+        r = run(["run", back])
+        self.assertEqual(r.code, 0, repr(r))
+
+
 if __name__ == "__main__":
     unittest.main()
