@@ -129,7 +129,7 @@ void DelimitedSink::CheckTarget(bool lock_free_now) const {
                FileLocation(spec_.path), "startup");
   }
   if (spec_.mode == OutputMode::kCreate && target.exists) {
-    ThrowError("FE-OUTPUT-EXISTS", "The target file exists and sink.outputMode is create",
+    ThrowError("FE-OUTPUT-EXISTS", "The target file exists and its outputMode is create",
                FileLocation(spec_.path), "startup");
   }
   if (spec_.mode == OutputMode::kAppend) CheckAppendTarget(ReadExisting());

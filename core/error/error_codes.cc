@@ -143,7 +143,8 @@ constexpr std::array kCodes{
                   "Set a value of the declared type, or declare the output column as string."},
     // output
     ErrorCodeInfo{"FE-OUTPUT-EXISTS", C::kOutput, false,
-                  "sink.outputMode is create but the target file exists.",
+                  "The outputMode of the sink, a route or the dead letters is create but the target file "
+                  "exists.",
                   "Remove the file, or set outputMode to replace or append."},
     ErrorCodeInfo{"FE-OUTPUT-OPEN", C::kOutput, false,
                   "The output's temporary file cannot be created.",

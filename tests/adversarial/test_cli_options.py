@@ -43,6 +43,21 @@ sink: { path: out.csv, outputMode: replace }
         self.assertNotIn("\r", r.err)
         self.assertIn("x\\nflowengine: run 'forged' ok\\x1B[31m\\r", r.err)
 
+    def test_an_existing_route_target_is_not_blamed_on_the_sink(self):
+        yaml = self.pipeline("""
+source: { path: in.csv }
+transform:
+  - javascript: { code: "function process(c) { c.route.send('r1'); return true; }" }
+sink: { path: out.csv, outputMode: replace }
+routes:
+  r1: { path: r1.csv, outputMode: create }
+""", name="routes.yaml")
+        write(self.path("r1.csv"), "keep\n")
+        r = run(["run", yaml])
+        self.assertCode(r, "FE-OUTPUT-EXISTS", exit_code=1)
+        self.assertIn("r1.csv", r.err)
+        self.assertNotIn("sink.outputMode", r.err)
+
 
 class SampleHeaderTest(TempDirTest):
     def test_sample_columns_never_repeat_a_column_name(self):
