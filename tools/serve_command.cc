@@ -252,7 +252,8 @@ int ServeCommand(const std::vector<std::string>& args) {
     HttpServerOptions ho;
     ho.limits.max_body_bytes = 64 << 10;
     std::string address = sa.listen;
-    if (!address.empty() && address.front() == ':') address = "0.0.0.0" + address;
+    // ":PORT" listens on every IPv4 address (an IPv6 address is given in brackets).
+    if (address.rfind(':') == 0) address = "0.0.0.0" + address;
     server = HttpServer::Start(
         address, [&api](const HttpRequest& request) { return api.Handle(request); }, ho);
   } catch (const ErrorException& e) {

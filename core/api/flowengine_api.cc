@@ -527,7 +527,9 @@ RunResult Engine::Run(const Pipeline& pipeline, const CancellationToken* cancel,
     } catch (const ErrorException& e) {
       return fail_early(e.error());
     }
-    const std::string address = endpoint->host() + ":" + std::to_string(endpoint->port());
+    const std::string& host = endpoint->host();  // an IPv6 address goes in brackets
+    const std::string address = (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+                                ":" + std::to_string(endpoint->port());
     Log(LogLevel::kInfo, LogCategory::kEngine,
         "serving /metrics, /healthz and /readyz on http://" + address,
         {LogField::Str("listen", address), LogField::Num("port", endpoint->port())});

@@ -291,6 +291,9 @@ std::unique_ptr<HttpServer> HttpServer::Start(const std::string& listen, Handler
   std::string host = listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {  // "::1:9464": which colon ends the host?
+    FailListen("--listen needs an IPv6 address in brackets, [HOST]:PORT (e.g. [::1]:9464), got '" +
+               listen + "'");
   }
   const std::string port_text = listen.substr(colon + 1);
   if (port_text.empty() || port_text.size() > 5 ||

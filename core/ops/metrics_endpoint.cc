@@ -29,7 +29,8 @@ HttpResponse MetricsEndpointResponse(const Metrics& metrics, const HttpRequest& 
 std::unique_ptr<MetricsEndpoint> StartMetricsEndpoint(const Metrics& metrics,
                                                       const std::string& listen) {
   std::string address = listen;
-  if (!address.empty() && address.front() == ':') address = "0.0.0.0" + address;
+  // ":PORT" listens on every IPv4 address (an IPv6 address is given in brackets).
+  if (address.rfind(':') == 0) address = "0.0.0.0" + address;
   return std::make_unique<MetricsEndpoint>(
       HttpServer::Start(address, [&metrics](const HttpRequest& request) {
         return MetricsEndpointResponse(metrics, request);

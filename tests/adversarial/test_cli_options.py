@@ -58,6 +58,13 @@ routes:
         self.assertIn("r1.csv", r.err)
         self.assertNotIn("sink.outputMode", r.err)
 
+    def test_an_ipv6_listen_address_needs_brackets(self):
+        r = run(["run", self.yaml, "--listen", "::1:0"])
+        self.assertCode(r, "FE-OPS-LISTEN")
+        self.assertIn("[HOST]:PORT", r.err)
+        self.assertNotIn("0.0.0.0", r.err)
+        self.assertFalse(os.path.exists(self.path("out.csv")))
+
 
 class SampleHeaderTest(TempDirTest):
     def test_sample_columns_never_repeat_a_column_name(self):
