@@ -326,6 +326,15 @@ HttpResponse ServeApi::SubmitRun(const HttpRequest& request) {
     ++forbidden_;
     return Refuse(403, "FE-SERVE-PATH", why);
   }
+  // What a run too large for the service is told: which part is too large.
+  const int64_t need = RunMemory(*pipeline, std::max(1, config_.threads));
+  const int64_t heaps = need - pipeline->memory_budget();
+  const auto mib = [](int64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; };
+  const std::string too_large =
+      "The run needs " + mib(need) + " (limits.memory " + mib(pipeline->memory_budget()) +
+      (heaps > 0 ? " + limits.scriptHeap of each JavaScript step on each thread " + mib(heaps)
+                 : std::string()) +
+      "), more than the service's --memory " + mib(config_.memory);
   RunScheduler::Refusal refusal;
   const std::string id = scheduler_.Submit(name, std::move(*pipeline), &refusal);
   switch (refusal) {
@@ -341,8 +350,7 @@ HttpResponse ServeApi::SubmitRun(const HttpRequest& request) {
     case RunScheduler::Refusal::kDraining:
       return Refuse(503, "FE-SERVE-DRAINING", "The server is shutting down");
     case RunScheduler::Refusal::kTooLarge:
-      return Refuse(400, "FE-SERVE-MEMORY",
-                    "limits.memory of this run is larger than the service's --memory");
+      return Refuse(400, "FE-SERVE-MEMORY", too_large);
   }
   HttpResponse r = Json(202, "{\"id\":" + JsonQuote(id) +
                                  ",\"state\":\"queued\",\"url\":" + JsonQuote("/runs/" + id) + "}");

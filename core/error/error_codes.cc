@@ -142,10 +142,11 @@ constexpr std::array kCodes{
                   "A value the transform produced does not fit its declared output column.",
                   "Set a value of the declared type, or declare the output column as string."},
     // output
-    ErrorCodeInfo{"FE-OUTPUT-EXISTS", C::kOutput, false,
-                  "The outputMode of the sink, a route or the dead letters is create but the target file "
-                  "exists.",
-                  "Remove the file, or set outputMode to replace or append."},
+    ErrorCodeInfo{
+        "FE-OUTPUT-EXISTS", C::kOutput, false,
+        "The outputMode of the sink, a route or the dead letters is create but the target file "
+        "exists.",
+        "Remove the file, or set outputMode to replace or append."},
     ErrorCodeInfo{"FE-OUTPUT-OPEN", C::kOutput, false,
                   "The output's temporary file cannot be created.",
                   "Check that the target directory exists and is writable."},
@@ -237,10 +238,12 @@ constexpr std::array kCodes{
                   "Retry later (the Retry-After header says when), or start the server with a "
                   "larger --max-queue or --max-runs."},
     ErrorCodeInfo{"FE-SERVE-MEMORY", C::kService, false,
-                  "flowengine serve: the run's limits.memory is larger than the whole "
-                  "service's --memory, so it could never start.",
-                  "Lower limits.memory (\"set\": {\"limits.memory\": \"256MiB\"}) or start "
-                  "the server with a larger --memory."},
+                  "flowengine serve: the run's memory (limits.memory plus limits.scriptHeap "
+                  "per JavaScript step per thread) is larger than the whole service's "
+                  "--memory, so it could never start.",
+                  "Lower the part the message names (\"set\": {\"limits.memory\": "
+                  "\"256MiB\"} or {\"limits.scriptHeap\": \"64MiB\"}, or fewer "
+                  "limits.threads) or start the server with a larger --memory."},
     ErrorCodeInfo{"FE-SERVE-DRAINING", C::kService, false,
                   "flowengine serve: the server is shutting down and takes no new runs.",
                   "Send the run to another instance, or again once this one is back."},

@@ -357,6 +357,13 @@ class QueueTest(ServeTest):
         status, doc, _, _ = server.request(
             "POST", "/runs", {"pipeline": "slow", "set": {"limits.memory": "2GiB"}})
         self.assertEqual((status, doc["error"]["code"]), (400, "FE-SERVE-MEMORY"))
+        self.assertIn("limits.memory 2048 MiB", doc["error"]["message"])
+        # A script heap too large is named as such, not blamed on limits.memory.
+        status, doc, _, _ = server.request(
+            "POST", "/runs", {"pipeline": "slow", "set": {"limits.scriptHeap": "16GiB"}})
+        self.assertEqual((status, doc["error"]["code"]), (400, "FE-SERVE-MEMORY"))
+        self.assertIn("limits.scriptHeap of each JavaScript step on each thread",
+                      doc["error"]["message"])
         for run_id in (c, b, a):
             server.request("DELETE", "/runs/" + run_id)
         self.assertEqual(server.wait(a)["state"], "cancelled")
