@@ -214,6 +214,7 @@ std::string ServeApi::CheckOverrides(const std::vector<std::string>& overrides) 
       ok = fs::is_regular_file(p, ec) && fs::file_size(p, ec) <= (16u << 20);
       if (!ok) return "'" + key + "' is " + p.string() + ", not a regular file of 16 MiB at most";
     }
+    if (std::string why = TooLongToName(key, p); !ok && !why.empty()) return why;
     if (!ok) return "'" + key + "' is " + p.string() + ", which is outside every --data-root";
   }
   return "";

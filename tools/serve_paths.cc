@@ -1,5 +1,7 @@
 #include "tools/serve_paths.h"
 
+#include <limits.h>
+
 #include <algorithm>
 
 #include "core/error/error.h"
@@ -25,6 +27,17 @@ bool PathUnder(const fs::path& path, const fs::path& root) {
   return !rel.empty() && *rel.begin() != ".." && rel != ".";
 }
 
+std::string TooLongToName(const std::string& key, const fs::path& path) {
+  const bool long_name = std::any_of(path.begin(), path.end(), [](const fs::path& part) {
+    return part.native().size() > NAME_MAX;
+  });
+  if (!long_name && path.native().size() < PATH_MAX) return "";
+  return "'" + key + "' is too long to name a file: " +
+         (long_name ? "a name in it is longer than " + std::to_string(NAME_MAX) + " bytes"
+                    : "it is " + std::to_string(path.native().size()) + " bytes, the limit " +
+                          std::to_string(PATH_MAX - 1));
+}
+
 std::string CheckPipelineFiles(const Pipeline& pipeline, const std::vector<fs::path>& data_roots,
                                const fs::path& pipelines_dir) {
   if (pipeline.uses_standard_streams()) {
@@ -38,6 +51,7 @@ std::string CheckPipelineFiles(const Pipeline& pipeline, const std::vector<fs::p
     // A script may also come from the pipelines directory, beside the pipeline files.
     if (!ok && !f.data) ok = PathUnder(f.path, pipelines_dir);
     if (!ok) {
+      if (std::string why = TooLongToName(f.key, f.path); !why.empty()) return why;
       std::error_code ec;
       return "'" + f.key + "' is " + f.path + ", which is outside every --data-root" +
              (fs::is_symlink(f.path, ec) ? " (through a symbolic link)" : "");

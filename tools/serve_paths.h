@@ -15,6 +15,11 @@ namespace flowengine::serve {
 /// True when `path`, resolved, lies inside `root` (canonical).
 bool PathUnder(const std::filesystem::path& path, const std::filesystem::path& root);
 
+/// "" when `path` can name a file; else why not (a name in it longer than NAME_MAX, or the
+/// whole longer than PATH_MAX), for `key`: such a path is refused for what it is, not as a
+/// path outside the data roots.
+std::string TooLongToName(const std::string& key, const std::filesystem::path& path);
+
 /// "" when every file of `pipeline` obeys the rule, else why not (for FE-SERVE-PATH).
 std::string CheckPipelineFiles(const Pipeline& pipeline,
                                const std::vector<std::filesystem::path>& data_roots,

@@ -233,6 +233,13 @@ class PathTest(ServeTest):
         self.assertEqual(server.request("GET", "/healthz")[0], 200)
         self.assertEqual(server.metrics()["flowengine_serve_requests_forbidden_total"],
                          len(refused))
+        # A name no file can have is refused as too long, not as outside the roots.
+        status, doc = server.submit("customers-passthrough",
+                                    {"source.path": "in/customers.csv",
+                                     "sink.path": "out/" + "a" * 300 + ".csv"}, expect=None)
+        self.assertEqual((status, doc["error"]["code"]), (403, "FE-SERVE-PATH"))
+        self.assertIn("too long to name a file", doc["error"]["message"])
+        self.assertNotIn("outside", doc["error"]["message"])
         # A second data root works, and a link inside a root to inside a root is fine.
         os.symlink(os.path.join(self.data, "in", "customers.csv"),
                    os.path.join(other, "c.csv"))
