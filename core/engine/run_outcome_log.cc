@@ -109,15 +109,15 @@ void LogRunFailure(const PipelineSpec& spec, const RunSummary& s, bool cancelled
             std::string(signal == SIGTERM  ? "SIGTERM"
                         : signal == SIGINT ? "SIGINT"
                                            : "a signal") +
-            " after " + std::to_string(s.rows_written) +
-            " rows; nothing was committed, targets are untouched",
+            " after " + std::to_string(s.rows_read) +
+            " rows read; nothing was committed, targets are untouched",
         {LogField::Num("signal", signal)});
     return;
   }
   if (cancelled) {
     Log(LogLevel::kWarn, LogCategory::kEngine,
-        "run '" + spec.name + "' was cancelled after " + std::to_string(s.rows_written) +
-            " rows; nothing was committed, targets are untouched");
+        "run '" + spec.name + "' was cancelled after " + std::to_string(s.rows_read) +
+            " rows read; nothing was committed, targets are untouched");
     return;
   }
   if (s.error->code == "FE-OUTPUT-CLOSED") {

@@ -1,10 +1,14 @@
 """Command-line options, attacked: an empty value (`--summary "$UNSET"`) must be an error,
 not the option silently turned off; --sample is bounded (its rows are held in memory); a
 value with line breaks or terminal escapes cannot forge a line of the text log."""
+import json
 import os
+import signal
+import subprocess
+import time
 import unittest
 
-from harness import TempDirTest, run, write
+from harness import BIN, TempDirTest, read, run, wait_for, write
 
 
 class OptionValueTest(TempDirTest):
@@ -64,6 +68,29 @@ routes:
         self.assertIn("[HOST]:PORT", r.err)
         self.assertNotIn("0.0.0.0", r.err)
         self.assertFalse(os.path.exists(self.path("out.csv")))
+
+    def test_an_interrupted_run_logs_the_rows_its_summary_counts(self):
+        write(self.path("in.csv"), "id\n" + "".join(f"{i}\n" for i in range(3000)))
+        yaml = self.pipeline("""
+source: { path: in.csv }
+transform:
+  - javascript:
+      code: |
+        function process(c) { const t = Date.now(); while (Date.now() - t < 1) {} return true; }
+sink: { path: out.csv, outputMode: replace }
+limits: { threads: 1 }
+""", name="slow.yaml")
+        env = dict(os.environ, FLOWENGINE_LOG_FORMAT="text")
+        p = subprocess.Popen([BIN, "run", yaml, "--summary", self.path("s.json")], env=env,
+                             stderr=subprocess.PIPE)
+        wait_for(lambda: os.path.exists(self.path(".out.csv.flowengine-lock")), timeout=30)
+        time.sleep(0.5)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 130, err.decode())
+        read_rows = json.loads(read(self.path("s.json")))["rows"]["read"]
+        self.assertGreater(read_rows, 0)
+        self.assertIn(f"interrupted by SIGINT after {read_rows} rows read", err.decode())
 
 
 class SampleHeaderTest(TempDirTest):
