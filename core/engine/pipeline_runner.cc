@@ -325,7 +325,13 @@ RunSummary RunPipeline(const PipelineSpec& spec, const NodeFactory& factory,
   summary.row_copies = result.row_copies;
   summary.rows_rejected = result.rows_rejected;
   summary.rejects_by_code = result.rejects_by_code;
-  summary.bytes_read = result.bytes_read;
+  // The bytes the source read, as the flowengine_bytes_total{stage="read"} metric says (the
+  // graph's own count covers only the blocks that reached the writer: 0 for a run that
+  // failed in its first block, beside rows.read of that block).
+  summary.bytes_read = metrics != nullptr
+                           ? std::max<uint64_t>(result.bytes_read,
+                                                static_cast<uint64_t>(metrics->bytes_read.Value()))
+                           : result.bytes_read;
   summary.error = result.error;
   summary.stopped = result.stopped;
   char percent[32];

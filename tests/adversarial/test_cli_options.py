@@ -92,6 +92,25 @@ limits: { threads: 1 }
         self.assertGreater(read_rows, 0)
         self.assertIn(f"interrupted by SIGINT after {read_rows} rows read", err.decode())
 
+    def test_a_failed_run_reports_the_bytes_it_read(self):
+        write(self.path("in.csv"), "id\n" + "".join(f"{i}\n" for i in range(1000)))
+        yaml = self.pipeline("""
+source: { path: in.csv }
+transform:
+  - javascript: { code: "function process(c) { throw new Error('x'); }" }
+sink: { path: out.csv, outputMode: replace }
+""", name="fail.yaml")
+        r = run(["run", yaml, "--summary", self.path("s.json"), "--metrics-file",
+                 self.path("m.prom")])
+        self.assertCode(r, "FE-SCRIPT-ERROR", exit_code=1)
+        summary = json.loads(read(self.path("s.json")))
+        metric = [line for line in read(self.path("m.prom")).decode().splitlines()
+                  if line.startswith('flowengine_bytes_total{stage="read"}')]
+        self.assertEqual(summary["rows"]["read"], 1000)
+        # Every record's bytes (the header line is the source's own, not a block's).
+        self.assertEqual(summary["bytes_read"], os.path.getsize(self.path("in.csv")) - len("id\n"))
+        self.assertEqual(metric, [f'flowengine_bytes_total{{stage="read"}} {summary["bytes_read"]}'])
+
 
 class SampleHeaderTest(TempDirTest):
     def test_sample_columns_never_repeat_a_column_name(self):
