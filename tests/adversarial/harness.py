@@ -197,4 +197,18 @@ def json_lines(text):
     return out
 
 
+def slow_pipeline(sink="out.csv"):
+    """A pipeline of in.csv to `sink` whose script spends 1 ms on each row (1 thread): a run
+    that lasts long enough to be signalled, killed or raced with."""
+    return f"""
+source: {{ path: in.csv }}
+transform:
+  - javascript:
+      code: |
+        function process(c) {{ const t = Date.now(); while (Date.now() - t < 1) {{}} return true; }}
+sink: {{ path: {sink}, outputMode: replace }}
+limits: {{ threads: 1 }}
+"""
+
+
 __all__ = [name for name in dir() if not name.startswith("_")] + ["signal"]

@@ -11,7 +11,8 @@ import signal
 import subprocess
 import time
 
-from harness import BIN, TempDirTest, generate, read, run, snapshot, wait_for, write
+from harness import (BIN, TempDirTest, generate, read, run, slow_pipeline, snapshot, wait_for,
+                     write)
 
 ROWS = 20000
 
@@ -207,15 +208,7 @@ class BenchCommandTest(TempDirTest):
         self.assertEqual(snapshot(self.path("out")), before)
 
     def test_a_bench_killed_with_sigkill_takes_its_run_with_it(self):
-        slow = self.pipeline("""
-source: { path: in.csv }
-transform:
-  - javascript:
-      code: |
-        function process(c) { const t = Date.now(); while (Date.now() - t < 1) {} return true; }
-sink: { path: out/slow.csv, outputMode: replace }
-limits: { threads: 1 }
-""", name="slow.yaml")  # 20 s a run
+        slow = self.pipeline(slow_pipeline("out/slow.csv"), name="slow.yaml")  # 20 s a run
         env = dict(os.environ, FLOWENGINE_LOG_FORMAT="text", **self.env)
         p = subprocess.Popen([BIN, "bench", slow, "--runs", "3", "--warmup", "0"], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

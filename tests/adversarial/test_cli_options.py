@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from harness import BIN, TempDirTest, read, run, wait_for, write
+from harness import BIN, TempDirTest, read, run, slow_pipeline, wait_for, write
 
 
 class OptionValueTest(TempDirTest):
@@ -71,15 +71,7 @@ routes:
 
     def test_an_interrupted_run_logs_the_rows_its_summary_counts(self):
         write(self.path("in.csv"), "id\n" + "".join(f"{i}\n" for i in range(3000)))
-        yaml = self.pipeline("""
-source: { path: in.csv }
-transform:
-  - javascript:
-      code: |
-        function process(c) { const t = Date.now(); while (Date.now() - t < 1) {} return true; }
-sink: { path: out.csv, outputMode: replace }
-limits: { threads: 1 }
-""", name="slow.yaml")
+        yaml = self.pipeline(slow_pipeline(), name="slow.yaml")
         env = dict(os.environ, FLOWENGINE_LOG_FORMAT="text")
         p = subprocess.Popen([BIN, "run", yaml, "--summary", self.path("s.json")], env=env,
                              stderr=subprocess.PIPE)

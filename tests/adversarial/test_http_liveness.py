@@ -32,6 +32,20 @@ def get(port, path, timeout=5.0):
     return status, time.monotonic() - start
 
 
+def logged_port(test, log_path):
+    """The port a run logged it listens on (waiting up to 10 s for the line)."""
+    found = {}
+
+    def port_logged():
+        m = re.search(r"http://127\.0\.0\.1:(\d+)", read(log_path).decode())
+        if m:
+            found["port"] = int(m.group(1))
+        return bool(m)
+
+    test.assertTrue(wait_for(port_logged, 10), read(log_path))
+    return found["port"]
+
+
 class HttpLivenessTest(TempDirTest):
     def setUp(self):
         super().setUp()
@@ -41,16 +55,7 @@ class HttpLivenessTest(TempDirTest):
         self.fifo = open(self.path("in.fifo"), "w")
         self.fifo.write("id\n1\n")
         self.fifo.flush()
-        found = {}
-
-        def port_logged():
-            m = re.search(r"http://127\.0\.0\.1:(\d+)", read(self.path("err.txt")).decode())
-            if m:
-                found["port"] = int(m.group(1))
-            return bool(m)
-
-        self.assertTrue(wait_for(port_logged, 10), read(self.path("err.txt")))
-        self.port = found["port"]
+        self.port = logged_port(self, self.path("err.txt"))
         # The endpoint answers from the start; /readyz turns 200 once the graph runs, a
         # moment after the port is logged. The tests below measure a running engine.
         self.assertTrue(wait_for(lambda: get(self.port, "/readyz")[0] == 200, 10),
@@ -179,20 +184,12 @@ class DescriptorReserveTest(TempDirTest):
         fifo = open(self.path("in.fifo"), "w")
         fifo.write("id\n1\n")
         fifo.flush()
-        found = {}
-
-        def port_logged():
-            m = re.search(r"http://127\.0\.0\.1:(\d+)", read(self.path("err.txt")).decode())
-            if m:
-                found["port"] = int(m.group(1))
-            return bool(m)
-
-        self.assertTrue(wait_for(port_logged, 10), read(self.path("err.txt")))
+        port = logged_port(self, self.path("err.txt"))
         sockets = []
         try:
             for _ in range(100):
                 try:
-                    sockets.append(socket.create_connection(("127.0.0.1", found["port"]),
+                    sockets.append(socket.create_connection(("127.0.0.1", port),
                                                             timeout=2))
                 except OSError:
                     pass

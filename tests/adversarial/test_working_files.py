@@ -8,7 +8,7 @@ import os
 import subprocess
 import unittest
 
-from harness import BIN, TempDirTest, read, run, wait_for, write
+from harness import BIN, TempDirTest, read, run, slow_pipeline, wait_for, write
 from serve_client import Server
 
 
@@ -67,17 +67,6 @@ sink: { path: out.csv, outputMode: replace }
             self.assertFalse(os.path.exists(self.path(name)), name)
 
 
-SLOW = """
-source: { path: in.csv }
-transform:
-  - javascript:
-      code: |
-        function process(c) { const t = Date.now(); while (Date.now() - t < 1) {} return true; }
-sink: { path: out.csv, outputMode: replace }
-limits: { threads: 1 }
-"""
-
-
 class ReportFileTest(TempDirTest):
     """Report files (--summary, --metrics-file, --trace, --sample-dir files) are checked at
     startup and written at the end: a link re-pointed in between must not redirect them."""
@@ -85,7 +74,7 @@ class ReportFileTest(TempDirTest):
     def test_links_re_pointed_during_the_run_do_not_redirect_the_reports(self):
         write(self.path("in.csv"), rows("a", 1500))
         original = read(self.path("in.csv"))
-        yaml = self.pipeline(SLOW)
+        yaml = self.pipeline(slow_pipeline())
         os.mkdir(self.path("sd"))
         links = {"summary.json": "r-summary.json", "metrics.prom": "r-metrics.prom",
                  "trace.json": "r-trace.json", "sd/source.csv": "../r-source.csv",
